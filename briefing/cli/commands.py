@@ -1,0 +1,264 @@
+"""Step 1 commands: ingest, articles, article, feeds, config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
+from briefing.errors import NotFoundError
+from briefing.models import Article, SourceReport, published_iso
+from briefing.pipeline import feed_location, ingest as run_ingest
+from briefing.store import articles as store
+
+
+def article_json(a: Article, duplicates: list[Article] | None = None) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "title": a.title,
+        "url": a.url,
+        "publisher": a.publisher,
+        "author": a.author,
+        "published": published_iso(a.published),
+        "updated": a.updated.isoformat() if a.updated else None,
+        "summary": a.summary,
+        "body": a.body,
+        "ai_generated": a.ai_generated,
+        "ai_disclosure": a.ai_disclosure,
+        "labels": list(a.labels),
+        "section": a.section,
+        "reading_time_min": a.reading_time_min,
+        "source": a.source,
+        "source_kind": a.source_kind,
+        "guid": a.guid,
+        "first_seen": a.first_seen.isoformat() if a.first_seen else None,
+        "word_count": a.word_count,
+        "duplicate_of": a.duplicate_of,
+        "duplicates": [
+            {"id": d.id, "url": d.url, "publisher": d.publisher, "source": d.source}
+            for d in duplicates or []
+        ],
+        "notes": list(a.notes),
+    }
+
+
+def report_json(r: SourceReport) -> dict[str, Any]:
+    return {
+        "source": r.source, "kind": r.kind, "status": r.status, "new": r.new, "updated": r.updated,
+        "unchanged": r.unchanged, "duplicates": r.duplicates, "failed": r.failed,
+        "error": r.error, "hint": r.hint, "warnings": list(r.warnings),
+    }
+
+
+@cli.command()
+@click.option("--seeds", "seeds_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Read seed files from DIR (instead of seeds.folder).")
+@click.option("--feed", "feeds", multiple=True, metavar="URL_OR_PATH",
+              help="Ingest this feed and add it to the list fetched on later runs. Repeatable.")
+@click.option("--once", is_flag=True, help="With --feed: fetch it now but do not add it to the list.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
+@global_options
+def ingest(seeds_dir: Path | None, feeds: tuple[str, ...], once: bool, as_json: bool) -> None:
+    """Read seed files and feeds into the article store.
+
+    With no flags: the seeds folder and every feed (from the config and those added
+    earlier with --feed). With --seeds or --feed: only the sources named.
+    A source that fails is reported and recorded; the others go on.
+
+    \b
+    Examples:
+        briefing ingest
+        briefing ingest --seeds seeds/
+        briefing ingest --feed https://example.org/feed.xml --json
+    """
+    st = state()
+    settings, engine = st.settings(), st.engine()
+    only_given = seeds_dir is not None or bool(feeds)
+    reports = run_ingest(settings, engine, seeds_dir=seeds_dir, feeds=feeds, only_given=only_given)
+    if once and feeds:
+        with engine.begin() as conn:
+            for f in feeds:
+                row = store.get_source(conn, "feed:" + feed_location(f))
+                if row and row["origin"] == "cli":
+                    store.remove_source(conn, row["key"])
+    totals = {k: sum(getattr(r, k) for r in reports) for k in ("new", "updated", "unchanged", "duplicates", "failed")}
+    if as_json:
+        emit_json({"sources": [report_json(r) for r in reports], "totals": totals})
+        return
+    table = Table(title="Ingest", title_justify="left")
+    table.add_column("source", overflow="fold")
+    for name in ("new", "updated", "unchanged", "duplicates", "failed"):
+        table.add_column(name, justify="right")
+    table.add_column("status")
+    for r in reports:
+        table.add_row(escape(r.source), str(r.new), str(r.updated), str(r.unchanged), str(r.duplicates),
+                      str(r.failed), escape(r.status))
+    table.add_row("[bold]total[/]", *(f"[bold]{totals[k]}[/]" for k in ("new", "updated", "unchanged", "duplicates", "failed")), "")
+    out_console.print(table)
+    for r in reports:
+        if r.error:
+            err_console.print(f"[red]failed:[/] {escape(r.source)}: {escape(r.error)}\n  [bold]hint:[/] {escape(r.hint or '')}")
+        for w in r.warnings:
+            err_console.print(f"[yellow]note:[/] {escape(r.source)}: {escape(w)}")
+    if not reports:
+        err_console.print("nothing to ingest: no seeds folder and no feeds configured "
+                          "(set seeds.folder or add [[feeds]] in briefing.toml)")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+@click.option("--all", "include_duplicates", is_flag=True, help="Include articles linked as duplicates.")
+@click.option("--source", metavar="SOURCE", help="Only articles from this source (e.g. seed:x.txt).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most N articles.")
+@global_options
+def articles(as_json: bool, include_duplicates: bool, source: str | None, limit: int | None) -> None:
+    """List stored articles, newest first.
+
+    \b
+    Examples:
+        briefing articles
+        briefing articles --json | jq '.[] | {title, publisher, published, ai_generated}'
+    """
+    engine = state().engine()
+    with engine.connect() as conn:
+        items = store.list_articles(conn, include_duplicates=include_duplicates, source=source, limit=limit)
+        dups = store.duplicates_of(conn, [a.id for a in items])
+    if as_json:
+        emit_json([article_json(a, dups.get(a.id)) for a in items])
+        return
+    table = Table(title=f"{len(items)} article(s)", title_justify="left")
+    for col in ("id", "published", "publisher", "title", "AI"):
+        table.add_column(col, overflow="fold")
+    for a in items:
+        table.add_row(a.id[:10], published_iso(a.published) or "-", escape(a.publisher or "-"),
+                      escape(a.title) + (f" [dim](+{len(dups[a.id])} dup)[/]" if a.id in dups else ""),
+                      "[magenta]AI[/]" if a.ai_generated else "")
+    out_console.print(table)
+
+
+@cli.command()
+@click.argument("article_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@global_options
+def article(article_id: str, as_json: bool) -> None:
+    """Show one article in full (ID or a unique prefix of it).
+
+    \b
+    Example:
+        briefing article c375b9cd
+    """
+    engine = state().engine()
+    with engine.connect() as conn:
+        a = store.get_article(conn, article_id)
+        if a is None:
+            raise NotFoundError(f"no article with id {article_id!r}", "list ids with `briefing articles`")
+        dups = store.duplicates_of(conn, [a.id]).get(a.id, [])
+    if as_json:
+        emit_json(article_json(a, dups))
+        return
+    out_console.print(f"[bold]{escape(a.title)}[/]")
+    meta = [x for x in (a.publisher, a.author, published_iso(a.published), a.url) if x]
+    out_console.print(escape(" · ".join(meta)))
+    if a.labels:
+        out_console.print("labels: " + escape(", ".join(a.labels)))
+    if a.ai_generated:
+        out_console.print(f"[magenta]AI-generated, per the source:[/] {escape(a.ai_disclosure or '')}")
+    out_console.print()
+    if a.summary:
+        out_console.print(f"[italic]{escape(a.summary)}[/]\n")
+    out_console.print(escape(a.body))
+
+
+@cli.group()
+def feeds() -> None:
+    """The feeds Briefing fetches, and how their last fetch went."""
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@global_options
+def feeds_list(as_json: bool) -> None:
+    """List feeds (from the config and added with `ingest --feed`) with their last status.
+
+    \b
+    Example:
+        briefing feeds list --json
+    """
+    st = state()
+    settings, engine = st.settings(), st.engine()
+    with engine.connect() as conn:
+        known = {r["key"]: r for r in store.list_sources(conn, "feed")}
+    rows: list[dict[str, Any]] = []
+    for f in settings.feeds:
+        key = "feed:" + feed_location(f.url, settings.root)
+        rows.append({**_source_json(known.pop(key, None)), "location": f.url, "name": f.name, "origin": "config"})
+    for key, r in known.items():
+        if r["origin"] == "cli":
+            rows.append(_source_json(r))
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title=f"{len(rows)} feed(s)", title_justify="left")
+    for col in ("feed", "origin", "status", "last checked", "items", "error"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(escape(r["location"]), r["origin"], r["last_status"] or "never fetched",
+                      r["last_checked"] or "-", str(r["items"]), escape(r["last_error"] or ""))
+    out_console.print(table)
+
+
+def _source_json(r: dict[str, Any] | None) -> dict[str, Any]:
+    r = r or {}
+    return {
+        "location": r.get("location"), "name": r.get("name"), "origin": r.get("origin"),
+        "last_status": r.get("last_status"), "last_http_status": r.get("last_http_status"),
+        "last_error": r.get("last_error"),
+        "last_checked": r["last_checked"].isoformat() if r.get("last_checked") else None,
+        "last_ok": r["last_ok"].isoformat() if r.get("last_ok") else None,
+        "failures": r.get("failures", 0), "items": r.get("items", 0),
+        "etag": r.get("etag"), "last_modified": r.get("last_modified"),
+    }
+
+
+@feeds.command("remove")
+@click.argument("location")
+@global_options
+def feeds_remove(location: str) -> None:
+    """Stop fetching a feed added with `ingest --feed` (its articles stay).
+
+    \b
+    Example:
+        briefing feeds remove https://example.org/feed.xml
+    """
+    engine = state().engine()
+    with engine.begin() as conn:
+        if not store.remove_source(conn, "feed:" + feed_location(location)):
+            raise NotFoundError(f"no feed {location!r} was added with --feed",
+                                "feeds from briefing.toml are removed by editing the file; see `briefing feeds list`")
+    err_console.print(f"removed {escape(location)}; its articles are kept")
+
+
+@cli.command("config")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@global_options
+def config_cmd(as_json: bool) -> None:
+    """Show the effective configuration (defaults, file, BRIEFING_* and flags merged).
+
+    \b
+    Example:
+        BRIEFING_STORAGE_URL=sqlite:///tmp/x.db briefing config --json
+    """
+    settings = state().settings()
+    doc = settings.model_dump(mode="json")
+    doc["storage"]["resolved_url"] = settings.database_url
+    if as_json:
+        emit_json(doc)
+        return
+    import json
+
+    out_console.print(f"# from {escape(settings.source)}")
+    out_console.print(escape(json.dumps(doc, indent=2, ensure_ascii=False)))

@@ -1,0 +1,214 @@
+"""Settings: the one place that reads the config file and BRIEFING_* variables.
+
+Layers, each overriding the one before: built-in defaults -> ``briefing.toml`` ->
+``BRIEFING_<SECTION>_<KEY>`` environment variables -> command-line flags.
+Everything is validated at load; an error names the key and the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from briefing.errors import ConfigError
+
+CONFIG_NAME = "briefing.toml"
+ENV_PREFIX = "BRIEFING_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Newsletter(_Section):
+    name: str = "Briefing"
+    sender: str = "Briefing <briefing@example.org>"
+    reply_to: str | None = None
+    postal_address: str = "Briefing, 1 Example Street, Example City"
+    base_url: str = "http://127.0.0.1:8000"
+    language: str = "en"
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class Storage(_Section):
+    url: str = "sqlite:///var/briefing.db"
+
+
+class Seeds(_Section):
+    folder: str = "seeds"
+    patterns: tuple[str, ...] = ("*.txt", "*.md")
+    boilerplate: tuple[str, ...] = Field(
+        default=(),
+        description="extra regular expressions; a line matching one is dropped from seeds",
+    )
+
+    @field_validator("boilerplate")
+    @classmethod
+    def _regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import re
+
+        for i, pattern in enumerate(value):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"item {i} is not a valid regular expression: {exc}") from exc
+        return value
+
+
+class Feed(_Section):
+    url: str
+    name: str | None = None
+
+
+class Fetch(_Section):
+    timeout: float = Field(default=20.0, gt=0, description="seconds for a whole fetch")
+    connect_timeout: float = Field(default=10.0, gt=0)
+    max_bytes: int = Field(default=10_000_000, gt=0)
+    max_redirects: int = Field(default=5, ge=0)
+    user_agent: str = "Briefing/0.1 (+https://example.org/briefing)"
+
+
+class Settings(_Section):
+    """The whole, validated configuration. ``root`` is where relative paths start."""
+
+    newsletter: Newsletter = Newsletter()
+    storage: Storage = Storage()
+    seeds: Seeds = Seeds()
+    feeds: tuple[Feed, ...] = ()
+    fetch: Fetch = Fetch()
+    topics: tuple[dict[str, Any], ...] = ()
+    schedule: dict[str, Any] = Field(default_factory=dict)
+    delivery: dict[str, Any] = Field(default_factory=dict)
+    root: Path = Path(".")
+    source: str = "built-in defaults"
+
+    def path(self, value: str | Path) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.path(self.seeds.folder)
+
+    @property
+    def database_url(self) -> str:
+        """storage.url with a relative SQLite path made absolute against ``root``."""
+        url = self.storage.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith("sqlite:////"):
+            rest = url[len(prefix) :]
+            if rest and rest != ":memory:" and not rest.startswith("file:"):
+                return prefix + str(self.path(rest).resolve())
+        return url
+
+
+def find_config(explicit: str | Path | None, env: Mapping[str, str]) -> Path | None:
+    """--config, else BRIEFING_CONFIG, else ./briefing.toml if there is one."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(
+                f"config file {path} does not exist",
+                "pass an existing file to --config, or leave it out to use ./briefing.toml",
+            )
+        return path
+    if env.get("BRIEFING_CONFIG"):
+        path = Path(env["BRIEFING_CONFIG"])
+        if not path.is_file():
+            raise ConfigError(
+                f"config file {path} (from BRIEFING_CONFIG) does not exist",
+                "unset BRIEFING_CONFIG or point it at an existing file",
+            )
+        return path
+    default = Path.cwd() / CONFIG_NAME
+    return default if default.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}", "fix the line named above"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+
+
+def _env_layer(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """BRIEFING_STORAGE_URL=... -> {"storage": {"url": "..."}} for the known sections."""
+    sections = {
+        name
+        for name, field in Settings.model_fields.items()
+        if name not in {"root", "source", "feeds", "topics"}
+    }
+    layer: dict[str, dict[str, str]] = {}
+    for key, value in env.items():
+        if not key.startswith(ENV_PREFIX) or key == "BRIEFING_CONFIG":
+            continue
+        section, _, name = key[len(ENV_PREFIX) :].lower().partition("_")
+        if section in sections and name:
+            layer.setdefault(section, {})[name] = value
+    return layer
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "(top level)"
+
+
+def load_settings(
+    config: str | Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build Settings from the layers; ``overrides`` are the command-line flags."""
+    env = os.environ if env is None else env
+    path = find_config(config, env)
+    data: dict[str, Any] = _read_toml(path) if path else {}
+    data = _merge(data, _env_layer(env))
+    data = _merge(data, overrides or {})
+    data["root"] = path.resolve().parent if path else Path.cwd()
+    data["source"] = str(path) if path else "built-in defaults"
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        where = str(path) if path else "the environment"
+        problems = "; ".join(
+            f"{_where(err['loc'])}: {err['msg'].lower()}"
+            + (" (not a known key)" if err["type"] == "extra_forbidden" else "")
+            for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid configuration in {where}: {problems}",
+            "fix the key named above; README.md lists every key with its default",
+        ) from exc

@@ -1,0 +1,58 @@
+"""The errors Briefing raises on purpose, each with a message and a hint.
+
+    BriefingError                 anything the CLI reports as `error:` + `hint:` and exit 1
+    ├── ConfigError               the config file or a BRIEFING_* variable is wrong
+    ├── StorageError              the database cannot be opened or migrated
+    ├── SourceError               one seed file or feed could not be read or parsed
+    │   ├── SeedError             a seed file (unreadable, empty, not text, bad front matter)
+    │   └── FeedError             a feed (network, HTTP status, size, not a feed, hostile XML)
+    └── NotFoundError             a named thing (article, issue, subscriber) does not exist
+
+Library exceptions are translated at the boundary with ``raise ... from exc`` so the
+traceback stays available under ``--debug``.
+"""
+
+from __future__ import annotations
+
+
+class BriefingError(Exception):
+    """Base class: ``message`` says what went wrong, ``hint`` what to do about it."""
+
+    default_hint = "run the command again with --debug to see the traceback"
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint or self.default_hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(BriefingError):
+    default_hint = "fix the key named above in your config file (see README: Configuration)"
+
+
+class StorageError(BriefingError):
+    default_hint = "check storage.url in the config or the --db flag"
+
+
+class SourceError(BriefingError):
+    """One source failed; the run records it and goes on with the others."""
+
+    def __init__(self, source: str, message: str, hint: str | None = None) -> None:
+        super().__init__(f"{source}: {message}", hint)
+        self.source = source
+        self.reason = message
+
+
+class SeedError(SourceError):
+    default_hint = "fix or remove the seed file; other seeds were still ingested"
+
+
+class FeedError(SourceError):
+    default_hint = "check the feed URL in a browser; other feeds were still ingested"
+
+
+class NotFoundError(BriefingError):
+    default_hint = "list what exists with the matching list command (e.g. `briefing articles`)"

@@ -1,0 +1,121 @@
+"""The newsletter's plain values: frozen dataclasses, standard library only.
+
+Every stage hands these to the next; none of them knows about the database,
+the CLI or the web app.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Literal
+
+SourceKind = Literal["seed", "feed"]
+
+
+def digest(*parts: str) -> str:
+    """A short stable hex digest of some strings (ids, fingerprints, change detection)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:24]
+
+
+def published_iso(value: date | datetime | None) -> str | None:
+    """ISO 8601: a bare date stays a date; a datetime is given in UTC with its offset."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat()
+    return value.isoformat()
+
+
+@dataclass(frozen=True)
+class Article:
+    """One item, from a seed file or a feed entry, normalized.
+
+    ``published`` is a ``date`` when the source gives only a day, a UTC ``datetime``
+    when it gives a time, and ``None`` when it gives nothing: never invented.
+    ``ai_disclosure`` is the source's own sentence declaring the text AI-generated.
+    """
+
+    id: str
+    source_kind: SourceKind
+    source: str
+    title: str
+    url: str | None = None
+    guid: str | None = None
+    publisher: str | None = None
+    author: str | None = None
+    published: date | datetime | None = None
+    updated: datetime | None = None
+    summary: str = ""
+    body: str = ""
+    body_html: str | None = None
+    section: str | None = None
+    labels: tuple[str, ...] = ()
+    reading_time_min: int | None = None
+    ai_generated: bool = False
+    ai_disclosure: str | None = None
+    notes: tuple[str, ...] = ()
+    first_seen: datetime | None = None
+    duplicate_of: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.title.strip():
+            raise ValueError("an article needs a title")
+        if isinstance(self.published, datetime) and self.published.tzinfo is None:
+            object.__setattr__(self, "published", self.published.replace(tzinfo=timezone.utc))
+        object.__setattr__(self, "labels", tuple(self.labels))
+        object.__setattr__(self, "notes", tuple(self.notes))
+
+    @property
+    def word_count(self) -> int:
+        return len(self.body.split())
+
+    @property
+    def content_hash(self) -> str:
+        """Changes whenever anything a reader would see changes."""
+        return digest(
+            self.title,
+            self.url or "",
+            self.publisher or "",
+            self.author or "",
+            published_iso(self.published) or "",
+            self.summary,
+            self.body,
+            self.body_html or "",
+            self.section or "",
+            "|".join(self.labels),
+            str(self.reading_time_min),
+            str(self.ai_generated),
+            self.ai_disclosure or "",
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """Same story, different URL: normalized title plus the opening words of the text."""
+        words = " ".join((self.body or self.summary).lower().split()[:60])
+        title = " ".join(self.title.lower().split())
+        return digest(title, words)
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What one ingest run did with one seed file or feed."""
+
+    source: str
+    kind: SourceKind
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    status: str = "ok"
+    error: str | None = None
+    hint: str | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,208 @@
+"""Pure helpers that turn raw source material into clean article fields.
+
+Canonical URLs (tracking parameters removed), stable ids, HTML sanitized with nh3
+and flattened to text for the plain-text email, and the detection of a source's
+own statement that its text is AI-generated.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import nh3
+
+from briefing.models import digest
+
+# Query parameters that only track the reader; removing them makes one URL per story.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "yclid", "msclkid", "twclid",
+        "igshid", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id",
+        "oly_enc_id", "vero_id", "rb_clickid", "s_cid", "ncid", "cmpid", "ref_src",
+        "ref_url", "spm", "__twitter_impression", "wt_mc", "wt.mc_id", "at_medium",
+        "at_campaign", "ito", "cid_source",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "_ga", "_gl")
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dl",
+        "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins",
+        "li", "ol", "p", "pre", "q", "s", "small", "strong", "sub", "sup", "table", "tbody",
+        "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    }
+)
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"colspan"}, "th": {"colspan"}}
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+_BLOCK_TAG = re.compile(
+    r"<\s*(/?)\s*(p|div|br|li|ul|ol|h[1-6]|blockquote|pre|tr|table|figure|figcaption|hr|section"
+    r"|article|header|footer|dd|dt)\b[^>]*>",
+    re.I,
+)
+_ANY_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def clean_text(text: str) -> str:
+    """NFC, no control or zero-width characters, non-breaking spaces made plain."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2009", " ")
+    return "".join(
+        ch
+        for ch in text
+        if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cf"} or ch in "\u200e\u200f"
+    )
+
+
+def one_line(text: str) -> str:
+    """Collapse all whitespace to single spaces."""
+    return " ".join(clean_text(text).split())
+
+
+def sanitize_html(fragment: str) -> str:
+    """Safe HTML for the email: a small tag set, http(s)/mailto links only, no comments."""
+    cleaned = nh3.clean(
+        fragment,
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+        clean_content_tags={"script", "style", "template", "noscript", "iframe", "object", "svg"},
+    )
+    return cleaned.strip()
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text with paragraphs kept, for the text part of the email and for search."""
+    if "<" not in fragment and "&" not in fragment:
+        return _tidy_paragraphs(fragment)
+    marked = _BLOCK_TAG.sub(lambda m: "\n\n" if m.group(2).lower() != "br" else "\n", fragment)
+    # nh3 drops scripts and styles with their content; the regex then drops the tags left.
+    stripped = nh3.clean(marked, tags=set(), clean_content_tags={"script", "style"})
+    text = html.unescape(_ANY_TAG.sub("", html.unescape(stripped)))
+    return _tidy_paragraphs(text)
+
+
+def _tidy_paragraphs(text: str) -> str:
+    text = clean_text(text)
+    paragraphs = (_SPACES.sub(" ", p).strip() for p in _BLANK_LINES.split(text))
+    return "\n\n".join(" ".join(p.split("\n")).strip() for p in paragraphs if p.strip())
+
+
+def strip_tags(fragment: str) -> str:
+    """A title or name: tags gone, entities decoded, one line."""
+    if "<" not in fragment and "&" not in fragment:
+        return one_line(fragment)
+    return one_line(html.unescape(_ANY_TAG.sub(" ", html.unescape(fragment))))
+
+
+def canonical_url(url: str | None, base: str | None = None) -> str | None:
+    """Absolute http(s) URL without fragment, default port or tracking parameters.
+
+    Anything that is not http or https (``javascript:``, ``data:``, a bare path with
+    no base) gives ``None``: we never link a reader to it.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    if base:
+        url = urljoin(base, url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    host = parts.hostname.lower().rstrip(".")
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    if parts.username:
+        host = f"{parts.username}{':' + parts.password if parts.password else ''}@{host}"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+    ]
+    path = parts.path or "/"
+    return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
+
+
+def stable_id(*, guid: str | None, url: str | None, scope: str, content: str) -> str:
+    """From the guid, else the canonical URL, else a hash of the content.
+
+    A guid that is not itself a URL or URN is only unique within its feed, so it is
+    scoped by the source.
+    """
+    if guid:
+        if re.match(r"^(https?://|urn:|tag:)", guid, re.I):
+            return digest("guid", guid.strip())
+        return digest("guid", scope, guid.strip())
+    if url:
+        return digest("url", url)
+    return digest("content", content)
+
+
+# --- AI disclosure ---------------------------------------------------------------------------
+
+_SELF = r"(?:this|the following|the above|our|the present)"
+_WORK = (
+    r"(?:article|content|story|text|post|piece|summary|summaries|report|analysis|page|"
+    r"newsletter|briefing|copy|translation|write-?up|item|entry|blog post|news|material)"
+)
+_AI = (
+    r"(?:a\.?i\.?|artificial intelligence|(?:an?\s+)?(?:ai|a\.i\.|language|llm|machine[- ]learning|"
+    r"generative|large language)\s+(?:model|tool|system|assistant|technology)s?|"
+    r"large language models?|llms?|generative ai|chat ?gpt|gpt-?\d*|claude|gemini|"
+    r"an? (?:ai|automated|algorithmic) (?:system|process|tool|writer)|machine learning|"
+    r"automated (?:systems?|tools?|processes?))"
+)
+_MAKE = r"(?:generated|written|produced|created|drafted|composed|authored|compiled|translated|summari[sz]ed)"
+_DISCLOSURE_PATTERNS = [
+    # "This content is AI-generated ...", "This summary was AI generated"
+    re.compile(rf"\b{_SELF}\s+(?:\w+\s+){{0,3}}{_WORK}\b[^.!?]{{0,60}}?\b(?:is|was|has been|were|are|have been)\s+(?:\w+\s+){{0,2}}(?:ai|a\.i\.)[- ]?(?:generated|written|produced|created|assisted)", re.I),
+    # "This article was written by an AI model ...", "... generated with the help of AI"
+    re.compile(rf"\b{_SELF}\s+(?:\w+\s+){{0,3}}{_WORK}\b[^.!?]{{0,60}}?\b{_MAKE}\b[^.!?]{{0,40}}?\b(?:by|with|using|through|via|from)\b[^.!?]{{0,30}}?\b{_AI}", re.I),
+    # "AI-generated content", "Disclaimer: this was generated by AI" as a standalone notice
+    re.compile(rf"^(?:disclaimer|disclosure|note|editor'?s note|transparency note|about this (?:article|content))?\s*[:\-–—]?\s*(?:this (?:is|was)\s+)?(?:ai|a\.i\.)[- ]generated\b", re.I),
+    re.compile(rf"^(?:disclaimer|disclosure|note|editor'?s note|transparency note)\s*[:\-–—]\s*[^.!?]{{0,80}}?\b{_MAKE}\b[^.!?]{{0,40}}?\b(?:by|with|using)\b[^.!?]{{0,20}}?\b{_AI}", re.I),
+    # "We used AI to write this article", "AI was used to generate this summary"
+    re.compile(rf"\b(?:we|the (?:editors|newsroom|publisher))\s+used\s+{_AI}\s+to\s+(?:help\s+)?(?:write|generate|produce|create|draft|summari[sz]e|translate)\b", re.I),
+    re.compile(rf"\b{_AI}\s+(?:was|were|has been)\s+used\s+to\s+(?:help\s+)?(?:write|generate|produce|create|draft|summari[sz]e|translate)\s+{_SELF}\b", re.I),
+]
+_NEGATION = re.compile(
+    r"\b(?:not|never|no|without|nor)\b[^.!?]{0,30}\b(?:ai|a\.i\.|artificial intelligence|generated|written|machine)\b"
+    r"|\b(?:human[- ]written|written by (?:a |our )?(?:human|journalist|reporter)s?)\b",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[A-Z\"“‘(])")
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(one_line(text)) if s.strip()]
+
+
+def find_ai_disclosure(text: str) -> str | None:
+    """The sentence in which a text declares itself AI-generated, or None.
+
+    Only a statement about the text itself counts ("This content is AI-generated ...",
+    "This article was written by an AI model ..."); an article *about* AI, or a
+    statement that no AI was used, does not.
+    """
+    lowered = text.lower()
+    if not any(k in lowered for k in ("ai", "a.i", "artificial", "gpt", "model", "machine", "automat", "claude", "gemini", "llm")):
+        return None
+    for sentence in sentences(text):
+        if len(sentence) > 400 or _NEGATION.search(sentence):
+            continue
+        if any(p.search(sentence) for p in _DISCLOSURE_PATTERNS):
+            return sentence
+    return None

@@ -1,0 +1,188 @@
+"""Feeds: RSS 0.9x/1.0/2.0 and Atom bytes through feedparser into articles.
+
+feedparser's own sanitizer is not the last word (base64 Atom content can come back
+with a live <script>, and its output keeps HTML comments), so everything we keep is
+cleaned again with nh3. Documents that declare XML entities are refused outright:
+feeds have no use for them and they are the vehicle of entity-expansion bombs.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import feedparser
+
+from briefing.errors import FeedError
+from briefing.models import Article
+from briefing.normalize import (
+    canonical_url,
+    find_ai_disclosure,
+    html_to_text,
+    sanitize_html,
+    stable_id,
+    strip_tags,
+)
+
+_ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
+_HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
+_ALTERNATE = re.compile(
+    r"<link\b[^>]*\btype=[\"']application/(?:rss|atom)\+xml[\"'][^>]*>", re.I
+)
+_HREF = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.I)
+SUMMARY_WORDS = 60
+
+
+def parse_feed(
+    content: bytes,
+    *,
+    source: str,
+    url: str,
+    content_type: str | None = None,
+    name: str | None = None,
+    now: datetime | None = None,
+) -> tuple[list[Article], list[str]]:
+    """Articles from a feed document, and warnings about what was odd in it."""
+    if not content.strip():
+        raise FeedError(source, "the response is empty", "check the feed URL")
+    if _ENTITY_DECL.search(content[:65536]):
+        raise FeedError(source, "the document declares XML entities (a possible entity-expansion "
+                        "attack); refused", "feeds never need <!ENTITY>; ask the publisher to fix it")
+    if _HTML_START.match(content[:4096]):
+        raise FeedError(source, "got an HTML page, not a feed", _discovery_hint(content, url))
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    try:
+        parsed = feedparser.parse(content, response_headers=headers, resolve_relative_uris=True,
+                                  sanitize_html=True)
+    except Exception as exc:  # feedparser may raise on broken input despite its bozo flag
+        raise FeedError(source, f"feedparser could not read it: {exc}") from exc
+    entries = parsed.get("entries") or []
+    if not parsed.get("version") and not entries:
+        reason = parsed.get("bozo_exception")
+        raise FeedError(source, "not an RSS or Atom feed" + (f" ({reason})" if reason else ""),
+                        _discovery_hint(content, url))
+    warnings: list[str] = []
+    if parsed.get("bozo"):
+        warnings.append(f"feed is not well-formed ({parsed.get('bozo_exception')}); read leniently")
+    feed = parsed.get("feed") or {}
+    publisher = name or strip_tags(feed.get("title") or "") or urlsplit(url).hostname or None
+    base = canonical_url(feed.get("link")) or url
+    now = now or datetime.now(timezone.utc)
+    articles: list[Article] = []
+    seen: set[str] = set()
+    for position, entry in enumerate(entries):
+        try:
+            article = entry_to_article(entry, source=source, base=base, publisher=publisher, now=now)
+        except ValueError as exc:
+            warnings.append(f"entry {position + 1} skipped: {exc}")
+            continue
+        if article.id in seen:
+            warnings.append(f"entry {position + 1} repeats the id/guid of an earlier entry; kept the first")
+            continue
+        seen.add(article.id)
+        articles.append(article)
+    return articles, warnings
+
+
+def entry_to_article(
+    entry: Mapping[str, Any], *, source: str, base: str, publisher: str | None, now: datetime
+) -> Article:
+    title = strip_tags(entry.get("title") or "")
+    link = canonical_url(entry.get("link"), base)
+    content_html = _best_content(entry)
+    summary_html = entry.get("summary") or ""
+    body_html = sanitize_html(content_html or summary_html)
+    body = html_to_text(body_html)
+    summary_text = html_to_text(sanitize_html(summary_html)) if summary_html else ""
+    if not summary_text or (content_html and summary_text == body):
+        summary_text = _lead(body)
+    summary_text = _lead(summary_text)
+    if not title:
+        title = _lead(body, words=12) or ""
+        if not title:
+            raise ValueError("no title and no text")
+    guid = (entry.get("id") or "").strip() or None
+    published = _when(entry.get("published_parsed"), now) or _when(entry.get("updated_parsed"), now)
+    updated = _when(entry.get("updated_parsed"), now)
+    disclosure = find_ai_disclosure(body) or find_ai_disclosure(summary_text)
+    labels = tuple(
+        dict.fromkeys(strip_tags(t.get("term") or t.get("label") or "") for t in entry.get("tags") or [])
+    )
+    labels = tuple(label for label in labels if label)
+    return Article(
+        id=stable_id(guid=guid, url=link, scope=source, content=title + body),
+        source_kind="feed",
+        source=source,
+        title=title,
+        url=link,
+        guid=guid,
+        publisher=publisher,
+        author=_author(entry),
+        published=published,
+        updated=updated if updated and updated != published else None,
+        summary=summary_text,
+        body=body,
+        body_html=body_html or None,
+        section=labels[0] if labels else None,
+        labels=labels,
+        ai_generated=disclosure is not None,
+        ai_disclosure=disclosure,
+    )
+
+
+def _best_content(entry: Mapping[str, Any]) -> str:
+    contents = entry.get("content") or []
+    htmlish = [c for c in contents if "html" in (c.get("type") or "html")]
+    pool = htmlish or contents
+    if not pool:
+        return ""
+    return str(max(pool, key=lambda c: len(c.get("value") or "")).get("value") or "")
+
+
+def _when(parsed: Any, now: datetime) -> datetime | None:
+    """feedparser's UTC struct_time as an aware datetime; absurd dates are dropped, not fixed."""
+    if not parsed:
+        return None
+    try:
+        value = datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    if value.year < 1995 or value > now + timedelta(days=2):
+        return None
+    return value
+
+
+def _author(entry: Mapping[str, Any]) -> str | None:
+    names = [strip_tags(a.get("name") or "") for a in entry.get("authors") or [] if a.get("name")]
+    if not names:
+        detail = entry.get("author_detail") or {}
+        raw = detail.get("name") or entry.get("author") or ""
+        raw = re.sub(r"\S+@\S+", "", strip_tags(raw)).strip(" ()")
+        names = [raw] if raw else []
+    names = [n for n in dict.fromkeys(names) if n]
+    return ", ".join(names) or None
+
+
+def _lead(text: str, words: int = SUMMARY_WORDS) -> str:
+    first = text.split("\n\n", 1)[0].strip()
+    tokens = first.split()
+    if len(tokens) <= words:
+        return first
+    return " ".join(tokens[:words]).rstrip(",;:") + "…"
+
+
+def _discovery_hint(content: bytes, url: str) -> str:
+    text = content[:200_000].decode("utf-8", "replace")
+    for tag in _ALTERNATE.findall(text):
+        href = _HREF.search(tag)
+        if href:
+            found = canonical_url(href.group(1), url)
+            if found:
+                return f"the page names its feed: use {found}"
+    return "point Briefing at the feed's own URL (an RSS or Atom document), not a web page"

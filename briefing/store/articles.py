@@ -1,0 +1,267 @@
+"""Articles and sources in the database: upsert without duplicates, list, look up.
+
+Portable SQL only (no SQLite-only statements): the same code runs on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Literal
+
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
+
+from briefing.models import Article, published_iso
+from briefing.store.schema import articles, sources
+
+Outcome = Literal["new", "updated", "unchanged", "duplicate"]
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    outcomes: dict[str, Outcome]
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for o in self.outcomes.values() if o == outcome)
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def _published_at(value: date | datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc)
+    return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+
+
+def _row(a: Article, now: datetime) -> dict[str, Any]:
+    return {
+        "source_kind": a.source_kind,
+        "source": a.source,
+        "guid": a.guid,
+        "url": a.url,
+        "title": a.title,
+        "publisher": a.publisher,
+        "author": a.author,
+        "published": published_iso(a.published),
+        "published_at": _published_at(a.published),
+        "updated_at_source": a.updated,
+        "summary": a.summary,
+        "body": a.body,
+        "body_html": a.body_html,
+        "section": a.section,
+        "labels": list(a.labels),
+        "reading_time_min": a.reading_time_min,
+        "ai_generated": a.ai_generated,
+        "ai_disclosure": a.ai_disclosure,
+        "notes": list(a.notes),
+        "word_count": a.word_count,
+        "content_hash": a.content_hash,
+        "fingerprint": a.fingerprint,
+        "last_seen": now,
+        "changed_at": now,
+    }
+
+
+def upsert_articles(conn: Connection, items: Sequence[Article], now: datetime) -> UpsertResult:
+    """Insert new articles, update changed ones, leave unchanged ones alone.
+
+    An article whose id is new but whose fingerprint (title + opening words) matches a
+    stored article is the same story under another URL: it is stored, linked to the
+    first one through ``duplicate_of``, and never shown as a story of its own.
+    """
+    batch: dict[str, Article] = {}
+    for a in items:
+        batch.setdefault(a.id, a)
+    ids = list(batch)
+    existing: dict[str, str] = {}
+    for chunk in _chunks(ids):
+        for row in conn.execute(select(articles.c.id, articles.c.content_hash).where(articles.c.id.in_(chunk))):
+            existing[row.id] = row.content_hash
+    new_fps = sorted({a.fingerprint for a in batch.values() if a.id not in existing})
+    owner: dict[str, str] = {}
+    for chunk in _chunks(new_fps):
+        query = (
+            select(articles.c.fingerprint, articles.c.id)
+            .where(articles.c.fingerprint.in_(chunk), articles.c.duplicate_of.is_(None))
+            .order_by(articles.c.first_seen)
+        )
+        for row in conn.execute(query):
+            owner.setdefault(row.fingerprint, row.id)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    outcomes: dict[str, Outcome] = {}
+    for a in batch.values():
+        if a.id in existing:
+            if existing[a.id] == a.content_hash:
+                outcomes[a.id] = "unchanged"
+            else:
+                row = _row(a, now)
+                row["b_id"] = a.id
+                updates.append(row)
+                outcomes[a.id] = "updated"
+            continue
+        row = _row(a, now)
+        row["id"] = a.id
+        row["first_seen"] = now
+        original = owner.get(a.fingerprint)
+        row["duplicate_of"] = original
+        if original is None:
+            owner[a.fingerprint] = a.id
+            outcomes[a.id] = "new"
+        else:
+            outcomes[a.id] = "duplicate"
+        inserts.append(row)
+    if inserts:
+        conn.execute(insert(articles), inserts)
+    if updates:
+        cols = {k: bindparam(k) for k in updates[0] if k != "b_id"}
+        conn.execute(update(articles).where(articles.c.id == bindparam("b_id")).values(**cols), updates)
+    return UpsertResult(outcomes)
+
+
+def row_to_article(row: Any) -> Article:
+    published: date | datetime | None = None
+    if row.published:
+        published = date.fromisoformat(row.published) if len(row.published) == 10 else datetime.fromisoformat(row.published)
+    return Article(
+        id=row.id,
+        source_kind=row.source_kind,
+        source=row.source,
+        title=row.title,
+        url=row.url,
+        guid=row.guid,
+        publisher=row.publisher,
+        author=row.author,
+        published=published,
+        updated=row.updated_at_source,
+        summary=row.summary,
+        body=row.body,
+        body_html=row.body_html,
+        section=row.section,
+        labels=tuple(row.labels or ()),
+        reading_time_min=row.reading_time_min,
+        ai_generated=bool(row.ai_generated),
+        ai_disclosure=row.ai_disclosure,
+        notes=tuple(row.notes or ()),
+        first_seen=row.first_seen,
+        duplicate_of=row.duplicate_of,
+    )
+
+
+def list_articles(
+    conn: Connection,
+    *,
+    include_duplicates: bool = False,
+    since: datetime | None = None,
+    source: str | None = None,
+    limit: int | None = None,
+) -> list[Article]:
+    """Newest first (by the source's date, else by when we first saw it)."""
+    query = select(articles)
+    if not include_duplicates:
+        query = query.where(articles.c.duplicate_of.is_(None))
+    if since is not None:
+        query = query.where(articles.c.first_seen >= since)
+    if source is not None:
+        query = query.where(articles.c.source == source)
+    order = func.coalesce(articles.c.published_at, articles.c.first_seen)
+    query = query.order_by(order.desc(), articles.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [row_to_article(r) for r in conn.execute(query)]
+
+
+def get_article(conn: Connection, article_id: str) -> Article | None:
+    """By full id or by a unique prefix of at least 6 characters."""
+    row = conn.execute(select(articles).where(articles.c.id == article_id)).first()
+    if row is None and len(article_id) >= 6:
+        rows = conn.execute(select(articles).where(articles.c.id.startswith(article_id, autoescape=True)).limit(2)).all()
+        row = rows[0] if len(rows) == 1 else None
+    return row_to_article(row) if row is not None else None
+
+
+def duplicates_of(conn: Connection, ids: Sequence[str]) -> dict[str, list[Article]]:
+    out: dict[str, list[Article]] = {}
+    for chunk in _chunks(list(ids)):
+        for row in conn.execute(select(articles).where(articles.c.duplicate_of.in_(chunk)).order_by(articles.c.first_seen)):
+            out.setdefault(row.duplicate_of, []).append(row_to_article(row))
+    return out
+
+
+# --- sources -----------------------------------------------------------------------------------
+
+
+def get_source(conn: Connection, key: str) -> dict[str, Any] | None:
+    row = conn.execute(select(sources).where(sources.c.key == key)).mappings().first()
+    return dict(row) if row else None
+
+
+def ensure_source(conn: Connection, key: str, *, kind: str, location: str, name: str | None, origin: str) -> None:
+    """Create the source row if needed. A feed named with --feed ("cli") is kept for later
+    runs; one that failed on its very first fetch is stored as "adhoc" (not fetched again)."""
+    row = get_source(conn, key)
+    if row is None:
+        conn.execute(insert(sources).values(key=key, kind=kind, location=location, name=name,
+                                            origin=origin, failures=0, items=0))
+        return
+    values: dict[str, Any] = {}
+    if name:
+        values["name"] = name
+    if origin == "cli" and row["origin"] == "adhoc":
+        values["origin"] = "cli"
+    if values:
+        conn.execute(update(sources).where(sources.c.key == key).values(**values))
+
+
+def record_source(
+    conn: Connection,
+    key: str,
+    *,
+    now: datetime,
+    status: str,
+    error: str | None = None,
+    http_status: int | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    items: int | None = None,
+) -> None:
+    """Store how the last fetch of a source went; validators are kept only on success."""
+    values: dict[str, Any] = {"last_status": status, "last_error": error, "last_checked": now,
+                              "last_http_status": http_status}
+    if status in {"ok", "not_modified"}:
+        values["last_ok"] = now
+        values["failures"] = 0
+        if etag is not None or last_modified is not None or status == "ok":
+            values["etag"] = etag
+            values["last_modified"] = last_modified
+        if items is not None:
+            values["items"] = items
+    else:
+        values["failures"] = sources.c.failures + 1
+    conn.execute(update(sources).where(sources.c.key == key).values(**values))
+
+
+def list_sources(conn: Connection, kind: str | None = None) -> list[dict[str, Any]]:
+    query = select(sources).order_by(sources.c.kind, sources.c.key)
+    if kind:
+        query = query.where(sources.c.kind == kind)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def remove_source(conn: Connection, key: str) -> bool:
+    from sqlalchemy import delete
+
+    return bool(conn.execute(delete(sources).where(sources.c.key == key)).rowcount)
+
+
+def cli_feeds(conn: Connection) -> list[dict[str, Any]]:
+    """Feeds added with `briefing ingest --feed` (kept between runs, unlike one-off paths)."""
+    query = select(sources).where(sources.c.kind == "feed", or_(sources.c.origin == "cli"))
+    return [dict(r) for r in conn.execute(query).mappings()]

@@ -1,0 +1,86 @@
+"""Opening the database: engine, SQLite pragmas, and Alembic migrations applied on open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+
+from briefing.errors import StorageError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if engine is not None:
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; a SQLite file gets its folder, WAL and a busy timeout."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"{url!r} is not a database URL",
+                           "use e.g. sqlite:///var/briefing.db or postgresql+psycopg://user@host/db") from exc
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:" and not db.startswith("file:"):
+            try:
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the folder for {db}: {exc.strerror}") from exc
+        kwargs["connect_args"] = {"timeout": 30}
+    try:
+        engine = create_engine(parsed, future=True, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise StorageError(f"no driver for {parsed.drivername}: {exc}",
+                           "install the database driver (e.g. pip install psycopg[binary])") from exc
+    if parsed.get_backend_name() == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision; cheap when it already is."""
+    cfg = alembic_config(engine)
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current == head:
+                return
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        raise StorageError(f"cannot open the database {engine.url!r}: {exc.orig}",
+                           "check storage.url (or --db) and that its folder is writable") from exc
+    except SQLAlchemyError as exc:
+        raise StorageError(f"database migration failed on {engine.url!r}: {exc}") from exc
+
+
+def open_engine(url: str) -> Engine:
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
