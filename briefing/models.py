@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Literal
 
 SourceKind = Literal["seed", "feed"]
@@ -29,8 +30,8 @@ def published_iso(value: date | datetime | None) -> str | None:
         return None
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat()
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat()
     return value.isoformat()
 
 
@@ -69,15 +70,15 @@ class Article:
         if not self.title.strip():
             raise ValueError("an article needs a title")
         if isinstance(self.published, datetime) and self.published.tzinfo is None:
-            object.__setattr__(self, "published", self.published.replace(tzinfo=timezone.utc))
+            object.__setattr__(self, "published", self.published.replace(tzinfo=UTC))
         object.__setattr__(self, "labels", tuple(self.labels))
         object.__setattr__(self, "notes", tuple(self.notes))
 
-    @property
+    @cached_property
     def word_count(self) -> int:
         return len(self.body.split())
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """Changes whenever anything a reader would see changes."""
         return digest(
@@ -96,10 +97,10 @@ class Article:
             self.ai_disclosure or "",
         )
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Same story, different URL: normalized title plus the opening words of the text."""
-        words = " ".join((self.body or self.summary).lower().split()[:60])
+        words = " ".join((self.body or self.summary)[:2000].lower().split(maxsplit=60)[:60])
         title = " ".join(self.title.lower().split())
         return digest(title, words)
 

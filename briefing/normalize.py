@@ -7,6 +7,7 @@ own statement that its text is AI-generated.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -19,24 +20,93 @@ from briefing.models import digest
 # Query parameters that only track the reader; removing them makes one URL per story.
 TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "yclid", "msclkid", "twclid",
-        "igshid", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id",
-        "oly_enc_id", "vero_id", "rb_clickid", "s_cid", "ncid", "cmpid", "ref_src",
-        "ref_url", "spm", "__twitter_impression", "wt_mc", "wt.mc_id", "at_medium",
-        "at_campaign", "ito", "cid_source",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "yclid",
+        "msclkid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "rb_clickid",
+        "s_cid",
+        "ncid",
+        "cmpid",
+        "ref_src",
+        "ref_url",
+        "spm",
+        "__twitter_impression",
+        "wt_mc",
+        "wt.mc_id",
+        "at_medium",
+        "at_campaign",
+        "ito",
+        "cid_source",
     }
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "_ga", "_gl")
 
 ALLOWED_TAGS = frozenset(
     {
-        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dl",
-        "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins",
-        "li", "ol", "p", "pre", "q", "s", "small", "strong", "sub", "sup", "table", "tbody",
-        "td", "tfoot", "th", "thead", "tr", "u", "ul",
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "cite",
+        "code",
+        "dd",
+        "del",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "ins",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "small",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
     }
 )
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"colspan"}, "th": {"colspan"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "td": {"colspan"},
+    "th": {"colspan"},
+}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _BLOCK_TAG = re.compile(
@@ -49,15 +119,54 @@ _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
+@functools.cache
+def _invisible() -> re.Pattern[str]:
+    """Control and format characters (Unicode Cc, Cf) but newline, tab and the bidi marks."""
+    keep = {"\n", "\t", "\u200e", "\u200f"}
+    chars = [
+        chr(c)
+        for c in range(0x10000)
+        if unicodedata.category(chr(c)) in {"Cc", "Cf"} and chr(c) not in keep
+    ]
+    chars += [
+        chr(c)
+        for c in (
+            0x110BD,
+            0x110CD,
+            0x1D173,
+            0x1D174,
+            0x1D175,
+            0x1D176,
+            0x1D177,
+            0x1D178,
+            0x1D179,
+            0x1D17A,
+            0xE0001,
+            *range(0xE0020, 0xE0080),
+        )
+    ]
+    points = sorted(ord(c) for c in chars)
+    ranges: list[tuple[int, int]] = []
+    for cp in points:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1] = (ranges[-1][0], cp)
+        else:
+            ranges.append((cp, cp))
+    body = "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+    return re.compile(f"[{body}]+")
+
+
+_ODD_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " "})
+
+
 def clean_text(text: str) -> str:
     """NFC, no control or zero-width characters, non-breaking spaces made plain."""
-    text = unicodedata.normalize("NFC", text)
-    text = text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2009", " ")
-    return "".join(
-        ch
-        for ch in text
-        if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cf"} or ch in "\u200e\u200f"
-    )
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text).translate(_ODD_SPACES)
+    return _invisible().sub("", text)
 
 
 def one_line(text: str) -> str:
@@ -79,15 +188,21 @@ def sanitize_html(fragment: str) -> str:
     return cleaned.strip()
 
 
-def html_to_text(fragment: str) -> str:
-    """Plain text with paragraphs kept, for the text part of the email and for search."""
+def html_to_text(fragment: str, *, sanitized: bool = False) -> str:
+    """Plain text with paragraphs kept, for the text part of the email and for search.
+
+    ``sanitized`` says the fragment already came out of :func:`sanitize_html` (no
+    scripts, styles or comments left), which saves a second pass through nh3.
+    """
     if "<" not in fragment and "&" not in fragment:
         return _tidy_paragraphs(fragment)
     marked = _BLOCK_TAG.sub(lambda m: "\n\n" if m.group(2).lower() != "br" else "\n", fragment)
-    # nh3 drops scripts and styles with their content; the regex then drops the tags left.
-    stripped = nh3.clean(marked, tags=set(), clean_content_tags={"script", "style"})
-    text = html.unescape(_ANY_TAG.sub("", html.unescape(stripped)))
-    return _tidy_paragraphs(text)
+    if not sanitized:
+        # nh3 drops scripts and styles with their content; the regex then drops the tags left.
+        marked = html.unescape(
+            nh3.clean(marked, tags=set(), clean_content_tags={"script", "style"})
+        )
+    return _tidy_paragraphs(html.unescape(_ANY_TAG.sub("", marked)))
 
 
 def _tidy_paragraphs(text: str) -> str:
@@ -168,15 +283,33 @@ _AI = (
 _MAKE = r"(?:generated|written|produced|created|drafted|composed|authored|compiled|translated|summari[sz]ed)"
 _DISCLOSURE_PATTERNS = [
     # "This content is AI-generated ...", "This summary was AI generated"
-    re.compile(rf"\b{_SELF}\s+(?:\w+\s+){{0,3}}{_WORK}\b[^.!?]{{0,60}}?\b(?:is|was|has been|were|are|have been)\s+(?:\w+\s+){{0,2}}(?:ai|a\.i\.)[- ]?(?:generated|written|produced|created|assisted)", re.I),
+    re.compile(
+        rf"\b{_SELF}\s+(?:\w+\s+){{0,3}}{_WORK}\b[^.!?]{{0,60}}?\b(?:is|was|has been|were|are|have been)\s+(?:\w+\s+){{0,2}}(?:ai|a\.i\.)[- ]?(?:generated|written|produced|created|assisted)",
+        re.I,
+    ),
     # "This article was written by an AI model ...", "... generated with the help of AI"
-    re.compile(rf"\b{_SELF}\s+(?:\w+\s+){{0,3}}{_WORK}\b[^.!?]{{0,60}}?\b{_MAKE}\b[^.!?]{{0,40}}?\b(?:by|with|using|through|via|from)\b[^.!?]{{0,30}}?\b{_AI}", re.I),
+    re.compile(
+        rf"\b{_SELF}\s+(?:\w+\s+){{0,3}}{_WORK}\b[^.!?]{{0,60}}?\b{_MAKE}\b[^.!?]{{0,40}}?\b(?:by|with|using|through|via|from)\b[^.!?]{{0,30}}?\b{_AI}",
+        re.I,
+    ),
     # "AI-generated content", "Disclaimer: this was generated by AI" as a standalone notice
-    re.compile(rf"^(?:disclaimer|disclosure|note|editor'?s note|transparency note|about this (?:article|content))?\s*[:\-–—]?\s*(?:this (?:is|was)\s+)?(?:ai|a\.i\.)[- ]generated\b", re.I),
-    re.compile(rf"^(?:disclaimer|disclosure|note|editor'?s note|transparency note)\s*[:\-–—]\s*[^.!?]{{0,80}}?\b{_MAKE}\b[^.!?]{{0,40}}?\b(?:by|with|using)\b[^.!?]{{0,20}}?\b{_AI}", re.I),
+    re.compile(
+        r"^(?:disclaimer|disclosure|note|editor'?s note|transparency note|about this (?:article|content))?\s*[:\-–—]?\s*(?:this (?:is|was)\s+)?(?:ai|a\.i\.)[- ]generated\b",
+        re.I,
+    ),
+    re.compile(
+        rf"^(?:disclaimer|disclosure|note|editor'?s note|transparency note)\s*[:\-–—]\s*[^.!?]{{0,80}}?\b{_MAKE}\b[^.!?]{{0,40}}?\b(?:by|with|using)\b[^.!?]{{0,20}}?\b{_AI}",
+        re.I,
+    ),
     # "We used AI to write this article", "AI was used to generate this summary"
-    re.compile(rf"\b(?:we|the (?:editors|newsroom|publisher))\s+used\s+{_AI}\s+to\s+(?:help\s+)?(?:write|generate|produce|create|draft|summari[sz]e|translate)\b", re.I),
-    re.compile(rf"\b{_AI}\s+(?:was|were|has been)\s+used\s+to\s+(?:help\s+)?(?:write|generate|produce|create|draft|summari[sz]e|translate)\s+{_SELF}\b", re.I),
+    re.compile(
+        rf"\b(?:we|the (?:editors|newsroom|publisher))\s+used\s+{_AI}\s+to\s+(?:help\s+)?(?:write|generate|produce|create|draft|summari[sz]e|translate)\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\b{_AI}\s+(?:was|were|has been)\s+used\s+to\s+(?:help\s+)?(?:write|generate|produce|create|draft|summari[sz]e|translate)\s+{_SELF}\b",
+        re.I,
+    ),
 ]
 _NEGATION = re.compile(
     r"\b(?:not|never|no|without|nor)\b[^.!?]{0,30}\b(?:ai|a\.i\.|artificial intelligence|generated|written|machine)\b"
@@ -198,7 +331,21 @@ def find_ai_disclosure(text: str) -> str | None:
     statement that no AI was used, does not.
     """
     lowered = text.lower()
-    if not any(k in lowered for k in ("ai", "a.i", "artificial", "gpt", "model", "machine", "automat", "claude", "gemini", "llm")):
+    if not any(
+        k in lowered
+        for k in (
+            "ai",
+            "a.i",
+            "artificial",
+            "gpt",
+            "model",
+            "machine",
+            "automat",
+            "claude",
+            "gemini",
+            "llm",
+        )
+    ):
         return None
     for sentence in sentences(text):
         if len(sentence) > 400 or _NEGATION.search(sentence):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -39,7 +39,7 @@ class FeedSpec:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def feed_location(value: str, base: Path | None = None) -> str:
@@ -56,8 +56,11 @@ def feed_location(value: str, base: Path | None = None) -> str:
 
 def seed_files(folder: Path, patterns: Iterable[str]) -> list[Path]:
     if not folder.is_dir():
-        raise SeedError(str(folder), "seeds folder does not exist",
-                        "create it, or set seeds.folder in the config / pass --seeds DIR")
+        raise SeedError(
+            str(folder),
+            "seeds folder does not exist",
+            "create it, or set seeds.folder in the config / pass --seeds DIR",
+        )
     found: set[Path] = set()
     for pattern in patterns:
         found.update(p for p in folder.glob(pattern) if not p.name.startswith("."))
@@ -95,7 +98,9 @@ def ingest(
 
 
 def configured_feeds(settings: Settings, engine: Engine) -> list[FeedSpec]:
-    specs = [FeedSpec(feed_location(f.url, settings.root), f.name, "config") for f in settings.feeds]
+    specs = [
+        FeedSpec(feed_location(f.url, settings.root), f.name, "config") for f in settings.feeds
+    ]
     with engine.connect() as conn:
         specs += [FeedSpec(r["location"], r["name"], "cli") for r in store.cli_feeds(conn)]
     return specs
@@ -115,7 +120,11 @@ def ingest_seeds(
     try:
         files = seed_files(folder, settings.seeds.patterns)
     except SeedError as exc:
-        report(SourceReport(str(folder), "seed", failed=1, status="error", error=exc.message, hint=exc.hint))
+        report(
+            SourceReport(
+                str(folder), "seed", failed=1, status="error", error=exc.message, hint=exc.hint
+            )
+        )
         return
     for path in files:
         key = f"seed:{path.name}"
@@ -123,7 +132,9 @@ def ingest_seeds(
             article = parser.parse_file(path, source=key)
         except SeedError as exc:
             _record_failure(engine, key, "seed", str(path), None, exc, now)
-            report(SourceReport(key, "seed", failed=1, status="error", error=exc.reason, hint=exc.hint))
+            report(
+                SourceReport(key, "seed", failed=1, status="error", error=exc.reason, hint=exc.hint)
+            )
             continue
         report(_store(engine, key, "seed", str(path), None, "folder", [article], [], now, None))
 
@@ -146,8 +157,13 @@ def ingest_feeds(
 
     def get(spec: FeedSpec) -> Fetched:
         prior = state[spec.key]
-        return fetch(spec.location, settings.fetch, etag=prior.get("etag"),
-                     last_modified=prior.get("last_modified"), client=client)
+        return fetch(
+            spec.location,
+            settings.fetch,
+            etag=prior.get("etag"),
+            last_modified=prior.get("last_modified"),
+            client=client,
+        )
 
     try:
         with ThreadPoolExecutor(max_workers=min(FETCH_WORKERS, len(specs))) as pool:
@@ -159,22 +175,48 @@ def ingest_feeds(
             client.close()
 
 
-def _finish_feed(engine: Engine, spec: FeedSpec, result: Callable[[], Fetched], now: datetime) -> SourceReport:
+def _finish_feed(
+    engine: Engine, spec: FeedSpec, result: Callable[[], Fetched], now: datetime
+) -> SourceReport:
     try:
         fetched = result()
         if fetched.not_modified:
             with engine.begin() as conn:
-                store.ensure_source(conn, spec.key, kind="feed", location=spec.location, name=spec.name, origin=spec.origin)
-                store.record_source(conn, spec.key, now=now, status="not_modified", http_status=304,
-                                    etag=fetched.etag, last_modified=fetched.last_modified)
+                store.ensure_source(
+                    conn,
+                    spec.key,
+                    kind="feed",
+                    location=spec.location,
+                    name=spec.name,
+                    origin=spec.origin,
+                )
+                store.record_source(
+                    conn,
+                    spec.key,
+                    now=now,
+                    status="not_modified",
+                    http_status=304,
+                    etag=fetched.etag,
+                    last_modified=fetched.last_modified,
+                )
             return SourceReport(spec.key, "feed", status="not_modified")
         assert fetched.content is not None
-        items, warnings = parse_feed(fetched.content, source=spec.key, url=fetched.url,
-                                     content_type=fetched.content_type, name=spec.name, now=now)
+        items, warnings = parse_feed(
+            fetched.content,
+            source=spec.key,
+            url=fetched.url,
+            content_type=fetched.content_type,
+            name=spec.name,
+            now=now,
+        )
     except SourceError as exc:
         _record_failure(engine, spec.key, "feed", spec.location, spec, exc, now)
-        return SourceReport(spec.key, "feed", failed=1, status="error", error=exc.reason, hint=exc.hint)
-    return _store(engine, spec.key, "feed", spec.location, spec, spec.origin, items, warnings, now, fetched)
+        return SourceReport(
+            spec.key, "feed", failed=1, status="error", error=exc.reason, hint=exc.hint
+        )
+    return _store(
+        engine, spec.key, "feed", spec.location, spec, spec.origin, items, warnings, now, fetched
+    )
 
 
 def _store(
@@ -190,32 +232,52 @@ def _store(
     fetched: Fetched | None,
 ) -> SourceReport:
     with engine.begin() as conn:
-        store.ensure_source(conn, key, kind=kind, location=location,
-                            name=spec.name if spec else None, origin=origin)
+        store.ensure_source(
+            conn, key, kind=kind, location=location, name=spec.name if spec else None, origin=origin
+        )
         result = store.upsert_articles(conn, items, now)
         store.record_source(
-            conn, key, now=now, status="ok", http_status=fetched.status if fetched else None,
+            conn,
+            key,
+            now=now,
+            status="ok",
+            http_status=fetched.status if fetched else None,
             etag=fetched.etag if fetched else None,
-            last_modified=fetched.last_modified if fetched else None, items=len(items),
+            last_modified=fetched.last_modified if fetched else None,
+            items=len(items),
         )
     notes = [n for a in items for n in a.notes]
     return SourceReport(
-        key, "seed" if kind == "seed" else "feed",
-        new=result.count("new"), updated=result.count("updated"),
-        unchanged=result.count("unchanged"), duplicates=result.count("duplicate"),
+        key,
+        "seed" if kind == "seed" else "feed",
+        new=result.count("new"),
+        updated=result.count("updated"),
+        unchanged=result.count("unchanged"),
+        duplicates=result.count("duplicate"),
         warnings=tuple([*warnings, *notes]),
     )
 
 
 def _record_failure(
-    engine: Engine, key: str, kind: str, location: str, spec: FeedSpec | None,
-    exc: BriefingError, now: datetime,
+    engine: Engine,
+    key: str,
+    kind: str,
+    location: str,
+    spec: FeedSpec | None,
+    exc: BriefingError,
+    now: datetime,
 ) -> None:
     origin = spec.origin if spec else "folder"
     with engine.begin() as conn:
         if origin == "cli" and store.get_source(conn, key) is None:
             origin = "adhoc"  # a --feed that never worked is not fetched again on later runs
-        store.ensure_source(conn, key, kind=kind, location=location,
-                            name=spec.name if spec else None, origin=origin)
-        store.record_source(conn, key, now=now, status="error",
-                            error=exc.reason if isinstance(exc, SourceError) else exc.message)
+        store.ensure_source(
+            conn, key, kind=kind, location=location, name=spec.name if spec else None, origin=origin
+        )
+        store.record_source(
+            conn,
+            key,
+            now=now,
+            status="error",
+            error=exc.reason if isinstance(exc, SourceError) else exc.message,
+        )

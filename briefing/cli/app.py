@@ -73,16 +73,32 @@ def _set(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
 
 def global_options(func: F) -> F:
     """--config, --db and --debug, accepted on the group and on every command."""
-    func = click.option("--debug", is_flag=True, expose_value=False, callback=_set("debug"),
-                        help="Show the traceback of an error.")(func)
-    func = click.option("--db", metavar="URL", expose_value=False, callback=_set("db"),
-                        help="SQLAlchemy database URL; overrides storage.url.")(func)
-    func = click.option("--config", metavar="PATH", expose_value=False, callback=_set("config"),
-                        type=click.Path(dir_okay=False), help="Config file (default ./briefing.toml).")(func)
+    func = click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=_set("debug"),
+        help="Show the traceback of an error.",
+    )(func)
+    func = click.option(
+        "--db",
+        metavar="URL",
+        expose_value=False,
+        callback=_set("db"),
+        help="SQLAlchemy database URL; overrides storage.url.",
+    )(func)
+    func = click.option(
+        "--config",
+        metavar="PATH",
+        expose_value=False,
+        callback=_set("config"),
+        type=click.Path(dir_okay=False),
+        help="Config file (default ./briefing.toml).",
+    )(func)
     return func
 
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 out_console = Console(highlight=False)
 
 

@@ -12,7 +12,8 @@ from rich.table import Table
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.errors import NotFoundError
 from briefing.models import Article, SourceReport, published_iso
-from briefing.pipeline import feed_location, ingest as run_ingest
+from briefing.pipeline import feed_location
+from briefing.pipeline import ingest as run_ingest
 from briefing.store import articles as store
 
 
@@ -48,18 +49,37 @@ def article_json(a: Article, duplicates: list[Article] | None = None) -> dict[st
 
 def report_json(r: SourceReport) -> dict[str, Any]:
     return {
-        "source": r.source, "kind": r.kind, "status": r.status, "new": r.new, "updated": r.updated,
-        "unchanged": r.unchanged, "duplicates": r.duplicates, "failed": r.failed,
-        "error": r.error, "hint": r.hint, "warnings": list(r.warnings),
+        "source": r.source,
+        "kind": r.kind,
+        "status": r.status,
+        "new": r.new,
+        "updated": r.updated,
+        "unchanged": r.unchanged,
+        "duplicates": r.duplicates,
+        "failed": r.failed,
+        "error": r.error,
+        "hint": r.hint,
+        "warnings": list(r.warnings),
     }
 
 
 @cli.command()
-@click.option("--seeds", "seeds_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Read seed files from DIR (instead of seeds.folder).")
-@click.option("--feed", "feeds", multiple=True, metavar="URL_OR_PATH",
-              help="Ingest this feed and add it to the list fetched on later runs. Repeatable.")
-@click.option("--once", is_flag=True, help="With --feed: fetch it now but do not add it to the list.")
+@click.option(
+    "--seeds",
+    "seeds_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Read seed files from DIR (instead of seeds.folder).",
+)
+@click.option(
+    "--feed",
+    "feeds",
+    multiple=True,
+    metavar="URL_OR_PATH",
+    help="Ingest this feed and add it to the list fetched on later runs. Repeatable.",
+)
+@click.option(
+    "--once", is_flag=True, help="With --feed: fetch it now but do not add it to the list."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
 @global_options
 def ingest(seeds_dir: Path | None, feeds: tuple[str, ...], once: bool, as_json: bool) -> None:
@@ -85,7 +105,10 @@ def ingest(seeds_dir: Path | None, feeds: tuple[str, ...], once: bool, as_json: 
                 row = store.get_source(conn, "feed:" + feed_location(f))
                 if row and row["origin"] == "cli":
                     store.remove_source(conn, row["key"])
-    totals = {k: sum(getattr(r, k) for r in reports) for k in ("new", "updated", "unchanged", "duplicates", "failed")}
+    totals = {
+        k: sum(getattr(r, k) for r in reports)
+        for k in ("new", "updated", "unchanged", "duplicates", "failed")
+    }
     if as_json:
         emit_json({"sources": [report_json(r) for r in reports], "totals": totals})
         return
@@ -95,27 +118,48 @@ def ingest(seeds_dir: Path | None, feeds: tuple[str, ...], once: bool, as_json: 
         table.add_column(name, justify="right")
     table.add_column("status")
     for r in reports:
-        table.add_row(escape(r.source), str(r.new), str(r.updated), str(r.unchanged), str(r.duplicates),
-                      str(r.failed), escape(r.status))
-    table.add_row("[bold]total[/]", *(f"[bold]{totals[k]}[/]" for k in ("new", "updated", "unchanged", "duplicates", "failed")), "")
+        table.add_row(
+            escape(r.source),
+            str(r.new),
+            str(r.updated),
+            str(r.unchanged),
+            str(r.duplicates),
+            str(r.failed),
+            escape(r.status),
+        )
+    table.add_row(
+        "[bold]total[/]",
+        *(f"[bold]{totals[k]}[/]" for k in ("new", "updated", "unchanged", "duplicates", "failed")),
+        "",
+    )
     out_console.print(table)
     for r in reports:
         if r.error:
-            err_console.print(f"[red]failed:[/] {escape(r.source)}: {escape(r.error)}\n  [bold]hint:[/] {escape(r.hint or '')}")
+            err_console.print(
+                f"[red]failed:[/] {escape(r.source)}: {escape(r.error)}\n  [bold]hint:[/] {escape(r.hint or '')}"
+            )
         for w in r.warnings:
             err_console.print(f"[yellow]note:[/] {escape(r.source)}: {escape(w)}")
     if not reports:
-        err_console.print("nothing to ingest: no seeds folder and no feeds configured "
-                          "(set seeds.folder or add [[feeds]] in briefing.toml)")
+        err_console.print(
+            "nothing to ingest: no seeds folder and no feeds configured "
+            "(set seeds.folder or add [[feeds]] in briefing.toml)"
+        )
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
-@click.option("--all", "include_duplicates", is_flag=True, help="Include articles linked as duplicates.")
-@click.option("--source", metavar="SOURCE", help="Only articles from this source (e.g. seed:x.txt).")
+@click.option(
+    "--all", "include_duplicates", is_flag=True, help="Include articles linked as duplicates."
+)
+@click.option(
+    "--source", metavar="SOURCE", help="Only articles from this source (e.g. seed:x.txt)."
+)
 @click.option("--limit", type=click.IntRange(min=1), help="At most N articles.")
 @global_options
-def articles(as_json: bool, include_duplicates: bool, source: str | None, limit: int | None) -> None:
+def articles(
+    as_json: bool, include_duplicates: bool, source: str | None, limit: int | None
+) -> None:
     """List stored articles, newest first.
 
     \b
@@ -125,7 +169,9 @@ def articles(as_json: bool, include_duplicates: bool, source: str | None, limit:
     """
     engine = state().engine()
     with engine.connect() as conn:
-        items = store.list_articles(conn, include_duplicates=include_duplicates, source=source, limit=limit)
+        items = store.list_articles(
+            conn, include_duplicates=include_duplicates, source=source, limit=limit
+        )
         dups = store.duplicates_of(conn, [a.id for a in items])
     if as_json:
         emit_json([article_json(a, dups.get(a.id)) for a in items])
@@ -134,9 +180,13 @@ def articles(as_json: bool, include_duplicates: bool, source: str | None, limit:
     for col in ("id", "published", "publisher", "title", "AI"):
         table.add_column(col, overflow="fold")
     for a in items:
-        table.add_row(a.id[:10], published_iso(a.published) or "-", escape(a.publisher or "-"),
-                      escape(a.title) + (f" [dim](+{len(dups[a.id])} dup)[/]" if a.id in dups else ""),
-                      "[magenta]AI[/]" if a.ai_generated else "")
+        table.add_row(
+            a.id[:10],
+            published_iso(a.published) or "-",
+            escape(a.publisher or "-"),
+            escape(a.title) + (f" [dim](+{len(dups[a.id])} dup)[/]" if a.id in dups else ""),
+            "[magenta]AI[/]" if a.ai_generated else "",
+        )
     out_console.print(table)
 
 
@@ -155,7 +205,9 @@ def article(article_id: str, as_json: bool) -> None:
     with engine.connect() as conn:
         a = store.get_article(conn, article_id)
         if a is None:
-            raise NotFoundError(f"no article with id {article_id!r}", "list ids with `briefing articles`")
+            raise NotFoundError(
+                f"no article with id {article_id!r}", "list ids with `briefing articles`"
+            )
         dups = store.duplicates_of(conn, [a.id]).get(a.id, [])
     if as_json:
         emit_json(article_json(a, dups))
@@ -166,7 +218,9 @@ def article(article_id: str, as_json: bool) -> None:
     if a.labels:
         out_console.print("labels: " + escape(", ".join(a.labels)))
     if a.ai_generated:
-        out_console.print(f"[magenta]AI-generated, per the source:[/] {escape(a.ai_disclosure or '')}")
+        out_console.print(
+            f"[magenta]AI-generated, per the source:[/] {escape(a.ai_disclosure or '')}"
+        )
     out_console.print()
     if a.summary:
         out_console.print(f"[italic]{escape(a.summary)}[/]\n")
@@ -195,7 +249,14 @@ def feeds_list(as_json: bool) -> None:
     rows: list[dict[str, Any]] = []
     for f in settings.feeds:
         key = "feed:" + feed_location(f.url, settings.root)
-        rows.append({**_source_json(known.pop(key, None)), "location": f.url, "name": f.name, "origin": "config"})
+        rows.append(
+            {
+                **_source_json(known.pop(key, None)),
+                "location": f.url,
+                "name": f.name,
+                "origin": "config",
+            }
+        )
     for key, r in known.items():
         if r["origin"] == "cli":
             rows.append(_source_json(r))
@@ -206,21 +267,32 @@ def feeds_list(as_json: bool) -> None:
     for col in ("feed", "origin", "status", "last checked", "items", "error"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(escape(r["location"]), r["origin"], r["last_status"] or "never fetched",
-                      r["last_checked"] or "-", str(r["items"]), escape(r["last_error"] or ""))
+        table.add_row(
+            escape(r["location"]),
+            r["origin"],
+            r["last_status"] or "never fetched",
+            r["last_checked"] or "-",
+            str(r["items"]),
+            escape(r["last_error"] or ""),
+        )
     out_console.print(table)
 
 
 def _source_json(r: dict[str, Any] | None) -> dict[str, Any]:
     r = r or {}
     return {
-        "location": r.get("location"), "name": r.get("name"), "origin": r.get("origin"),
-        "last_status": r.get("last_status"), "last_http_status": r.get("last_http_status"),
+        "location": r.get("location"),
+        "name": r.get("name"),
+        "origin": r.get("origin"),
+        "last_status": r.get("last_status"),
+        "last_http_status": r.get("last_http_status"),
         "last_error": r.get("last_error"),
         "last_checked": r["last_checked"].isoformat() if r.get("last_checked") else None,
         "last_ok": r["last_ok"].isoformat() if r.get("last_ok") else None,
-        "failures": r.get("failures", 0), "items": r.get("items", 0),
-        "etag": r.get("etag"), "last_modified": r.get("last_modified"),
+        "failures": r.get("failures", 0),
+        "items": r.get("items", 0),
+        "etag": r.get("etag"),
+        "last_modified": r.get("last_modified"),
     }
 
 
@@ -237,8 +309,10 @@ def feeds_remove(location: str) -> None:
     engine = state().engine()
     with engine.begin() as conn:
         if not store.remove_source(conn, "feed:" + feed_location(location)):
-            raise NotFoundError(f"no feed {location!r} was added with --feed",
-                                "feeds from briefing.toml are removed by editing the file; see `briefing feeds list`")
+            raise NotFoundError(
+                f"no feed {location!r} was added with --feed",
+                "feeds from briefing.toml are removed by editing the file; see `briefing feeds list`",
+            )
     err_console.print(f"removed {escape(location)}; its articles are kept")
 
 

@@ -9,15 +9,35 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from briefing.errors import SeedError
 
 MONTHS = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
-    "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9,
-    "sept": 9, "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12,
+    "jan": 1,
+    "january": 1,
+    "feb": 2,
+    "february": 2,
+    "mar": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "jun": 6,
+    "june": 6,
+    "jul": 7,
+    "july": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
     "december": 12,
 }
 _MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
@@ -44,8 +64,22 @@ _NOISE = re.compile(
     r"edited|originally|released|issued)\b|[|:,.\-–—•·()\[\]]|\s"
 )
 _UPDATED = re.compile(r"(?i)\b(?:updated|modified|edited)\b")
-_TZ_OFFSETS = {"utc": 0, "gmt": 0, "z": 0, "bst": 60, "cet": 60, "cest": 120, "est": -300, "edt": -240,
-               "cst": -360, "cdt": -300, "pst": -480, "pdt": -420, "jst": 540, "kst": 540}
+_TZ_OFFSETS = {
+    "utc": 0,
+    "gmt": 0,
+    "z": 0,
+    "bst": 60,
+    "cet": 60,
+    "cest": 120,
+    "est": -300,
+    "edt": -240,
+    "cst": -360,
+    "cdt": -300,
+    "pst": -480,
+    "pdt": -420,
+    "jst": 540,
+    "kst": 540,
+}
 
 
 @dataclass(frozen=True)
@@ -71,7 +105,7 @@ class DateMatch:
             return None
         if self.clock is not None and self.offset_min is not None:
             tz = timezone(timedelta(minutes=self.offset_min))
-            return datetime.combine(day, self.clock, tz).astimezone(timezone.utc)
+            return datetime.combine(day, self.clock, tz).astimezone(UTC)
         return day
 
     def resolve_datetime(self, fallback_year: int | None = None) -> datetime | None:
@@ -80,12 +114,14 @@ class DateMatch:
             return None
         if isinstance(value, datetime):
             return value
-        return datetime.combine(value, time(0), timezone.utc)
+        return datetime.combine(value, time(0), UTC)
 
 
 def _build(m: re.Match[str], text: str) -> DateMatch | None:
     g = m.groupdict()
-    month = int(g["mon"]) if g.get("mon") else MONTHS.get((g.get("month") or "").lower().rstrip("."))
+    month = (
+        int(g["mon"]) if g.get("mon") else MONTHS.get((g.get("month") or "").lower().rstrip("."))
+    )
     if not month:
         return None
     day = int(g["day"])
@@ -113,8 +149,15 @@ def _build(m: re.Match[str], text: str) -> DateMatch | None:
                 digits = tz[1:].replace(":", "")
                 offset = sign * (int(digits[:2]) * 60 + int(digits[2:]))
     return DateMatch(
-        text=m.group(0).strip(), start=m.start(), end=m.end(), year=year, month=month, day=day,
-        clock=clock, offset_min=offset, updated=bool(_UPDATED.search(text[: m.start()])),
+        text=m.group(0).strip(),
+        start=m.start(),
+        end=m.end(),
+        year=year,
+        month=month,
+        day=day,
+        clock=clock,
+        offset_min=offset,
+        updated=bool(_UPDATED.search(text[: m.start()])),
     )
 
 
@@ -143,7 +186,7 @@ def find_date(text: str, *, whole: bool) -> DateMatch | None:
 def parse_front_matter_date(value: Any, source: str) -> date | datetime:
     """``published`` in front matter: a TOML date or datetime, or an ISO 8601 string."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         return value
     if isinstance(value, str):
@@ -151,8 +194,11 @@ def parse_front_matter_date(value: Any, source: str) -> date | datetime:
             if len(value) == 10:
                 return date.fromisoformat(value)
             parsed = datetime.fromisoformat(value)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         except ValueError:
             pass
-    raise SeedError(source, f"front matter published = {value!r} is not a date",
-                    "write it as published = 2026-01-07 or \"2026-01-07T09:00:00Z\"")
+    raise SeedError(
+        source,
+        f"front matter published = {value!r} is not a date",
+        'write it as published = 2026-01-07 or "2026-01-07T09:00:00Z"',
+    )

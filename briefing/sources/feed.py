@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,10 +29,10 @@ from briefing.normalize import (
 )
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
-_HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
-_ALTERNATE = re.compile(
-    r"<link\b[^>]*\btype=[\"']application/(?:rss|atom)\+xml[\"'][^>]*>", re.I
+_HTML_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
 )
+_ALTERNATE = re.compile(r"<link\b[^>]*\btype=[\"']application/(?:rss|atom)\+xml[\"'][^>]*>", re.I)
 _HREF = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.I)
 SUMMARY_WORDS = 60
 
@@ -50,40 +50,53 @@ def parse_feed(
     if not content.strip():
         raise FeedError(source, "the response is empty", "check the feed URL")
     if _ENTITY_DECL.search(content[:65536]):
-        raise FeedError(source, "the document declares XML entities (a possible entity-expansion "
-                        "attack); refused", "feeds never need <!ENTITY>; ask the publisher to fix it")
+        raise FeedError(
+            source,
+            "the document declares XML entities (a possible entity-expansion attack); refused",
+            "feeds never need <!ENTITY>; ask the publisher to fix it",
+        )
     if _HTML_START.match(content[:4096]):
         raise FeedError(source, "got an HTML page, not a feed", _discovery_hint(content, url))
-    headers = {"content-location": url}
+    # Relative links resolve against the document's own http(s) address; a local file's
+    # file: URI is no base for a reader, so there the channel's <link> is used instead.
+    headers = {"content-location": url} if url.startswith(("http://", "https://")) else {}
     if content_type:
         headers["content-type"] = content_type
     try:
-        parsed = feedparser.parse(content, response_headers=headers, resolve_relative_uris=True,
-                                  sanitize_html=True)
+        parsed = feedparser.parse(
+            content, response_headers=headers, resolve_relative_uris=True, sanitize_html=True
+        )
     except Exception as exc:  # feedparser may raise on broken input despite its bozo flag
         raise FeedError(source, f"feedparser could not read it: {exc}") from exc
     entries = parsed.get("entries") or []
     if not parsed.get("version") and not entries:
         reason = parsed.get("bozo_exception")
-        raise FeedError(source, "not an RSS or Atom feed" + (f" ({reason})" if reason else ""),
-                        _discovery_hint(content, url))
+        raise FeedError(
+            source,
+            "not an RSS or Atom feed" + (f" ({reason})" if reason else ""),
+            _discovery_hint(content, url),
+        )
     warnings: list[str] = []
     if parsed.get("bozo"):
         warnings.append(f"feed is not well-formed ({parsed.get('bozo_exception')}); read leniently")
     feed = parsed.get("feed") or {}
     publisher = name or strip_tags(feed.get("title") or "") or urlsplit(url).hostname or None
-    base = canonical_url(feed.get("link")) or url
-    now = now or datetime.now(timezone.utc)
+    base = canonical_url(feed.get("link")) or (url if headers else None)
+    now = now or datetime.now(UTC)
     articles: list[Article] = []
     seen: set[str] = set()
     for position, entry in enumerate(entries):
         try:
-            article = entry_to_article(entry, source=source, base=base, publisher=publisher, now=now)
+            article = entry_to_article(
+                entry, source=source, base=base, publisher=publisher, now=now
+            )
         except ValueError as exc:
             warnings.append(f"entry {position + 1} skipped: {exc}")
             continue
         if article.id in seen:
-            warnings.append(f"entry {position + 1} repeats the id/guid of an earlier entry; kept the first")
+            warnings.append(
+                f"entry {position + 1} repeats the id/guid of an earlier entry; kept the first"
+            )
             continue
         seen.add(article.id)
         articles.append(article)
@@ -91,18 +104,18 @@ def parse_feed(
 
 
 def entry_to_article(
-    entry: Mapping[str, Any], *, source: str, base: str, publisher: str | None, now: datetime
+    entry: Mapping[str, Any], *, source: str, base: str | None, publisher: str | None, now: datetime
 ) -> Article:
     title = strip_tags(entry.get("title") or "")
     link = canonical_url(entry.get("link"), base)
     content_html = _best_content(entry)
     summary_html = entry.get("summary") or ""
     body_html = sanitize_html(content_html or summary_html)
-    body = html_to_text(body_html)
-    summary_text = html_to_text(sanitize_html(summary_html)) if summary_html else ""
-    if not summary_text or (content_html and summary_text == body):
+    body = html_to_text(body_html, sanitized=True)
+    if content_html and summary_html and summary_html != content_html:
+        summary_text = _lead(html_to_text(sanitize_html(summary_html), sanitized=True) or body)
+    else:
         summary_text = _lead(body)
-    summary_text = _lead(summary_text)
     if not title:
         title = _lead(body, words=12) or ""
         if not title:
@@ -112,7 +125,9 @@ def entry_to_article(
     updated = _when(entry.get("updated_parsed"), now)
     disclosure = find_ai_disclosure(body) or find_ai_disclosure(summary_text)
     labels = tuple(
-        dict.fromkeys(strip_tags(t.get("term") or t.get("label") or "") for t in entry.get("tags") or [])
+        dict.fromkeys(
+            strip_tags(t.get("term") or t.get("label") or "") for t in entry.get("tags") or []
+        )
     )
     labels = tuple(label for label in labels if label)
     return Article(
@@ -150,7 +165,7 @@ def _when(parsed: Any, now: datetime) -> datetime | None:
     if not parsed:
         return None
     try:
-        value = datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc)
+        value = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
     except (OverflowError, ValueError, TypeError):
         return None
     if value.year < 1995 or value > now + timedelta(days=2):

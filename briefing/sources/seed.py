@@ -31,7 +31,17 @@ from briefing.sources.dates import DateMatch, find_date, parse_front_matter_date
 
 MAX_SEED_BYTES = 5_000_000
 FRONT_MATTER_KEYS = frozenset(
-    {"url", "publisher", "author", "published", "ai_generated", "ai_disclosure", "title", "summary", "labels"}
+    {
+        "url",
+        "publisher",
+        "author",
+        "published",
+        "ai_generated",
+        "ai_disclosure",
+        "title",
+        "summary",
+        "labels",
+    }
 )
 
 # Whole lines that are page furniture, never article text (case-insensitive, full match).
@@ -67,9 +77,43 @@ _COOKIE_BANNER = re.compile(
     re.I,
 )
 _SHARE_WORDS = frozenset(
-    "share shares tweet email e-mail print copy link facebook twitter x linkedin whatsapp telegram "
-    "reddit pinterest threads bluesky mastodon flipboard pocket messenger line sms more save "
-    "this article story post on via gift comment comments".split()
+    [
+        "share",
+        "shares",
+        "tweet",
+        "email",
+        "e-mail",
+        "print",
+        "copy",
+        "link",
+        "facebook",
+        "twitter",
+        "x",
+        "linkedin",
+        "whatsapp",
+        "telegram",
+        "reddit",
+        "pinterest",
+        "threads",
+        "bluesky",
+        "mastodon",
+        "flipboard",
+        "pocket",
+        "messenger",
+        "line",
+        "sms",
+        "more",
+        "save",
+        "this",
+        "article",
+        "story",
+        "post",
+        "on",
+        "via",
+        "gift",
+        "comment",
+        "comments",
+    ]
 )
 # Headings that open a list of other stories or comments: what follows is skipped
 # until real prose comes back.
@@ -103,7 +147,9 @@ _BYLINE = re.compile(
     r"^(?:by|written by|words by|reporting by|author\s*:|authors\s*:|posted by|story by)\s+(?P<names>.+)$",
     re.I,
 )
-_NAME_TOKEN = re.compile(r"^(?:[A-Z][\w'’.-]*|[A-Z]\.|de|da|del|van|von|der|den|la|le|al|el|bin|ibn|y|du|di)$")
+_NAME_TOKEN = re.compile(
+    r"^(?:[A-Z][\w'’.-]*|[A-Z]\.|de|da|del|van|von|der|den|la|le|al|el|bin|ibn|y|du|di)$"
+)
 _META_SPLIT = re.compile(r"\s*(?:\||•|·|—|–|\s-\s|/\s)\s*")
 _BREADCRUMB_SPLIT = re.compile(r"\s*(?:>|›|»|→|/|\\)\s*")
 _SENTENCE_PUNCT = re.compile(r"[.!?…:;][\"'”’)\]]*$")
@@ -143,9 +189,7 @@ class SeedParser:
 
     def __init__(self, extra_boilerplate: Iterable[str] = ()) -> None:
         patterns = [*DEFAULT_BOILERPLATE, *extra_boilerplate]
-        self._boilerplate = re.compile(
-            "|".join(f"(?:{p})" for p in patterns), re.I
-        )
+        self._boilerplate = re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
 
     # -- files ------------------------------------------------------------------------------
 
@@ -155,10 +199,15 @@ class SeedParser:
         try:
             size = path.stat().st_size
             if size > MAX_SEED_BYTES:
-                raise SeedError(str(path), f"file is {size:,} bytes, over the {MAX_SEED_BYTES:,} limit for a seed")
+                raise SeedError(
+                    str(path),
+                    f"file is {size:,} bytes, over the {MAX_SEED_BYTES:,} limit for a seed",
+                )
             data = path.read_bytes()
         except PermissionError as exc:
-            raise SeedError(str(path), "permission denied", "make the file readable (chmod a+r)") from exc
+            raise SeedError(
+                str(path), "permission denied", "make the file readable (chmod a+r)"
+            ) from exc
         except IsADirectoryError as exc:
             raise SeedError(str(path), "is a folder, not a file") from exc
         except OSError as exc:
@@ -177,14 +226,20 @@ class SeedParser:
         text = clean_text(text)
         lines = _to_lines(text)
         if not lines:
-            raise SeedError(source, "has no text" + (" after its front matter" if front else ""),
-                            "put the page's text in the file, or delete it")
+            raise SeedError(
+                source,
+                "has no text" + (" after its front matter" if front else ""),
+                "put the page's text in the file, or delete it",
+            )
         meta = _Meta()
         self._first_pass(lines, meta)
         self._find_title(lines, meta, front.get("title"))
         if meta.title is None:
-            raise SeedError(source, "no headline found (no line looks like a title)",
-                            "add `title = \"...\"` in +++ front matter at the top of the file")
+            raise SeedError(
+                source,
+                "no headline found (no line looks like a title)",
+                'add `title = "..."` in +++ front matter at the top of the file',
+            )
         self._header(lines, meta)
         self._asides(lines)
         self._brand_lines(lines, meta)
@@ -215,7 +270,9 @@ class SeedParser:
                 continue
             if _is_breadcrumb(t):
                 ln.kind = "drop"
-                crumbs = [c for c in _BREADCRUMB_SPLIT.split(t) if c and c.lower() not in _NAV_WORDS]
+                crumbs = [
+                    c for c in _BREADCRUMB_SPLIT.split(t) if c and c.lower() not in _NAV_WORDS
+                ]
                 if crumbs and not meta.labels:
                     meta.labels.extend(crumbs)
                 continue
@@ -229,7 +286,9 @@ class SeedParser:
         candidates = [ln for ln in lines[:40] if ln.kind == "text"]
         # A site bar "Site Home | Publisher" or "Headline | Publisher" on top.
         for ln in candidates[:3]:
-            if "|" in ln.text:
+            if "|" in ln.text and not self._meta_line(
+                _Line(ln.text, ln.index, 0), _Meta(), strict=False
+            ):
                 parts = [p.strip() for p in ln.text.split("|") if p.strip()]
                 if 2 <= len(parts) <= 6 and all(len(p.split()) <= 12 for p in parts):
                     ln.kind = "drop"
@@ -268,7 +327,11 @@ class SeedParser:
         time, and the dek (standfirst)."""
         title_at = next(i for i, ln in enumerate(lines) if ln.kind == "title")
         first_prose = next(
-            (i for i, ln in enumerate(lines) if ln.kind == "text" and i > title_at and _prose_like(ln.text)),
+            (
+                i
+                for i, ln in enumerate(lines)
+                if ln.kind == "text" and i > title_at and _prose_like(ln.text)
+            ),
             len(lines),
         )
         for i, ln in enumerate(lines):
@@ -281,15 +344,22 @@ class SeedParser:
                 # Kickers and section labels ("PoliticsAI Analysis" is two labels glued).
                 ln.kind = "label"
                 for part in _META_SPLIT.split(ln.text):
-                    meta.labels.extend(_GLUED.split(part.strip()) if " " not in part.strip()[:3] else _split_glued(part))
+                    meta.labels.extend(
+                        _GLUED.split(part.strip())
+                        if " " not in part.strip()[:3]
+                        else _split_glued(part)
+                    )
         # The dek: a short first paragraph straight after the header, when more prose follows.
         prose = [ln for ln in lines if ln.kind == "text"]
         if len(prose) >= 3:
             first = prose[0]
             words = len(first.text.split())
             if (
-                first.index <= lines[first_prose].index if first_prose < len(lines) else True
-            ) and 8 <= words <= 70 and not _DATELINE.match(first.text) and _prose_like(prose[1].text):
+                (first.index <= lines[first_prose].index if first_prose < len(lines) else True)
+                and 8 <= words <= 70
+                and not _DATELINE.match(first.text)
+                and _prose_like(prose[1].text)
+            ):
                 first.kind = "dek"
                 meta.dek = first.text
         meta.labels = _unique([lab.strip(" :") for lab in meta.labels if lab.strip(" :")])
@@ -318,7 +388,7 @@ class SeedParser:
         part = part.strip()
         rt = _READING_TIME.match(part) or _READING_TIME_ALONE.match(part)
         if rt:
-            rest = part[rt.end():].strip()
+            rest = part[rt.end() :].strip()
             if len(rest.split()) <= 2:  # "3 min readSource": a link label glued on
                 meta.reading_time = meta.reading_time or int(rt.group(1))
                 return "reading_time"
@@ -434,11 +504,16 @@ def decode_seed(data: bytes, name: str) -> tuple[str, str]:
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         best_binary = from_bytes(data[:65536]).best()
         if best_binary is None or not best_binary.encoding.startswith("utf_16"):
-            raise SeedError(name, "is a binary file, not text", "seeds are plain-text page dumps (.txt)")
+            raise SeedError(
+                name, "is a binary file, not text", "seeds are plain-text page dumps (.txt)"
+            )
     best = from_bytes(data).best()
     if best is None:
-        raise SeedError(name, "is not text in any encoding we can detect",
-                        "save the file as UTF-8 and ingest again")
+        raise SeedError(
+            name,
+            "is not text in any encoding we can detect",
+            "save the file as UTF-8 and ingest again",
+        )
     return str(best), best.encoding
 
 
@@ -452,20 +527,31 @@ def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == "+++")
     except StopIteration as exc:
-        raise SeedError(source, "front matter opened with +++ on line 1 is never closed",
-                        "add a line with +++ after the front matter") from exc
+        raise SeedError(
+            source,
+            "front matter opened with +++ on line 1 is never closed",
+            "add a line with +++ after the front matter",
+        ) from exc
     try:
         front = tomllib.loads("\n".join(lines[1:end]))
     except tomllib.TOMLDecodeError as exc:
-        raise SeedError(source, f"front matter is not valid TOML: {exc}",
-                        "fix the front matter between the +++ lines") from exc
+        raise SeedError(
+            source,
+            f"front matter is not valid TOML: {exc}",
+            "fix the front matter between the +++ lines",
+        ) from exc
     unknown = sorted(set(front) - FRONT_MATTER_KEYS)
     if unknown:
-        raise SeedError(source, f"front matter has unknown key(s): {', '.join(unknown)}",
-                        f"use only: {', '.join(sorted(FRONT_MATTER_KEYS))}")
+        raise SeedError(
+            source,
+            f"front matter has unknown key(s): {', '.join(unknown)}",
+            f"use only: {', '.join(sorted(FRONT_MATTER_KEYS))}",
+        )
     if "ai_generated" in front and not isinstance(front["ai_generated"], bool):
         raise SeedError(source, "front matter ai_generated must be true or false")
-    if "labels" in front and not (isinstance(front["labels"], list) and all(isinstance(x, str) for x in front["labels"])):
+    if "labels" in front and not (
+        isinstance(front["labels"], list) and all(isinstance(x, str) for x in front["labels"])
+    ):
         raise SeedError(source, "front matter labels must be a list of strings")
     return front, "\n".join(lines[end + 1 :])
 
@@ -504,8 +590,14 @@ def _is_cookie_banner(text: str) -> bool:
 
 def _is_share_bar(text: str) -> bool:
     tokens = [t for t in re.split(r"[\s|•·,/:]+", text.lower()) if t]
-    return bool(tokens) and len(tokens) <= 14 and all(t in _SHARE_WORDS for t in tokens) and (
-        len(tokens) >= 2 or tokens[0] in {"facebook", "twitter", "linkedin", "whatsapp", "reddit"}
+    return (
+        bool(tokens)
+        and len(tokens) <= 14
+        and all(t in _SHARE_WORDS for t in tokens)
+        and (
+            len(tokens) >= 2
+            or tokens[0] in {"facebook", "twitter", "linkedin", "whatsapp", "reddit"}
+        )
     )
 
 
@@ -513,7 +605,11 @@ def _is_breadcrumb(text: str) -> bool:
     if not re.search(r"[>›»→]| / ", text):
         return False
     crumbs = [c for c in _BREADCRUMB_SPLIT.split(text) if c.strip()]
-    return 2 <= len(crumbs) <= 8 and all(len(c.split()) <= 4 for c in crumbs) and not _SENTENCE_PUNCT.search(text)
+    return (
+        2 <= len(crumbs) <= 8
+        and all(len(c.split()) <= 4 for c in crumbs)
+        and not _SENTENCE_PUNCT.search(text)
+    )
 
 
 def _is_notice(line: str, disclosure: str) -> bool:
@@ -582,6 +678,12 @@ def parse_seed_file(path: Path, extra_boilerplate: Iterable[str] = ()) -> Articl
     return SeedParser(extra_boilerplate).parse_file(path)
 
 
-__all__ = ["DEFAULT_BOILERPLATE", "SeedParser", "decode_seed", "parse_seed_file", "split_front_matter"]
+__all__ = [
+    "DEFAULT_BOILERPLATE",
+    "SeedParser",
+    "decode_seed",
+    "parse_seed_file",
+    "split_front_matter",
+]
 
 _ = timezone  # re-exported for callers that build datetimes alongside seeds

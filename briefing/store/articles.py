@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
@@ -36,8 +36,8 @@ def _published_at(value: date | datetime | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc)
-    return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return value.astimezone(UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
 def _row(a: Article, now: datetime) -> dict[str, Any]:
@@ -82,7 +82,9 @@ def upsert_articles(conn: Connection, items: Sequence[Article], now: datetime) -
     ids = list(batch)
     existing: dict[str, str] = {}
     for chunk in _chunks(ids):
-        for row in conn.execute(select(articles.c.id, articles.c.content_hash).where(articles.c.id.in_(chunk))):
+        for row in conn.execute(
+            select(articles.c.id, articles.c.content_hash).where(articles.c.id.in_(chunk))
+        ):
             existing[row.id] = row.content_hash
     new_fps = sorted({a.fingerprint for a in batch.values() if a.id not in existing})
     owner: dict[str, str] = {}
@@ -102,34 +104,40 @@ def upsert_articles(conn: Connection, items: Sequence[Article], now: datetime) -
             if existing[a.id] == a.content_hash:
                 outcomes[a.id] = "unchanged"
             else:
-                row = _row(a, now)
-                row["b_id"] = a.id
-                updates.append(row)
+                changed = _row(a, now)
+                changed["b_id"] = a.id
+                updates.append(changed)
                 outcomes[a.id] = "updated"
             continue
-        row = _row(a, now)
-        row["id"] = a.id
-        row["first_seen"] = now
+        values = _row(a, now)
+        values["id"] = a.id
+        values["first_seen"] = now
         original = owner.get(a.fingerprint)
-        row["duplicate_of"] = original
+        values["duplicate_of"] = original
         if original is None:
             owner[a.fingerprint] = a.id
             outcomes[a.id] = "new"
         else:
             outcomes[a.id] = "duplicate"
-        inserts.append(row)
+        inserts.append(values)
     if inserts:
         conn.execute(insert(articles), inserts)
     if updates:
-        cols = {k: bindparam(k) for k in updates[0] if k != "b_id"}
-        conn.execute(update(articles).where(articles.c.id == bindparam("b_id")).values(**cols), updates)
+        cols: dict[str, Any] = {k: bindparam(k) for k in updates[0] if k != "b_id"}
+        conn.execute(
+            update(articles).where(articles.c.id == bindparam("b_id")).values(**cols), updates
+        )
     return UpsertResult(outcomes)
 
 
 def row_to_article(row: Any) -> Article:
     published: date | datetime | None = None
     if row.published:
-        published = date.fromisoformat(row.published) if len(row.published) == 10 else datetime.fromisoformat(row.published)
+        published = (
+            date.fromisoformat(row.published)
+            if len(row.published) == 10
+            else datetime.fromisoformat(row.published)
+        )
     return Article(
         id=row.id,
         source_kind=row.source_kind,
@@ -182,7 +190,9 @@ def get_article(conn: Connection, article_id: str) -> Article | None:
     """By full id or by a unique prefix of at least 6 characters."""
     row = conn.execute(select(articles).where(articles.c.id == article_id)).first()
     if row is None and len(article_id) >= 6:
-        rows = conn.execute(select(articles).where(articles.c.id.startswith(article_id, autoescape=True)).limit(2)).all()
+        rows = conn.execute(
+            select(articles).where(articles.c.id.startswith(article_id, autoescape=True)).limit(2)
+        ).all()
         row = rows[0] if len(rows) == 1 else None
     return row_to_article(row) if row is not None else None
 
@@ -190,7 +200,11 @@ def get_article(conn: Connection, article_id: str) -> Article | None:
 def duplicates_of(conn: Connection, ids: Sequence[str]) -> dict[str, list[Article]]:
     out: dict[str, list[Article]] = {}
     for chunk in _chunks(list(ids)):
-        for row in conn.execute(select(articles).where(articles.c.duplicate_of.in_(chunk)).order_by(articles.c.first_seen)):
+        for row in conn.execute(
+            select(articles)
+            .where(articles.c.duplicate_of.in_(chunk))
+            .order_by(articles.c.first_seen)
+        ):
             out.setdefault(row.duplicate_of, []).append(row_to_article(row))
     return out
 
@@ -203,13 +217,18 @@ def get_source(conn: Connection, key: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def ensure_source(conn: Connection, key: str, *, kind: str, location: str, name: str | None, origin: str) -> None:
+def ensure_source(
+    conn: Connection, key: str, *, kind: str, location: str, name: str | None, origin: str
+) -> None:
     """Create the source row if needed. A feed named with --feed ("cli") is kept for later
     runs; one that failed on its very first fetch is stored as "adhoc" (not fetched again)."""
     row = get_source(conn, key)
     if row is None:
-        conn.execute(insert(sources).values(key=key, kind=kind, location=location, name=name,
-                                            origin=origin, failures=0, items=0))
+        conn.execute(
+            insert(sources).values(
+                key=key, kind=kind, location=location, name=name, origin=origin, failures=0, items=0
+            )
+        )
         return
     values: dict[str, Any] = {}
     if name:
@@ -233,8 +252,12 @@ def record_source(
     items: int | None = None,
 ) -> None:
     """Store how the last fetch of a source went; validators are kept only on success."""
-    values: dict[str, Any] = {"last_status": status, "last_error": error, "last_checked": now,
-                              "last_http_status": http_status}
+    values: dict[str, Any] = {
+        "last_status": status,
+        "last_error": error,
+        "last_checked": now,
+        "last_http_status": http_status,
+    }
     if status in {"ok", "not_modified"}:
         values["last_ok"] = now
         values["failures"] = 0

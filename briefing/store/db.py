@@ -31,8 +31,10 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StorageError(f"{url!r} is not a database URL",
-                           "use e.g. sqlite:///var/briefing.db or postgresql+psycopg://user@host/db") from exc
+        raise StorageError(
+            f"{url!r} is not a database URL",
+            "use e.g. sqlite:///var/briefing.db or postgresql+psycopg://user@host/db",
+        ) from exc
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
@@ -45,8 +47,10 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(parsed, future=True, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:
-        raise StorageError(f"no driver for {parsed.drivername}: {exc}",
-                           "install the database driver (e.g. pip install psycopg[binary])") from exc
+        raise StorageError(
+            f"no driver for {parsed.drivername}: {exc}",
+            "install the database driver (e.g. pip install psycopg[binary])",
+        ) from exc
     if parsed.get_backend_name() == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -74,8 +78,10 @@ def migrate(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:
-        raise StorageError(f"cannot open the database {engine.url!r}: {exc.orig}",
-                           "check storage.url (or --db) and that its folder is writable") from exc
+        raise StorageError(
+            f"cannot open the database {engine.url!r}: {exc.orig}",
+            "check storage.url (or --db) and that its folder is writable",
+        ) from exc
     except SQLAlchemyError as exc:
         raise StorageError(f"database migration failed on {engine.url!r}: {exc}") from exc
 

@@ -1,0 +1,135 @@
+"""The `briefing` command: help everywhere, JSON on stdout only, errors as error + hint, exit 1."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import click
+import pytest
+
+from briefing.cli import cli, main
+
+SEEDS = Path(__file__).parent.parent / "seeds"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(info.value.code or 0), out, err
+
+
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    from briefing.cli import commands  # noqa: F401  (registers the commands)
+
+    found = []
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        if isinstance(command, click.Group):
+            found += all_commands(command, path)
+        else:
+            found.append(path)
+    return found
+
+
+def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    commands = all_commands(cli)
+    assert ("ingest",) in commands and ("articles",) in commands
+    for path in commands:
+        code, out, _ = run(capsys, *path, "--help")
+        assert code == 0, path
+        assert "Example" in out, f"`briefing {' '.join(path)} --help` shows no example"
+        assert "--config" in out and "--db" in out, path
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/cli.db"
+
+
+def test_ingest_and_articles_json(capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str) -> None:
+    seeds = tmp_path / "s"
+    shutil.copytree(SEEDS, seeds)
+    code, out, _ = run(capsys, "--db", db, "ingest", "--seeds", str(seeds), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["totals"]["new"] == 2 and report["totals"]["failed"] == 0
+    # global flags also work after the command
+    code, out, err = run(capsys, "articles", "--json", "--db", db)
+    assert code == 0
+    items = json.loads(out)  # the whole of stdout is one JSON document
+    assert len(items) == 2
+    required = {"id", "title", "url", "publisher", "author", "published", "summary", "body",
+                "ai_generated", "ai_disclosure", "labels", "source", "first_seen", "word_count"}
+    for item in items:
+        assert required <= set(item)
+    by_publisher = {i["publisher"]: i for i in items}
+    assert by_publisher["NVNK"]["published"] == "2026-01-07"
+    assert by_publisher["PRISM News"]["published"] is None
+    assert by_publisher["PRISM News"]["ai_generated"] is True
+    assert by_publisher["PRISM News"]["ai_disclosure"] == "This content is AI-generated based on source articles."
+    assert by_publisher["NVNK"]["ai_generated"] is False
+    assert by_publisher["PRISM News"]["word_count"] > 300
+    code, out, _ = run(capsys, "--db", db, "article", by_publisher["NVNK"]["id"][:8], "--json")
+    assert json.loads(out)["title"] == "Why North Korea Fears Japan’s Record Defense Buildup"
+
+
+def test_errors_are_one_line_with_a_hint(capsys: pytest.CaptureFixture[str], db: str) -> None:
+    code, out, err = run(capsys, "--db", db, "article", "doesnotexist")
+    assert code == 1 and out == ""
+    assert err.startswith("error: no article with id 'doesnotexist'")
+    assert "\nhint: " in err
+    assert "Traceback" not in err
+
+
+def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str], db: str) -> None:
+    code, _, err = run(capsys, "--db", db, "article", "doesnotexist", "--debug")
+    assert code == 1 and "Traceback" in err and "NotFoundError" in err
+
+
+def test_bad_database_url_and_bad_config(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "--db", "nonsense://", "articles")
+    assert code == 1 and "error:" in err and "hint:" in err
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[newsletter]\nbase_url = 3\n")
+    code, _, err = run(capsys, "--config", str(bad), "articles")
+    assert code == 1 and "newsletter.base_url" in err and str(bad) in err
+
+
+def test_usage_errors_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "no-such-command")
+    assert code == 1 and "error:" in err and "hint:" in err
+    code, _, err = run(capsys, "articles", "--limit", "zero")
+    assert code == 1 and "error:" in err
+
+
+def test_ingest_a_local_feed_is_remembered_and_removable(capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str) -> None:
+    feed = tmp_path / "f.xml"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Local Wire</title>'
+        "<link>https://wire.example.org/</link><item><title>One story</title>"
+        "<link>/one?utm_source=rss</link><guid>https://wire.example.org/one</guid>"
+        "<description>Text of the story.</description></item></channel></rss>"
+    )
+    code, out, _ = run(capsys, "--db", db, "ingest", "--feed", str(feed), "--json")
+    assert json.loads(out)["totals"]["new"] == 1
+    code, out, _ = run(capsys, "--db", db, "feeds", "list", "--json")
+    listed = json.loads(out)
+    assert [(f["location"], f["origin"], f["last_status"]) for f in listed if f["origin"] == "cli"] == [
+        (str(feed.resolve()), "cli", "ok")]
+    code, out, _ = run(capsys, "--db", db, "articles", "--json")
+    story = json.loads(out)[0]
+    assert story["url"] == "https://wire.example.org/one" and story["publisher"] == "Local Wire"
+    code, _, err = run(capsys, "--db", db, "feeds", "remove", str(feed))
+    assert code == 0 and "removed" in err
+    code, out, _ = run(capsys, "--db", db, "feeds", "list", "--json")
+    assert [f for f in json.loads(out) if f["origin"] == "cli"] == []
+
+
+def test_a_feed_that_never_worked_is_not_remembered(capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str) -> None:
+    code, out, err = run(capsys, "--db", db, "ingest", "--feed", str(tmp_path / "typo.xml"))
+    assert code == 0 and "no such file" in err
+    code, out, _ = run(capsys, "--db", db, "feeds", "list", "--json")
+    assert [f for f in json.loads(out) if f["origin"] == "cli"] == []
