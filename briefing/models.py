@@ -54,6 +54,7 @@ class Article:
     author: str | None = None
     published: date | datetime | None = None
     updated: datetime | None = None
+    dek: str | None = None
     summary: str = ""
     body: str = ""
     body_html: str | None = None
@@ -87,6 +88,7 @@ class Article:
             self.publisher or "",
             self.author or "",
             published_iso(self.published) or "",
+            self.dek or "",
             self.summary,
             self.body,
             self.body_html or "",

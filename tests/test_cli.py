@@ -49,7 +49,9 @@ def db(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/cli.db"
 
 
-def test_ingest_and_articles_json(capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str) -> None:
+def test_ingest_and_articles_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str
+) -> None:
     seeds = tmp_path / "s"
     shutil.copytree(SEEDS, seeds)
     code, out, _ = run(capsys, "--db", db, "ingest", "--seeds", str(seeds), "--json")
@@ -57,19 +59,36 @@ def test_ingest_and_articles_json(capsys: pytest.CaptureFixture[str], tmp_path: 
     report = json.loads(out)
     assert report["totals"]["new"] == 2 and report["totals"]["failed"] == 0
     # global flags also work after the command
-    code, out, err = run(capsys, "articles", "--json", "--db", db)
+    code, out, _ = run(capsys, "articles", "--json", "--db", db)
     assert code == 0
     items = json.loads(out)  # the whole of stdout is one JSON document
     assert len(items) == 2
-    required = {"id", "title", "url", "publisher", "author", "published", "summary", "body",
-                "ai_generated", "ai_disclosure", "labels", "source", "first_seen", "word_count"}
+    required = {
+        "id",
+        "title",
+        "url",
+        "publisher",
+        "author",
+        "published",
+        "summary",
+        "body",
+        "ai_generated",
+        "ai_disclosure",
+        "labels",
+        "source",
+        "first_seen",
+        "word_count",
+    }
     for item in items:
         assert required <= set(item)
     by_publisher = {i["publisher"]: i for i in items}
     assert by_publisher["NVNK"]["published"] == "2026-01-07"
     assert by_publisher["PRISM News"]["published"] is None
     assert by_publisher["PRISM News"]["ai_generated"] is True
-    assert by_publisher["PRISM News"]["ai_disclosure"] == "This content is AI-generated based on source articles."
+    assert (
+        by_publisher["PRISM News"]["ai_disclosure"]
+        == "This content is AI-generated based on source articles."
+    )
     assert by_publisher["NVNK"]["ai_generated"] is False
     assert by_publisher["PRISM News"]["word_count"] > 300
     code, out, _ = run(capsys, "--db", db, "article", by_publisher["NVNK"]["id"][:8], "--json")
@@ -89,7 +108,9 @@ def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str], db: str) 
     assert code == 1 and "Traceback" in err and "NotFoundError" in err
 
 
-def test_bad_database_url_and_bad_config(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_bad_database_url_and_bad_config(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     code, _, err = run(capsys, "--db", "nonsense://", "articles")
     assert code == 1 and "error:" in err and "hint:" in err
     bad = tmp_path / "bad.toml"
@@ -105,7 +126,9 @@ def test_usage_errors_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and "error:" in err
 
 
-def test_ingest_a_local_feed_is_remembered_and_removable(capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str) -> None:
+def test_ingest_a_local_feed_is_remembered_and_removable(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str
+) -> None:
     feed = tmp_path / "f.xml"
     feed.write_text(
         '<?xml version="1.0"?><rss version="2.0"><channel><title>Local Wire</title>'
@@ -117,8 +140,9 @@ def test_ingest_a_local_feed_is_remembered_and_removable(capsys: pytest.CaptureF
     assert json.loads(out)["totals"]["new"] == 1
     code, out, _ = run(capsys, "--db", db, "feeds", "list", "--json")
     listed = json.loads(out)
-    assert [(f["location"], f["origin"], f["last_status"]) for f in listed if f["origin"] == "cli"] == [
-        (str(feed.resolve()), "cli", "ok")]
+    assert [
+        (f["location"], f["origin"], f["last_status"]) for f in listed if f["origin"] == "cli"
+    ] == [(str(feed.resolve()), "cli", "ok")]
     code, out, _ = run(capsys, "--db", db, "articles", "--json")
     story = json.loads(out)[0]
     assert story["url"] == "https://wire.example.org/one" and story["publisher"] == "Local Wire"
@@ -128,7 +152,9 @@ def test_ingest_a_local_feed_is_remembered_and_removable(capsys: pytest.CaptureF
     assert [f for f in json.loads(out) if f["origin"] == "cli"] == []
 
 
-def test_a_feed_that_never_worked_is_not_remembered(capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str) -> None:
+def test_a_feed_that_never_worked_is_not_remembered(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str
+) -> None:
     code, out, err = run(capsys, "--db", db, "ingest", "--feed", str(tmp_path / "typo.xml"))
     assert code == 0 and "no such file" in err
     code, out, _ = run(capsys, "--db", db, "feeds", "list", "--json")

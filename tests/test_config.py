@@ -29,15 +29,23 @@ def test_shipped_config_is_valid() -> None:
 
 def test_layers_file_then_env_then_flags(tmp_path: Path) -> None:
     cfg = tmp_path / "b.toml"
-    cfg.write_text('[newsletter]\nname = "From File"\nlanguage = "de"\n[storage]\nurl = "sqlite:///file.db"\n')
+    cfg.write_text(
+        '[newsletter]\nname = "From File"\nlanguage = "de"\n[storage]\nurl = "sqlite:///file.db"\n'
+    )
     s = load_settings(cfg, env={})
     assert (s.newsletter.name, s.newsletter.language) == ("From File", "de")
     assert s.database_url == f"sqlite:///{tmp_path.resolve()}/file.db"  # relative to the file
-    s = load_settings(cfg, env={"BRIEFING_NEWSLETTER_NAME": "From Env", "BRIEFING_STORAGE_URL": "sqlite:///env.db"})
+    s = load_settings(
+        cfg,
+        env={"BRIEFING_NEWSLETTER_NAME": "From Env", "BRIEFING_STORAGE_URL": "sqlite:///env.db"},
+    )
     assert s.newsletter.name == "From Env"
     assert s.newsletter.language == "de"  # untouched keys keep the file's value
-    s = load_settings(cfg, env={"BRIEFING_STORAGE_URL": "sqlite:///env.db"},
-                      overrides={"storage": {"url": "sqlite:////abs/flag.db"}})
+    s = load_settings(
+        cfg,
+        env={"BRIEFING_STORAGE_URL": "sqlite:///env.db"},
+        overrides={"storage": {"url": "sqlite:////abs/flag.db"}},
+    )
     assert s.database_url == "sqlite:////abs/flag.db"
 
 
@@ -52,7 +60,7 @@ def test_briefing_config_variable(tmp_path: Path) -> None:
     [
         ('[newsletter]\nbase_url = "ftp://x"\n', "newsletter.base_url"),
         ('[newsletter]\nnmae = "typo"\n', "newsletter.nmae"),
-        ('[fetch]\ntimeout = -1\n', "fetch.timeout"),
+        ("[fetch]\ntimeout = -1\n", "fetch.timeout"),
         ('[[feeds]]\nname = "no url"\n', "feeds[0].url"),
         ('[seeds]\nboilerplate = ["(unclosed"]\n', "seeds.boilerplate"),
     ],
@@ -76,5 +84,5 @@ def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_env_value_is_validated_too(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="fetch.timeout"):
+    with pytest.raises(ConfigError, match=r"fetch\.timeout"):
         load_settings(None, env={"BRIEFING_FETCH_TIMEOUT": "soon"})

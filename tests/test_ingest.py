@@ -28,8 +28,14 @@ def seeds(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, seeds: Path) -> Settings:
-    return load_settings(None, env={}, overrides={"storage": {"url": f"sqlite:///{tmp_path}/b.db"},
-                                                  "seeds": {"folder": str(seeds)}})
+    return load_settings(
+        None,
+        env={},
+        overrides={
+            "storage": {"url": f"sqlite:///{tmp_path}/b.db"},
+            "seeds": {"folder": str(seeds)},
+        },
+    )
 
 
 @pytest.fixture
@@ -67,7 +73,9 @@ def test_edited_seed_updates_in_place(settings: Settings, engine: Engine, seeds:
     assert a.first_seen == T0  # first_seen survives the update
 
 
-def test_same_story_under_another_name_is_a_duplicate(settings: Settings, engine: Engine, seeds: Path) -> None:
+def test_same_story_under_another_name_is_a_duplicate(
+    settings: Settings, engine: Engine, seeds: Path
+) -> None:
     ingest(settings, engine, now=T0)
     shutil.copy(seeds / "000_005a04db57d134a5.txt", seeds / "mirror.txt")
     report = {r.source: r for r in ingest(settings, engine, now=T0 + timedelta(hours=1))}
@@ -82,25 +90,32 @@ def test_same_story_under_another_name_is_a_duplicate(settings: Settings, engine
     assert [d.source for d in dups[original.id]] == ["seed:mirror.txt"]
 
 
-def test_bad_files_are_reported_and_the_rest_go_on(settings: Settings, engine: Engine, seeds: Path) -> None:
+def test_bad_files_are_reported_and_the_rest_go_on(
+    settings: Settings, engine: Engine, seeds: Path
+) -> None:
     ingest(settings, engine, now=T0)
     (seeds / "empty.txt").write_bytes(b"")
     (seeds / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 500)
     # a seed that parsed before and is now broken keeps its stored article
     (seeds / "001_016901a4378f2971.txt").write_bytes(b"\n\n")
     reports = {r.source: r for r in ingest(settings, engine, now=T0 + timedelta(hours=1))}
-    assert reports["seed:empty.txt"].failed == 1 and "empty" in (reports["seed:empty.txt"].error or "")
+    assert reports["seed:empty.txt"].failed == 1 and "empty" in (
+        reports["seed:empty.txt"].error or ""
+    )
     assert reports["seed:binary.txt"].failed == 1
     assert reports["seed:001_016901a4378f2971.txt"].failed == 1
     assert reports["seed:000_005a04db57d134a5.txt"].unchanged == 1
     assert count(engine) == 2
     with engine.connect() as conn:
-        row = conn.execute(select(sources).where(sources.c.key == "seed:empty.txt")).mappings().one()
+        row = (
+            conn.execute(select(sources).where(sources.c.key == "seed:empty.txt")).mappings().one()
+        )
     assert row["last_status"] == "error" and "empty" in row["last_error"]
 
 
-def test_missing_seeds_folder_is_reported(tmp_path: Path, engine: Engine, settings: Settings) -> None:
+def test_missing_seeds_folder_is_reported(
+    tmp_path: Path, engine: Engine, settings: Settings
+) -> None:
     reports = ingest(settings, engine, seeds_dir=tmp_path / "nowhere", only_given=True, now=T0)
     assert len(reports) == 1 and reports[0].failed == 1
     assert "does not exist" in (reports[0].error or "")
-

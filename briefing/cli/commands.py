@@ -26,6 +26,7 @@ def article_json(a: Article, duplicates: list[Article] | None = None) -> dict[st
         "author": a.author,
         "published": published_iso(a.published),
         "updated": a.updated.isoformat() if a.updated else None,
+        "dek": a.dek,
         "summary": a.summary,
         "body": a.body,
         "ai_generated": a.ai_generated,
@@ -257,7 +258,7 @@ def feeds_list(as_json: bool) -> None:
                 "origin": "config",
             }
         )
-    for key, r in known.items():
+    for r in known.values():
         if r["origin"] == "cli":
             rows.append(_source_json(r))
     if as_json:

@@ -9,9 +9,10 @@ feeds have no use for them and they are the vehicle of entity-expansion bombs.
 from __future__ import annotations
 
 import calendar
+import html
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +35,10 @@ _HTML_START = re.compile(
 )
 _ALTERNATE = re.compile(r"<link\b[^>]*\btype=[\"']application/(?:rss|atom)\+xml[\"'][^>]*>", re.I)
 _HREF = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.I)
+_ATOM = re.compile(rb"<feed\b[^>]*http://www\.w3\.org/2005/Atom", re.I)
+_SANITIZED_HREF = re.compile(r'href="([^"]*)"')
+# bozo reasons that say nothing about the document being broken
+_HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 SUMMARY_WORDS = 60
 
 
@@ -57,9 +62,12 @@ def parse_feed(
         )
     if _HTML_START.match(content[:4096]):
         raise FeedError(source, "got an HTML page, not a feed", _discovery_hint(content, url))
-    # Relative links resolve against the document's own http(s) address; a local file's
-    # file: URI is no base for a reader, so there the channel's <link> is used instead.
-    headers = {"content-location": url} if url.startswith(("http://", "https://")) else {}
+    # Atom has xml:base, which feedparser applies against the document's own address.
+    # RSS has none: its relative links are read against the channel's <link> (the site),
+    # which is what readers expect when the feed is served from elsewhere (a CDN).
+    remote = url.startswith(("http://", "https://"))
+    atom = _ATOM.search(content[:4096]) is not None
+    headers = {"content-location": url} if remote and atom else {}
     if content_type:
         headers["content-type"] = content_type
     try:
@@ -77,11 +85,12 @@ def parse_feed(
             _discovery_hint(content, url),
         )
     warnings: list[str] = []
-    if parsed.get("bozo"):
-        warnings.append(f"feed is not well-formed ({parsed.get('bozo_exception')}); read leniently")
+    problem = parsed.get("bozo_exception")
+    if parsed.get("bozo") and not isinstance(problem, _HARMLESS):
+        warnings.append(f"feed is not well-formed XML ({problem}); read leniently")
     feed = parsed.get("feed") or {}
     publisher = name or strip_tags(feed.get("title") or "") or urlsplit(url).hostname or None
-    base = canonical_url(feed.get("link")) or (url if headers else None)
+    base = canonical_url(feed.get("link")) or (url if remote else None)
     now = now or datetime.now(UTC)
     articles: list[Article] = []
     seen: set[str] = set()
@@ -104,13 +113,13 @@ def parse_feed(
 
 
 def entry_to_article(
-    entry: Mapping[str, Any], *, source: str, base: str | None, publisher: str | None, now: datetime
+    entry: dict[str, Any], *, source: str, base: str | None, publisher: str | None, now: datetime
 ) -> Article:
     title = strip_tags(entry.get("title") or "")
     link = canonical_url(entry.get("link"), base)
     content_html = _best_content(entry)
     summary_html = entry.get("summary") or ""
-    body_html = sanitize_html(content_html or summary_html)
+    body_html = absolute_links(sanitize_html(content_html or summary_html), base)
     body = html_to_text(body_html, sanitized=True)
     if content_html and summary_html and summary_html != content_html:
         summary_text = _lead(html_to_text(sanitize_html(summary_html), sanitized=True) or body)
@@ -121,8 +130,9 @@ def entry_to_article(
         if not title:
             raise ValueError("no title and no text")
     guid = (entry.get("id") or "").strip() or None
-    published = _when(entry.get("published_parsed"), now) or _when(entry.get("updated_parsed"), now)
-    updated = _when(entry.get("updated_parsed"), now)
+    # dict.get: FeedParserDict.get maps a missing "updated" onto "published" with a warning
+    published = _when(entry, "published", now) or _when(entry, "updated", now)
+    updated = _when(entry, "updated", now)
     disclosure = find_ai_disclosure(body) or find_ai_disclosure(summary_text)
     labels = tuple(
         dict.fromkeys(
@@ -140,7 +150,7 @@ def entry_to_article(
         publisher=publisher,
         author=_author(entry),
         published=published,
-        updated=updated if updated and updated != published else None,
+        updated=updated if isinstance(updated, datetime) and updated != published else None,
         summary=summary_text,
         body=body,
         body_html=body_html or None,
@@ -149,6 +159,21 @@ def entry_to_article(
         ai_generated=disclosure is not None,
         ai_disclosure=disclosure,
     )
+
+
+def absolute_links(fragment: str, base: str | None) -> str:
+    """Relative hrefs in sanitized HTML made absolute; ones that cannot be are dropped."""
+    if 'href="' not in fragment:
+        return fragment
+
+    def fix(m: re.Match[str]) -> str:
+        href = html.unescape(m.group(1))
+        if href.startswith(("http://", "https://", "mailto:")):
+            return m.group(0)
+        absolute = canonical_url(href, base) if base else None
+        return f'href="{html.escape(absolute, quote=True)}"' if absolute else ""
+
+    return _SANITIZED_HREF.sub(fix, fragment)
 
 
 def _best_content(entry: Mapping[str, Any]) -> str:
@@ -160,8 +185,10 @@ def _best_content(entry: Mapping[str, Any]) -> str:
     return str(max(pool, key=lambda c: len(c.get("value") or "")).get("value") or "")
 
 
-def _when(parsed: Any, now: datetime) -> datetime | None:
-    """feedparser's UTC struct_time as an aware datetime; absurd dates are dropped, not fixed."""
+def _when(entry: dict[str, Any], key: str, now: datetime) -> date | datetime | None:
+    """feedparser's UTC struct_time as an aware datetime, or a date when the source gave
+    only a day. Absurd dates (before 1995, or days ahead) are dropped, not fixed."""
+    parsed = dict.get(entry, f"{key}_parsed")
     if not parsed:
         return None
     try:
@@ -170,6 +197,9 @@ def _when(parsed: Any, now: datetime) -> datetime | None:
         return None
     if value.year < 1995 or value > now + timedelta(days=2):
         return None
+    raw = str(dict.get(entry, key) or "")
+    if raw and ":" not in raw and value.hour == value.minute == value.second == 0:
+        return value.date()  # "2024-03-05" or "5 Mar 2024": a day, no time was given
     return value
 
 

@@ -7,11 +7,16 @@ http and https, and conditional GET with the ETag / Last-Modified we kept.
 
 from __future__ import annotations
 
+import contextvars
 import time
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from briefing.config import Fetch
@@ -21,6 +26,62 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+xml;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
 )
+
+
+# The monotonic time by which the fetch running in this thread must be done.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read and write waits at most until the fetch's deadline, so a
+    server trickling bytes (headers included) cannot outlast fetch.timeout."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    @staticmethod
+    def _limit(timeout: float | None) -> float | None:
+        deadline = _DEADLINE.get()
+        if deadline is None:
+            return timeout
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise httpcore.ReadTimeout("whole-fetch deadline passed")
+        return remaining if timeout is None else min(timeout, remaining)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._limit(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._limit(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._stream.start_tls(ssl_context, server_hostname, self._limit(timeout))
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.SyncBackend):
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = super().connect_tcp(
+            host, port, _DeadlineStream._limit(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
 
 
 @dataclass(frozen=True)
@@ -88,6 +149,10 @@ def make_client(settings: Fetch) -> httpx.Client:
         write=settings.connect_timeout,
         pool=settings.connect_timeout,
     )
+    transport = httpx.HTTPTransport(retries=0)
+    pool = getattr(transport, "_pool", None)
+    if pool is not None and hasattr(pool, "_network_backend"):
+        pool._network_backend = _DeadlineBackend()  # whole-fetch deadline (see _DeadlineStream)
     return httpx.Client(
         timeout=timeout,
         follow_redirects=True,
@@ -98,6 +163,7 @@ def make_client(settings: Fetch) -> httpx.Client:
             "Accept-Encoding": "gzip, deflate",
         },
         trust_env=False,
+        transport=transport,
     )
 
 
@@ -109,7 +175,7 @@ def _fetch_http(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    deadline = time.monotonic() + settings.timeout
+    token = _DEADLINE.set(time.monotonic() + settings.timeout)
     try:
         with client.stream("GET", url, headers=headers) as response:
             final = str(response.url)
@@ -132,28 +198,11 @@ def _fetch_http(
                     f"{settings.max_bytes:,}-byte limit (fetch.max_bytes)",
                     "raise fetch.max_bytes in the config if this feed is really that big",
                 )
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > settings.max_bytes:
-                    raise FeedError(
-                        url,
-                        f"response passed the {settings.max_bytes:,}-byte limit "
-                        "(fetch.max_bytes) and was cut off",
-                        "raise fetch.max_bytes in the config if this feed is really that big",
-                    )
-                if time.monotonic() > deadline:
-                    raise FeedError(
-                        url,
-                        f"still sending after {settings.timeout:g} s (fetch.timeout); gave up",
-                        "the server is too slow; try later or raise fetch.timeout",
-                    )
-                chunks.append(chunk)
+            body = _read_capped(url, response, settings.max_bytes)
             return Fetched(
                 final,
                 response.status_code,
-                b"".join(chunks),
+                body,
                 response.headers.get("content-type"),
                 response.headers.get("etag"),
                 response.headers.get("last-modified"),
@@ -173,19 +222,61 @@ def _fetch_http(
             "use the feed's final http(s) address",
         ) from exc
     except httpx.TimeoutException as exc:
+        deadline = _DEADLINE.get()
+        if deadline is not None and time.monotonic() >= deadline:
+            raise FeedError(
+                url,
+                f"timed out: not done after {settings.timeout:g} s (fetch.timeout)",
+                "the server is too slow; try later or raise fetch.timeout",
+            ) from exc
         raise FeedError(
             url,
-            f"timed out ({type(exc).__name__}; fetch.timeout is {settings.timeout:g} s)",
+            f"timed out ({type(exc).__name__})",
             "the server did not answer in time; try later or raise fetch.timeout",
         ) from exc
-    except httpx.DecodingError as exc:
-        raise FeedError(url, f"the compressed response is corrupt: {exc}") from exc
     except httpx.HTTPError as exc:
         raise FeedError(
             url,
             f"cannot fetch: {exc or type(exc).__name__}",
             "check the URL and your network connection",
         ) from exc
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _read_capped(url: str, response: httpx.Response, cap: int) -> bytes:
+    """The body, decompressed here (not by httpx) so no chunk can expand past the cap."""
+    encoding = response.headers.get("content-encoding", "identity").lower().strip()
+    too_big = FeedError(
+        url,
+        f"response passed the {cap:,}-byte limit (fetch.max_bytes) and was cut off",
+        "raise fetch.max_bytes in the config if this feed is really that big",
+    )
+    if encoding in {"", "identity"}:
+        decoder = None
+    elif encoding in {"gzip", "x-gzip"}:
+        decoder = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    elif encoding == "deflate":
+        decoder = zlib.decompressobj()
+    else:
+        raise FeedError(
+            url, f"the server used the {encoding!r} content encoding, which we did not ask for"
+        )
+    out = bytearray()
+    for chunk in response.iter_raw():
+        if decoder is None:
+            out += chunk
+        else:
+            data = chunk
+            while data and len(out) <= cap:
+                try:
+                    out += decoder.decompress(data, cap + 1 - len(out))
+                except zlib.error as exc:
+                    raise FeedError(url, f"the compressed response is corrupt: {exc}") from exc
+                data = decoder.unconsumed_tail
+        if len(out) > cap:
+            raise too_big
+    return bytes(out)
 
 
 def _status_error(url: str, status: int) -> FeedError:

@@ -1,24 +1,29 @@
 """Seed files: plain-text dumps of web pages turned into articles.
 
-A dump is whatever a browser's "select all, copy" or a text-mode browser gives:
-site navigation, ad slots, share bars, cookie banners, "Related Posts" lists and
-copyright lines around the article. The parser works on lines with generic
-heuristics (what a headline, a byline, a date line, a label or a paragraph looks
-like) plus a list of boilerplate patterns that the config can extend. It knows no
+A dump is what "select all, copy" in a browser gives: site navigation, ad slots,
+share bars, cookie banners, "Related Posts" lists, comments and copyright lines
+around the article. The parser works line by line with generic heuristics (what a
+headline, a byline, a date line, a label or a paragraph looks like, see
+``page.py``) plus boilerplate patterns that the config can extend. It knows no
 particular site.
+
+Passes, in order: furniture (boilerplate, banners, copyright, AI notices) -> the
+headline (the best-scoring candidate) -> the header under it (labels, byline,
+dates, reading time, standfirst) -> comments, promo boxes and story lists -> the
+site's own name standing alone. What is left is the body.
 
 Optional front matter, TOML between ``+++`` lines at the very top, lets an editor
 set or override ``url``, ``publisher``, ``author``, ``published``, ``ai_generated``
-(and ``title``, ``summary``, ``labels``, ``ai_disclosure``).
+(and ``title``, ``dek``, ``summary``, ``labels``, ``ai_disclosure``).
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +31,10 @@ from charset_normalizer import from_bytes
 
 from briefing.errors import SeedError
 from briefing.models import Article
-from briefing.normalize import canonical_url, clean_text, find_ai_disclosure, stable_id
+from briefing.normalize import canonical_url, clean_text, find_ai_disclosure, sentences, stable_id
+from briefing.sources import page
 from briefing.sources.dates import DateMatch, find_date, parse_front_matter_date
+from briefing.sources.page import DEFAULT_BOILERPLATE
 
 MAX_SEED_BYTES = 5_000_000
 FRONT_MATTER_KEYS = frozenset(
@@ -39,123 +46,19 @@ FRONT_MATTER_KEYS = frozenset(
         "ai_generated",
         "ai_disclosure",
         "title",
+        "dek",
         "summary",
         "labels",
     }
 )
-
-# Whole lines that are page furniture, never article text (case-insensitive, full match).
-DEFAULT_BOILERPLATE: tuple[str, ...] = (
-    r"(?:top|bottom) of (?:the )?page",
-    r"(?:back|return|go) to (?:the )?top",
-    r"skip to (?:main )?(?:content|navigation|main)",
-    r"(?:main )?menu|navigation|search|home|close|open menu|toggle navigation",
-    r"advertise(?:ment| with us| here)?|sponsored(?: content)?|ad|ads|promoted|paid (?:post|content)",
-    r"story continues below(?: this)? advert(?:isement)?|continue reading(?: below)?",
-    r"\[?email\s*(?:&#160;|\s)?protected\]?",
-    r".*@.*\.(?:com|org|net|io|news)",
-    r"(?:sign|log) ?(?:in|up|out)|register|my account|account|subscribe(?: now| today)?",
-    r"(?:sign up|subscribe) (?:for|to) (?:our|the) .*(?:newsletter|briefing|updates).*",
-    r"get (?:our|the) .*newsletter.*|newsletter",
-    r"(?:share|share this|share (?:this )?(?:article|story|post)|share on \w+|tweet|pin it|copy link|link copied|print|email|save|bookmark|listen|listen to (?:this )?article|gift (?:this )?article)",
-    r"(?:follow us|follow) (?:on .*)?",
-    r"source|sources|thoughts|comments?|\d+ comments?|leave a (?:comment|reply)|reply|like|likes|\d+ likes?|\d+ views?",
-    r"(?:all rights reserved\.?|terms(?: of (?:use|service))?|privacy(?: policy)?|cookie(?: policy| settings| preferences)?|contact(?: us)?|about(?: us)?|careers|imprint|accessibility|sitemap|faq|help)",
-    r"(?:accept|reject|decline)(?: all)?(?: cookies)?|manage (?:cookies|preferences|consent)|got it|ok|i agree|agree",
-    r"loading\.*|please wait\.*|javascript (?:is )?(?:required|disabled).*",
-    r"(?:image|photo|photograph|illustration|video)(?: credit)?s?\s*[:(].{0,80}",
-    r"(?:updated|published|posted|last updated)\s*:?",
-    r"(?:read|see) (?:more|also|next)(?:\s*[:>»›].*)?|more|load more|view all|see all|show more",
-    r"previous(?: (?:article|post|story))?|next(?: (?:article|post|story))?|older posts?|newer posts?",
-    r"tags?\s*:.*|filed under\s*:?.*|categor(?:y|ies)\s*:.*|topics?\s*:.*",
-)
-
-# A line with one of these words beside "cookie(s)" is a consent banner.
-_COOKIE_BANNER = re.compile(
-    r"\bcookies?\b.*\b(?:we use|uses|accept|consent|privacy|experience|personali[sz]e|partners|"
-    r"settings|preferences|analytics|tracking)\b|\b(?:we use|this (?:site|website) uses)\b.*\bcookies?\b",
+DEK_MAX_WORDS = 40  # a standfirst below the byline is short; a longer paragraph is the story
+_NO_AI_NOTICE = re.compile(
+    r"\b(?:no|without)\b.{0,20}\b(?:ai|a\.i\.|artificial intelligence)\b.{0,40}\b(?:this|our)\b"
+    r"|\b(?:this|our)\b.{0,40}\b(?:not|never)\b.{0,30}\b(?:ai|a\.i\.|artificial intelligence)\b",
     re.I,
 )
-_SHARE_WORDS = frozenset(
-    [
-        "share",
-        "shares",
-        "tweet",
-        "email",
-        "e-mail",
-        "print",
-        "copy",
-        "link",
-        "facebook",
-        "twitter",
-        "x",
-        "linkedin",
-        "whatsapp",
-        "telegram",
-        "reddit",
-        "pinterest",
-        "threads",
-        "bluesky",
-        "mastodon",
-        "flipboard",
-        "pocket",
-        "messenger",
-        "line",
-        "sms",
-        "more",
-        "save",
-        "this",
-        "article",
-        "story",
-        "post",
-        "on",
-        "via",
-        "gift",
-        "comment",
-        "comments",
-    ]
-)
-# Headings that open a list of other stories or comments: what follows is skipped
-# until real prose comes back.
-_ASIDE_HEADING = re.compile(
-    r"(?:related(?: posts| articles| stories| content| news| reading| coverage)?|"
-    r"most (?:read|popular|viewed|shared|commented)(?: (?:stories|articles|this week|today|now))?|"
-    r"trending(?: now| stories| articles)?|popular(?: now| stories| articles| posts)?|"
-    r"recommended(?: for you| stories| articles| reading)?|you (?:may|might) (?:also )?(?:like|enjoy)|"
-    r"read (?:next|more|also)|also read|more (?:from|on|in|stories|news|like this|to read)\b.*|"
-    r"latest(?: news| stories| articles| posts)?|further reading|editor'?s picks|top stories|"
-    r"comments?|\d+ comments?|thoughts|leave a (?:comment|reply)|join the (?:conversation|discussion)|"
-    r"what to read next|in (?:other|related) news|don'?t miss|sponsored (?:stories|links|content)|"
-    r"around the web|from our partners|recent posts|archives?)\s*:?",
-    re.I,
-)
-_READING_TIME = re.compile(
-    r"^(?:reading time\s*:?\s*)?(?:about\s+|~\s*)?(\d{1,3})[\s-]*(?:min(?:ute)?s?\.?)(?:\s+(?:read|reading|to read)|\s+read\w*)?",
-    re.I,
-)
-_READING_TIME_ALONE = re.compile(r"^(?:reading time|read time)\s*:?\s*(\d{1,3})\s*min", re.I)
-_COPYRIGHT = re.compile(
-    r"^(?:(?:©|\(c\)|copyright)\s*)+(?:(?P<y1>(?:19|20)\d{2})(?:\s*[-–—]\s*(?P<y2>(?:19|20)\d{2}))?)?[,.]?\s*"
-    r"(?:by\s+)?(?P<holder>[^|•·]*?)[\s.,]*(?:all rights reserved\.?)?[\s.]*$",
-    re.I,
-)
-_COPYRIGHT_TRAILING = re.compile(
-    r"^(?P<holder>[^©|]{2,60}?)\s*(?:©|\(c\)|copyright)\s*(?P<y1>(?:19|20)\d{2})(?:\s*[-–—]\s*(?P<y2>(?:19|20)\d{2}))?[\s.,]*(?:all rights reserved\.?)?$",
-    re.I,
-)
-_BYLINE = re.compile(
-    r"^(?:by|written by|words by|reporting by|author\s*:|authors\s*:|posted by|story by)\s+(?P<names>.+)$",
-    re.I,
-)
-_NAME_TOKEN = re.compile(
-    r"^(?:[A-Z][\w'’.-]*|[A-Z]\.|de|da|del|van|von|der|den|la|le|al|el|bin|ibn|y|du|di)$"
-)
-_META_SPLIT = re.compile(r"\s*(?:\||•|·|—|–|\s-\s|/\s)\s*")
-_BREADCRUMB_SPLIT = re.compile(r"\s*(?:>|›|»|→|/|\\)\s*")
-_SENTENCE_PUNCT = re.compile(r"[.!?…:;][\"'”’)\]]*$")
-_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(?:\([^)]*\))?\s*[—–-]\s")
-_GLUED = re.compile(r"(?<=[a-z]{3})(?=[A-Z])")
-_NAV_WORDS = frozenset({"home", "menu", "news", "search", "index", "main", "start", "homepage"})
+_ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|added|explained|argued|wrote)\b", re.I)
+_QUOTED = re.compile(r"[“\"][^”\"]{10,}[”\"]")
 
 
 @dataclass
@@ -163,14 +66,12 @@ class _Line:
     text: str
     index: int
     gap_before: int  # blank lines before it
-    kind: str = "text"  # text | drop | title | dek | meta | label | aside
-    value: Any = None
+    kind: str = "text"  # text | drop | title | dek | meta | label | aside | end
 
 
 @dataclass
 class _Meta:
     title: str | None = None
-    publisher: str | None = None
     author: str | None = None
     date: DateMatch | None = None
     updated: DateMatch | None = None
@@ -178,10 +79,10 @@ class _Meta:
     copyright_holder: str | None = None
     site_names: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
-    section: str | None = None
     reading_time: int | None = None
     dek: str | None = None
     ai_disclosure: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 class SeedParser:
@@ -191,7 +92,7 @@ class SeedParser:
         patterns = [*DEFAULT_BOILERPLATE, *extra_boilerplate]
         self._boilerplate = re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
 
-    # -- files ------------------------------------------------------------------------------
+    # -- entry points ---------------------------------------------------------------------
 
     def parse_file(self, path: Path, *, source: str | None = None) -> Article:
         """Read, decode and parse one seed file. Raises SeedError naming the file."""
@@ -201,7 +102,8 @@ class SeedParser:
             if size > MAX_SEED_BYTES:
                 raise SeedError(
                     str(path),
-                    f"file is {size:,} bytes, over the {MAX_SEED_BYTES:,} limit for a seed",
+                    f"file is {size:,} bytes, over the {MAX_SEED_BYTES:,}-byte limit for a seed",
+                    "a seed is one article's text; split or trim the file",
                 )
             data = path.read_bytes()
         except PermissionError as exc:
@@ -209,22 +111,20 @@ class SeedParser:
                 str(path), "permission denied", "make the file readable (chmod a+r)"
             ) from exc
         except IsADirectoryError as exc:
-            raise SeedError(str(path), "is a folder, not a file") from exc
+            raise SeedError(
+                str(path), "is a folder, not a file", "seeds are files directly in the seeds folder"
+            ) from exc
         except OSError as exc:
             raise SeedError(str(path), f"cannot be read: {exc.strerror or exc}") from exc
         text, encoding = decode_seed(data, str(path))
-        article = self.parse_text(text, source=name, path_hint=path.name)
-        if encoding not in {"utf_8", "utf-8", "ascii"}:
-            notes = (*article.notes, f"decoded as {encoding} (not UTF-8)")
-            article = _replace(article, notes=notes)
+        article = self.parse_text(text, source=name)
+        if encoding not in {"utf_8", "ascii"}:
+            article = replace(article, notes=(*article.notes, f"decoded as {encoding} (not UTF-8)"))
         return article
 
-    # -- text -------------------------------------------------------------------------------
-
-    def parse_text(self, text: str, *, source: str, path_hint: str = "") -> Article:
+    def parse_text(self, text: str, *, source: str) -> Article:
         front, text = split_front_matter(text, source)
-        text = clean_text(text)
-        lines = _to_lines(text)
+        lines = _to_lines(clean_text(text))
         if not lines:
             raise SeedError(
                 source,
@@ -232,265 +132,388 @@ class SeedParser:
                 "put the page's text in the file, or delete it",
             )
         meta = _Meta()
-        self._first_pass(lines, meta)
-        self._find_title(lines, meta, front.get("title"))
-        if meta.title is None:
+        self._furniture(lines, meta)
+        self._site_bar(lines, meta)
+        title_at = self._headline(lines, meta, front.get("title"))
+        if title_at is None:
             raise SeedError(
                 source,
                 "no headline found (no line looks like a title)",
-                'add `title = "..."` in +++ front matter at the top of the file',
+                'add title = "..." in +++ front matter at the top of the file',
             )
-        self._header(lines, meta)
-        self._asides(lines)
-        self._brand_lines(lines, meta)
-        body_lines = [ln.text for ln in lines if ln.kind == "text"]
-        return self._article(meta, front, body_lines, source, path_hint)
+        self._header(lines, meta, title_at)
+        _comments(lines, title_at)
+        _promo_boxes(lines, self._boilerplate)
+        _asides(lines)
+        _brand_lines(lines, meta)
+        body = [ln.text for ln in lines if ln.kind == "text"]
+        return _article(meta, front, body, source)
 
-    # -- passes -----------------------------------------------------------------------------
+    # -- passes ---------------------------------------------------------------------------
 
-    def _first_pass(self, lines: list[_Line], meta: _Meta) -> None:
-        """Mark furniture everywhere: boilerplate, banners, share bars, copyright, disclosures."""
+    def _is_boilerplate(self, text: str) -> bool:
+        if (
+            self._boilerplate.fullmatch(text)
+            or page.is_cookie_banner(text)
+            or page.is_share_bar(text)
+        ):
+            return True
+        parts = page.glued_parts(text)  # "Accept allReject": two buttons glued together
+        return len(parts) > 1 and all(self._boilerplate.fullmatch(p) for p in parts)
+
+    def _furniture(self, lines: list[_Line], meta: _Meta) -> None:
+        """Marks what is furniture wherever it stands, and keeps what it tells us."""
         for ln in lines:
             t = ln.text
             if not re.search(r"\w", t):
                 ln.kind = "drop"  # lone punctuation such as "}" from a broken template
-                continue
-            if self._boilerplate.fullmatch(t) or _is_cookie_banner(t) or _is_share_bar(t):
+            elif self._is_boilerplate(t):
                 ln.kind = "drop"
-                continue
-            cr = _COPYRIGHT.match(t) or _COPYRIGHT_TRAILING.match(t)
-            if cr and (cr.group("y1") or re.match(r"(?i)^(©|\(c\)|copyright)", t)) and len(t) < 160:
+            elif (cr := page.copyright_line(t)) is not None:
                 ln.kind = "drop"
-                year = cr.group("y2") or cr.group("y1")
-                if year:
-                    meta.copyright_year = max(meta.copyright_year or 0, int(year))
-                holder = _clean_holder(cr.group("holder") or "")
-                if holder and not meta.copyright_holder:
-                    meta.copyright_holder = holder
-                continue
-            if _is_breadcrumb(t):
+                if cr.year:
+                    meta.copyright_year = max(meta.copyright_year or 0, cr.year)
+                meta.copyright_holder = meta.copyright_holder or cr.holder
+            elif page.is_breadcrumb(t):
                 ln.kind = "drop"
-                crumbs = [
-                    c for c in _BREADCRUMB_SPLIT.split(t) if c and c.lower() not in _NAV_WORDS
-                ]
-                if crumbs and not meta.labels:
-                    meta.labels.extend(crumbs)
-                continue
-            if len(t.split()) <= 80:
-                disclosure = find_ai_disclosure(t)
-                if disclosure and len(t.split()) <= 80 and _is_notice(t, disclosure):
-                    ln.kind = "drop"
-                    meta.ai_disclosure = meta.ai_disclosure or disclosure
+                if not meta.labels:
+                    meta.labels.extend(page.breadcrumbs(t))
+            elif (notice := _ai_notice(t)) is not None:
+                ln.kind = "drop"
+                meta.ai_disclosure = meta.ai_disclosure or notice
+            elif page.word_count(t) <= 25 and _NO_AI_NOTICE.search(t):
+                ln.kind = "drop"
+                meta.notes.append(f"the page states: {t}")
 
-    def _find_title(self, lines: list[_Line], meta: _Meta, forced: Any) -> None:
-        candidates = [ln for ln in lines[:40] if ln.kind == "text"]
-        # A site bar "Site Home | Publisher" or "Headline | Publisher" on top.
-        for ln in candidates[:3]:
-            if "|" in ln.text and not self._meta_line(
-                _Line(ln.text, ln.index, 0), _Meta(), strict=False
-            ):
-                parts = [p.strip() for p in ln.text.split("|") if p.strip()]
-                if 2 <= len(parts) <= 6 and all(len(p.split()) <= 12 for p in parts):
-                    ln.kind = "drop"
-                    ln.value = parts
-                    meta.site_names.extend(parts)
+    def _site_bar(self, lines: list[_Line], meta: _Meta) -> None:
+        """'Site Home|Publisher' or 'Headline | Publisher' at the top names the site."""
+        for ln in [ln for ln in lines if ln.kind == "text"][:3]:
+            if "|" not in ln.text or self._meta_parts(ln.text) is not None:
+                continue
+            parts = [p.strip() for p in ln.text.split("|") if p.strip()]
+            if 2 <= len(parts) <= 6 and all(page.word_count(p) <= 12 for p in parts):
+                ln.kind = "drop"
+                meta.site_names.extend(parts)
+
+    def _headline(self, lines: list[_Line], meta: _Meta, forced: Any) -> int | None:
+        """The headline is the best-scoring headline-like line near the top."""
+        texts = [ln.text for ln in lines if ln.kind == "text"]
         if isinstance(forced, str) and forced.strip():
             meta.title = forced.strip()
-            for ln in candidates:
-                if ln.text == meta.title:
-                    ln.kind = "title"
-            return
-        candidates = [ln for ln in candidates if ln.kind == "text"]
-        texts = [ln.text for ln in candidates]
-        headline_like = [ln for ln in candidates if _headline_like(ln.text)]
-        # A headline repeated near the top (page <title> and <h1>) is the surest sign.
-        repeated = [ln for ln in headline_like[:12] if texts.count(ln.text) > 1]
-        title_line = repeated[0] if repeated else None
-        if title_line is None:
-            for ln in headline_like[:8]:
-                if len(ln.text.split()) >= 3 and not find_date(ln.text, whole=True):
-                    title_line = ln
-                    break
-        if title_line is None:
-            return
-        meta.title = title_line.text
-        for ln in candidates:
-            if ln.text == meta.title:
+        else:
+            best: tuple[float, _Line] | None = None
+            candidates = [ln for ln in lines[:80] if ln.kind == "text"]
+            for pos, ln in enumerate(candidates):
+                score = self._headline_score(ln, pos, candidates, texts, meta)
+                if score is not None and (best is None or score > best[0]):
+                    best = (score, ln)
+            if best is None:
+                return None
+            meta.title = best[1].text
+        at = None
+        for ln in lines:
+            if ln.kind == "text" and ln.text == meta.title:
                 ln.kind = "title"
-        # The headline as the first part of a site bar names the site in its last part.
-        for ln in lines[:5]:
-            if ln.kind == "drop" and isinstance(ln.value, list) and ln.value[0] == meta.title:
-                meta.site_names = [p for p in meta.site_names if p != meta.title]
+                at = ln.index if at is None else at
+        if meta.title in meta.site_names:
+            meta.site_names.remove(meta.title)
+        return at if at is not None else -1
 
-    def _header(self, lines: list[_Line], meta: _Meta) -> None:
-        """Between the top and the first paragraph: kickers, labels, byline, date, reading
-        time, and the dek (standfirst)."""
-        title_at = next(i for i, ln in enumerate(lines) if ln.kind == "title")
-        first_prose = next(
-            (
-                i
-                for i, ln in enumerate(lines)
-                if ln.kind == "text" and i > title_at and _prose_like(ln.text)
-            ),
-            len(lines),
-        )
-        for i, ln in enumerate(lines):
+    def _headline_score(
+        self, ln: _Line, pos: int, candidates: list[_Line], texts: list[str], meta: _Meta
+    ) -> float | None:
+        t = ln.text
+        words = page.word_count(t)
+        if not page.headline_like(t) or find_date(t, whole=True) or self._meta_parts(t) is not None:
+            return None
+        score = min(words, 14) * 0.5 - 0.05 * pos
+        if words < 3:
+            score -= 6
+        if words > 18:
+            score -= (words - 18) * 0.75  # a standfirst runs longer than a headline
+        if page.all_caps(t):
+            score -= 4
+        if words >= 3 and texts.count(t) > 1:
+            score += 6  # the page <title> and the <h1> both made it into the dump
+        if t in meta.site_names:
+            score += 6
+        if any(self._meta_parts(p.text) is not None for p in candidates[max(pos - 3, 0) : pos]):
+            score -= 4  # the headline stands above the byline and date, not below them
+        following = candidates[pos + 1 : pos + 5]
+        if any(self._meta_parts(f.text) is not None for f in following):
+            score += 4  # a byline, date or reading time right under it
+        if any(page.prose_like(f.text) for f in following[:3]):
+            score += 2
+        return score
+
+    def _meta_parts(self, text: str) -> list[tuple[str, Any]] | None:
+        """A byline, dates, a reading time, or several joined by separators; None if not meta."""
+        text = page.deglue(text)
+        if page.word_count(text) > 16:
+            return None
+        found: list[tuple[str, Any]] = []
+        for part in (p.strip() for p in page.META_SPLIT.split(text)):
+            if not part:
+                continue
+            item = _meta_part(part)
+            if item is None:
+                return None
+            found.append(item)
+        return found or None
+
+    def _header(self, lines: list[_Line], meta: _Meta, title_at: int) -> None:
+        """Under the headline: labels, byline, dates, reading time and the standfirst."""
+        before = [ln for ln in lines[: max(title_at, 0)] if ln.kind == "text"]
+        for ln in before:
+            ln.kind = "drop"  # above the headline: the masthead and the site's navigation
+        if (
+            before
+            and page.word_count(before[-1].text) <= 4
+            and not page.prose_like(before[-1].text)
+        ):
+            before[-1].kind = "label"  # a kicker right above the headline
+            meta.labels.append(_label_case(before[-1].text))
+        seen_meta = False
+        i = title_at + 1
+        while i < len(lines):
+            ln = lines[i]
+            i += 1
             if ln.kind != "text":
                 continue
-            in_header = i < first_prose
-            if self._meta_line(ln, meta, strict=not in_header):
+            parts = self._meta_parts(ln.text)
+            if parts is not None:
+                ln.kind = "meta"
+                seen_meta = True
+                for kind, value in parts:
+                    _apply_meta(meta, kind, value)
                 continue
-            if in_header and not _prose_like(ln.text) and len(ln.text.split()) <= 6:
-                # Kickers and section labels ("PoliticsAI Analysis" is two labels glued).
+            if page.prose_like(ln.text) or page.word_count(ln.text) >= 12:
+                nxt = next((x for x in lines[i:] if x.kind == "text"), None)
+                if (
+                    meta.dek is None
+                    and not seen_meta
+                    and nxt is not None
+                    and self._meta_parts(nxt.text)
+                ):
+                    ln.kind = "dek"  # standfirst between headline and byline
+                    meta.dek = ln.text
+                    continue
+                break
+            if page.word_count(ln.text) <= 6 and not seen_meta:
                 ln.kind = "label"
-                for part in _META_SPLIT.split(ln.text):
-                    meta.labels.extend(
-                        _GLUED.split(part.strip())
-                        if " " not in part.strip()[:3]
-                        else _split_glued(part)
-                    )
-        # The dek: a short first paragraph straight after the header, when more prose follows.
-        prose = [ln for ln in lines if ln.kind == "text"]
-        if len(prose) >= 3:
-            first = prose[0]
-            words = len(first.text.split())
-            if (
-                (first.index <= lines[first_prose].index if first_prose < len(lines) else True)
-                and 8 <= words <= 70
-                and not _DATELINE.match(first.text)
-                and _prose_like(prose[1].text)
-            ):
-                first.kind = "dek"
-                meta.dek = first.text
-        meta.labels = _unique([lab.strip(" :") for lab in meta.labels if lab.strip(" :")])
-        if meta.labels:
-            meta.section = meta.labels[0]
-
-    def _meta_line(self, ln: _Line, meta: _Meta, *, strict: bool) -> bool:
-        """A byline, a date, a reading time, or a line of them joined by separators."""
-        parts = [p for p in _META_SPLIT.split(ln.text) if p]
-        if strict and len(ln.text.split()) > 12:
-            return False
-        found: list[str] = []
-        for part in parts:
-            kind = self._meta_part(part, meta, strict=strict)
-            if kind is None:
-                if strict or len(parts) == 1:
-                    return False
-                continue
-            found.append(kind)
-        if not found:
-            return False
-        ln.kind = "meta"
-        return True
-
-    def _meta_part(self, part: str, meta: _Meta, *, strict: bool) -> str | None:
-        part = part.strip()
-        rt = _READING_TIME.match(part) or _READING_TIME_ALONE.match(part)
-        if rt:
-            rest = part[rt.end() :].strip()
-            if len(rest.split()) <= 2:  # "3 min readSource": a link label glued on
-                meta.reading_time = meta.reading_time or int(rt.group(1))
-                return "reading_time"
-        by = _BYLINE.match(part)
-        if by:
-            names, when = _split_names_and_date(by.group("names"))
-            if names:
-                meta.author = meta.author or names
-                if when:
-                    self._take_date(when, meta)
-                return "author"
-        match = find_date(part, whole=True)
-        if match:
-            self._take_date(match, meta)
-            return "date"
-        return None
-
-    @staticmethod
-    def _take_date(match: DateMatch, meta: _Meta) -> None:
-        if match.updated and meta.date is not None:
-            meta.updated = meta.updated or match
-        elif meta.date is None:
-            meta.date = match
-
-    def _asides(self, lines: list[_Line]) -> None:
-        """'Most read', 'Related Posts', comments: skip the list that follows the heading."""
-        skipping = False
-        for ln in lines:
-            if ln.kind in {"title", "dek", "meta", "label"}:
-                continue
-            if ln.kind in {"text", "drop"} and _ASIDE_HEADING.fullmatch(ln.text):
-                ln.kind = "aside"
-                skipping = True
-                continue
-            if not skipping or ln.kind != "text":
-                continue
-            if _prose_like(ln.text) and len(ln.text.split()) >= 20:
-                skipping = False
+                for part in page.META_SPLIT.split(ln.text):
+                    meta.labels.extend(_label_case(p) for p in page.glued_parts(part))
+            elif page.word_count(ln.text) <= 10:
+                ln.kind = "drop"  # an author's job title, a star rating, a photo credit
             else:
-                ln.kind = "aside"
-
-    def _brand_lines(self, lines: list[_Line], meta: _Meta) -> None:
-        """A line that is just the site's name (a logo, an ad slot's label) is furniture."""
-        names = [n for n in (*meta.site_names, meta.copyright_holder) if n]
-        brands = set()
-        for n in names:
-            words = n.split()
-            for k in range(1, len(words) + 1):
-                brands.add(" ".join(words[:k]).lower())
-        for ln in lines:
-            if ln.kind == "text" and len(ln.text.split()) <= 4 and ln.text.lower() in brands:
-                ln.kind = "drop"
-
-    # -- result -----------------------------------------------------------------------------
-
-    def _article(
-        self, meta: _Meta, front: dict[str, Any], body_lines: list[str], source: str, path_hint: str
-    ) -> Article:
-        publisher = _pick_publisher(meta)
-        published: date | datetime | None = None
-        if meta.date is not None:
-            published = meta.date.resolve(meta.copyright_year)
-        notes: list[str] = []
-        if meta.date is not None and published is None:
-            notes.append(f"date {meta.date.text!r} has no year and the page gives none: left empty")
-        if "published" in front:
-            published = parse_front_matter_date(front["published"], source)
-        body = "\n\n".join(body_lines)
-        summary = str(front.get("summary") or meta.dek or (body_lines[0] if body_lines else ""))
-        ai_disclosure = front.get("ai_disclosure", meta.ai_disclosure)
-        ai_generated = bool(front.get("ai_generated", ai_disclosure is not None))
-        if not ai_generated:
-            ai_disclosure = None
-        url = canonical_url(front.get("url")) if front.get("url") else None
-        if front.get("url") and url is None:
-            raise SeedError(source, f"front matter url {front['url']!r} is not an http(s) URL")
-        labels = front.get("labels", meta.labels)
-        title = str(meta.title)
-        return Article(
-            id=stable_id(guid=None if url else source, url=url, scope="seed", content=title + body),
-            source_kind="seed",
-            source=source,
-            title=title,
-            url=url,
-            guid=None,
-            publisher=str(front.get("publisher") or publisher or "") or None,
-            author=str(front.get("author") or meta.author or "") or None,
-            published=published,
-            updated=meta.updated.resolve_datetime(meta.copyright_year) if meta.updated else None,
-            summary=summary,
-            body=body,
-            body_html=None,
-            section=meta.section if "labels" not in front else (labels[0] if labels else None),
-            labels=tuple(str(lab) for lab in labels),
-            reading_time_min=meta.reading_time,
-            ai_generated=ai_generated,
-            ai_disclosure=str(ai_disclosure) if ai_disclosure else None,
-            notes=tuple(notes),
-        )
+                break
+        if meta.dek is None:
+            prose = [ln for ln in lines[i - 1 :] if ln.kind == "text"][:3]
+            if (
+                len(prose) == 3
+                and 8 <= page.word_count(prose[0].text) <= DEK_MAX_WORDS
+                and not page.DATELINE.match(prose[0].text)
+                and all(page.prose_like(p.text) for p in prose)
+            ):
+                prose[0].kind = "dek"
+                meta.dek = prose[0].text
+        meta.labels = _unique([lab.strip(" :") for lab in meta.labels if lab.strip(" :")])
 
 
-# -- helpers ---------------------------------------------------------------------------------
+def _meta_part(part: str) -> tuple[str, Any] | None:
+    rt = page.READING_TIME.match(part)
+    if rt and page.word_count(part[rt.end() :]) <= 2:  # "3 min readSource": a link label glued on
+        return ("reading_time", int(rt.group(1)))
+    by = page.BYLINE.match(part)
+    if by:
+        text = by.group("names")
+        when = find_date(text, whole=False)
+        if when:
+            text = (text[: when.start] + " " + text[when.end :]).strip()
+        who = page.names(text)
+        if who:
+            return ("author", (who, when))
+    match = find_date(part, whole=True)
+    if match:
+        return ("date", match)
+    return None
+
+
+def _apply_meta(meta: _Meta, kind: str, value: Any) -> None:
+    if kind == "reading_time":
+        meta.reading_time = meta.reading_time or value
+    elif kind == "author":
+        who, when = value
+        meta.author = meta.author or who
+        if when:
+            _apply_meta(meta, "date", when)
+    elif kind == "date":
+        if value.updated:
+            meta.updated = meta.updated or value
+        else:
+            meta.date = meta.date or value
+
+
+def _ai_notice(text: str) -> str | None:
+    """The sentence of a standalone notice declaring the text AI-generated."""
+    if page.word_count(text) > 60 or _ATTRIBUTION.search(text):
+        return None
+    disclosure = find_ai_disclosure(text)
+    if disclosure is None:
+        return None
+    if any(disclosure in q.group(0) for q in _QUOTED.finditer(text)):
+        return None  # quoted speech about AI is reporting, not a notice
+    return disclosure
+
+
+def _comments(lines: list[_Line], title_at: int) -> None:
+    """Nothing after the comments heading is the article (once the article has started)."""
+    started = False
+    ending = False
+    for ln in lines:
+        if ln.index <= title_at:
+            continue
+        if ln.kind == "text" and page.prose_like(ln.text):
+            started = True
+        if (
+            not ending
+            and started
+            and ln.kind in {"text", "drop"}
+            and page.COMMENTS_HEADING.fullmatch(ln.text)
+        ):
+            ending = True
+        if ending:
+            ln.kind = "end"
+
+
+def _promo_boxes(lines: list[_Line], boilerplate: re.Pattern[str]) -> None:
+    """'Get the X newsletter / Every Friday. / Sign up': the lines above a call to action."""
+    for at, ln in enumerate(lines):
+        if ln.kind not in {"text", "drop"} or not page.CALL_TO_ACTION.fullmatch(ln.text):
+            continue
+        ln.kind = "drop"
+        back = at - 1
+        taken = 0
+        while back >= 0 and taken < 4:
+            prev = lines[back]
+            back -= 1
+            if prev.kind == "drop":
+                continue
+            if prev.kind != "text":
+                break
+            promo = page.PROMO_WORDS.search(prev.text) and page.word_count(prev.text) <= 40
+            short_heading = (
+                page.word_count(prev.text) <= 8 and page.headline_like(prev.text) and taken == 0
+            )
+            if not (promo or short_heading):
+                break
+            prev.kind = "drop"
+            taken += 1
+
+
+def _asides(lines: list[_Line]) -> None:
+    """'Most read', 'Related Posts': skip the list of headlines after the heading."""
+    skipping = False
+    for ln in lines:
+        if ln.kind in {"text", "drop"} and page.ASIDE_HEADING.fullmatch(ln.text):
+            ln.kind = "aside"
+            skipping = True
+            continue
+        if not skipping or ln.kind != "text":
+            continue
+        if page.statement_like(ln.text):
+            skipping = False
+        else:
+            ln.kind = "aside"
+
+
+def _brand_lines(lines: list[_Line], meta: _Meta) -> None:
+    """A line that is just the site's name (a logo, an ad slot's label) is furniture."""
+    brands: set[str] = set()
+    for name in (*meta.site_names, meta.copyright_holder):
+        words = (name or "").split()
+        brands.update(" ".join(words[:k]).lower() for k in range(1, len(words) + 1))
+    for ln in lines:
+        if ln.kind == "text" and page.word_count(ln.text) <= 4 and ln.text.lower() in brands:
+            ln.kind = "drop"
+
+
+def _article(meta: _Meta, front: dict[str, Any], body: list[str], source: str) -> Article:
+    notes = list(meta.notes)
+    when = meta.date or meta.updated
+    published: date | datetime | None = when.resolve(meta.copyright_year) if when else None
+    if when is not None and published is None:
+        notes.append(f"date {when.text!r} has no year and the page gives none: left empty")
+    if "published" in front:
+        published = parse_front_matter_date(front["published"], source)
+    dek = front.get("dek", meta.dek)
+    summary = str(front.get("summary") or dek or (_first_sentences(body[0]) if body else ""))
+    disclosure = front.get("ai_disclosure", meta.ai_disclosure)
+    ai_generated = bool(front.get("ai_generated", disclosure is not None))
+    url = None
+    if front.get("url"):
+        url = canonical_url(str(front["url"]))
+        if url is None:
+            raise SeedError(
+                source,
+                f"front matter url {front['url']!r} is not an http(s) URL",
+                'write it as url = "https://..."',
+            )
+    labels = [str(x) for x in front.get("labels", meta.labels)]
+    title = str(meta.title)
+    text = "\n\n".join(body)
+    return Article(
+        id=stable_id(guid=None if url else source, url=url, scope="seed", content=title + text),
+        source_kind="seed",
+        source=source,
+        title=title,
+        url=url,
+        publisher=str(front.get("publisher") or _publisher(meta) or "") or None,
+        author=str(front.get("author") or meta.author or "") or None,
+        published=published,
+        updated=meta.updated.resolve_datetime(meta.copyright_year)
+        if meta.updated and meta.date
+        else None,
+        dek=str(dek) if dek else None,
+        summary=summary,
+        body=text,
+        section=labels[0] if labels else None,
+        labels=tuple(labels),
+        reading_time_min=meta.reading_time,
+        ai_generated=ai_generated,
+        ai_disclosure=str(disclosure) if ai_generated and disclosure else None,
+        notes=tuple(notes),
+    )
+
+
+def _publisher(meta: _Meta) -> str | None:
+    named = [
+        s for s in meta.site_names if s.split() and s.split()[-1].lower() not in page.NAV_WORDS
+    ]
+    if named:
+        return named[-1]
+    return meta.copyright_holder or (meta.site_names[-1] if meta.site_names else None)
+
+
+def _first_sentences(text: str, limit: int = 60) -> str:
+    out: list[str] = []
+    for s in sentences(text):
+        if out and page.word_count(" ".join([*out, s])) > limit:
+            break
+        out.append(s)
+    return " ".join(out) or text
+
+
+def _label_case(text: str) -> str:
+    """'ASIA-PACIFIC' -> 'Asia-Pacific'; 'AI Analysis' stays."""
+    return text.title() if page.all_caps(text) and len(text) > 4 else text
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list({item.lower(): item for item in reversed(items)}.values())[::-1]
+
+
+# -- files and front matter ----------------------------------------------------------------
 
 
 def decode_seed(data: bytes, name: str) -> tuple[str, str]:
@@ -501,37 +524,28 @@ def decode_seed(data: bytes, name: str) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf_8"
     except UnicodeDecodeError:
         pass
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        best_binary = from_bytes(data[:65536]).best()
-        if best_binary is None or not best_binary.encoding.startswith("utf_16"):
-            raise SeedError(
-                name, "is a binary file, not text", "seeds are plain-text page dumps (.txt)"
-            )
     best = from_bytes(data).best()
-    if best is None:
+    if best is None or (b"\x00" in data[:4096] and not best.encoding.startswith("utf_16")):
         raise SeedError(
             name,
-            "is not text in any encoding we can detect",
-            "save the file as UTF-8 and ingest again",
+            "is a binary file, not text in any encoding we can detect",
+            "seeds are plain-text page dumps; save the page's text as UTF-8",
         )
     return str(best), best.encoding
 
 
 def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
     stripped = text.lstrip("\ufeff")
-    if not stripped.startswith("+++"):
-        return {}, text
     lines = stripped.split("\n")
-    if lines[0].strip() != "+++":
+    if not lines or lines[0].strip() != "+++":
         return {}, text
-    try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "+++")
-    except StopIteration as exc:
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "+++"), None)
+    if end is None:
         raise SeedError(
             source,
             "front matter opened with +++ on line 1 is never closed",
             "add a line with +++ after the front matter",
-        ) from exc
+        )
     try:
         front = tomllib.loads("\n".join(lines[1:end]))
     except tomllib.TOMLDecodeError as exc:
@@ -549,9 +563,8 @@ def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
         )
     if "ai_generated" in front and not isinstance(front["ai_generated"], bool):
         raise SeedError(source, "front matter ai_generated must be true or false")
-    if "labels" in front and not (
-        isinstance(front["labels"], list) and all(isinstance(x, str) for x in front["labels"])
-    ):
+    labels = front.get("labels", [])
+    if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
         raise SeedError(source, "front matter labels must be a list of strings")
     return front, "\n".join(lines[end + 1 :])
 
@@ -569,121 +582,4 @@ def _to_lines(text: str) -> list[_Line]:
     return out
 
 
-def _headline_like(text: str) -> bool:
-    words = text.split()
-    if not 1 <= len(words) <= 30 or len(text) > 250:
-        return False
-    if text.endswith(".") and not text.endswith("..."):
-        return False
-    return bool(re.search(r"[A-Za-z\u00c0-\uffff]", text))
-
-
-def _prose_like(text: str) -> bool:
-    """A paragraph of the article, not a heading, label or list item."""
-    words = len(text.split())
-    return words >= 25 or (words >= 8 and bool(_SENTENCE_PUNCT.search(text)))
-
-
-def _is_cookie_banner(text: str) -> bool:
-    return len(text.split()) <= 60 and bool(_COOKIE_BANNER.search(text))
-
-
-def _is_share_bar(text: str) -> bool:
-    tokens = [t for t in re.split(r"[\s|•·,/:]+", text.lower()) if t]
-    return (
-        bool(tokens)
-        and len(tokens) <= 14
-        and all(t in _SHARE_WORDS for t in tokens)
-        and (
-            len(tokens) >= 2
-            or tokens[0] in {"facebook", "twitter", "linkedin", "whatsapp", "reddit"}
-        )
-    )
-
-
-def _is_breadcrumb(text: str) -> bool:
-    if not re.search(r"[>›»→]| / ", text):
-        return False
-    crumbs = [c for c in _BREADCRUMB_SPLIT.split(text) if c.strip()]
-    return (
-        2 <= len(crumbs) <= 8
-        and all(len(c.split()) <= 4 for c in crumbs)
-        and not _SENTENCE_PUNCT.search(text)
-    )
-
-
-def _is_notice(line: str, disclosure: str) -> bool:
-    """The disclosure stands as a notice of its own rather than inside a paragraph of reporting."""
-    return len(line.split()) <= 80
-
-
-def _split_glued(part: str) -> list[str]:
-    # "PoliticsAI Analysis" -> "Politics", "AI Analysis"; "World News" stays whole.
-    return [p for p in _GLUED.split(part) if p.strip()]
-
-
-def _clean_holder(holder: str) -> str | None:
-    holder = re.sub(r"(?i)\ball rights reserved\b\.?", "", holder)
-    holder = holder.strip(" .,;:-–—")
-    if not holder or len(holder.split()) > 8 or not re.search(r"[A-Za-z]", holder):
-        return None
-    return holder
-
-
-def _split_names_and_date(text: str) -> tuple[str | None, DateMatch | None]:
-    """'Jane Doe and John Roe, Reuters March 3, 2026' -> ('Jane Doe and John Roe', date)."""
-    when = find_date(text, whole=False)
-    if when:
-        text = (text[: when.start] + " " + text[when.end :]).strip()
-    text = re.sub(r"(?i)\s+(?:on|at|updated|published)\s*$", "", text).strip(" ,;")
-    text = re.split(r"\s*,\s*(?=[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*\s*$)", text)[0]  # drop ", Reuters"
-    tokens = text.replace(",", " , ").replace("&", " and ").split()
-    name_tokens = [t for t in tokens if t not in {",", "and"}]
-    if not name_tokens or len(name_tokens) > 12:
-        return None, when
-    if not all(_NAME_TOKEN.match(t) for t in name_tokens):
-        return None, when
-    return " ".join(text.split()), when
-
-
-def _pick_publisher(meta: _Meta) -> str | None:
-    site = [s for s in meta.site_names if s.split() and s.split()[-1].lower() not in _NAV_WORDS]
-    if site:
-        return site[-1]
-    if meta.copyright_holder:
-        return meta.copyright_holder
-    if meta.site_names:
-        return meta.site_names[-1]
-    return None
-
-
-def _unique(items: Sequence[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for item in items:
-        key = item.lower()
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return out
-
-
-def _replace(article: Article, **changes: Any) -> Article:
-    from dataclasses import replace
-
-    return replace(article, **changes)
-
-
-def parse_seed_file(path: Path, extra_boilerplate: Iterable[str] = ()) -> Article:
-    return SeedParser(extra_boilerplate).parse_file(path)
-
-
-__all__ = [
-    "DEFAULT_BOILERPLATE",
-    "SeedParser",
-    "decode_seed",
-    "parse_seed_file",
-    "split_front_matter",
-]
-
-_ = timezone  # re-exported for callers that build datetimes alongside seeds
+__all__ = ["DEFAULT_BOILERPLATE", "SeedParser", "decode_seed", "split_front_matter"]

@@ -67,6 +67,7 @@ articles = Table(
     Column("published", String(40)),
     Column("published_at", UTCDateTime()),
     Column("updated_at_source", UTCDateTime()),
+    Column("dek", Text),
     Column("summary", Text, nullable=False, default=""),
     Column("body", Text, nullable=False, default=""),
     Column("body_html", Text),

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column(
             "updated_at_source", briefing.store.schema.UTCDateTime(timezone=True), nullable=True
         ),
+        sa.Column("dek", sa.Text(), nullable=True),
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("body_html", sa.Text(), nullable=True),
