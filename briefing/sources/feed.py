@@ -71,8 +71,11 @@ def parse_feed(
     if content_type:
         headers["content-type"] = content_type
     try:
+        # Everything we keep goes through nh3 (sanitize_html), which is stricter than
+        # feedparser's own sanitizer, so that second pass is skipped. Atom's xml:base is
+        # applied by feedparser; RSS links are made absolute by absolute_links().
         parsed = feedparser.parse(
-            content, response_headers=headers, resolve_relative_uris=True, sanitize_html=True
+            content, response_headers=headers, resolve_relative_uris=atom, sanitize_html=False
         )
     except Exception as exc:  # feedparser may raise on broken input despite its bozo flag
         raise FeedError(source, f"feedparser could not read it: {exc}") from exc
