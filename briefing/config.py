@@ -79,6 +79,58 @@ class Fetch(_Section):
     user_agent: str = "Briefing/0.1 (+https://example.org/briefing)"
 
 
+class Topic(_Section):
+    """A topic and the rules that decide which articles belong to it.
+
+    ``terms`` maps a word or phrase to its weight; a trailing ``*`` matches any ending
+    ("japan*" matches "Japanese"). Every group in ``require`` must match at least once
+    (e.g. a Japan term AND a North Korea term); any ``exclude`` term rules an article out.
+    """
+
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    name: str
+    description: str = ""
+    terms: dict[str, float] = Field(default_factory=dict)
+    require: tuple[tuple[str, ...], ...] = ()
+    exclude: tuple[str, ...] = ()
+    min_score: float = Field(default=4.0, ge=0)
+    max_stories: int = Field(default=10, ge=1)
+
+    @field_validator("terms")
+    @classmethod
+    def _terms(cls, value: dict[str, float]) -> dict[str, float]:
+        if not value:
+            raise ValueError("a topic needs at least one term")
+        for term, weight in value.items():
+            if not term.strip(" *"):
+                raise ValueError(f"empty term {term!r}")
+            if weight <= 0:
+                raise ValueError(f"weight of {term!r} must be positive")
+        return value
+
+
+class IssueSettings(_Section):
+    """How the next issue is put together and checked."""
+
+    subject: str = Field(default="{top_story}", description="{name}, {top_story}, {date}, {number}")
+    preheader: str = ""
+    story_order: tuple[str, ...] = ("sources", "newest")
+    same_story_similarity: float = Field(default=0.45, gt=0, le=1)
+    max_html_bytes: int = Field(default=90_000, gt=0)
+    templates: str | None = Field(
+        default=None, description="a folder whose templates override the shipped ones"
+    )
+
+    @field_validator("story_order")
+    @classmethod
+    def _order(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        allowed = {"sources", "newest", "score", "oldest"}
+        bad = [v for v in value if v not in allowed]
+        if bad:
+            raise ValueError(f"unknown order key(s) {bad}; use {sorted(allowed)}")
+        return value
+
+
 class Settings(_Section):
     """The whole, validated configuration. ``root`` is where relative paths start."""
 
@@ -87,7 +139,8 @@ class Settings(_Section):
     seeds: Seeds = Seeds()
     feeds: tuple[Feed, ...] = ()
     fetch: Fetch = Fetch()
-    topics: tuple[dict[str, Any], ...] = ()
+    topics: tuple[Topic, ...] = ()
+    issue: IssueSettings = IssueSettings()
     schedule: dict[str, Any] = Field(default_factory=dict)
     delivery: dict[str, Any] = Field(default_factory=dict)
     root: Path = Path(".")
@@ -97,6 +150,15 @@ class Settings(_Section):
         """A path from the config, relative to the config file's folder."""
         p = Path(value).expanduser()
         return p if p.is_absolute() else self.root / p
+
+    @field_validator("topics")
+    @classmethod
+    def _unique_slugs(cls, value: tuple[Topic, ...]) -> tuple[Topic, ...]:
+        slugs = [t.slug for t in value]
+        dupes = sorted({s for s in slugs if slugs.count(s) > 1})
+        if dupes:
+            raise ValueError(f"topic slug(s) used twice: {', '.join(dupes)}")
+        return value
 
     @property
     def seeds_dir(self) -> Path:

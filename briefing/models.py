@@ -122,3 +122,86 @@ class SourceReport:
     error: str | None = None
     hint: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    """How an article scored against one topic, and why."""
+
+    slug: str
+    score: float
+    terms: dict[str, int]  # matched term -> times found (title, standfirst and body)
+    assigned: bool
+    reason: str  # "score 12.5 >= 6" or what kept it out
+
+
+@dataclass(frozen=True)
+class Story:
+    """One story in a topic: the articles that report it, the lead (best) source first."""
+
+    key: str  # id of the article first seen for this story: stable as more sources arrive
+    topic: str
+    articles: tuple[Article, ...]
+    score: float = 0.0
+
+    @property
+    def lead(self) -> Article:
+        return self.articles[0]
+
+    @property
+    def newest(self) -> datetime | None:
+        """The latest date a source gives; None when no source gives one (not "now")."""
+        moments = [_moment(a) for a in self.articles]
+        known = [m for m in moments if m is not None]
+        return max(known) if known else None
+
+    @property
+    def ai_generated(self) -> bool:
+        return any(a.ai_generated for a in self.articles)
+
+
+def _moment(a: Article) -> datetime | None:
+    """The article's own date as a UTC datetime, or None when its source gives none."""
+    if isinstance(a.published, datetime):
+        return a.published
+    if isinstance(a.published, date):
+        return datetime(a.published.year, a.published.month, a.published.day, tzinfo=UTC)
+    return None
+
+
+IssueState = Literal["draft", "approved", "sending", "sent", "cancelled", "expired"]
+
+
+@dataclass(frozen=True)
+class IssueStory:
+    """A story's place in an issue; ``excluded`` stories stay listed so the editor can restore them."""
+
+    key: str
+    topic: str
+    article_ids: tuple[str, ...]
+    position: int
+    excluded: bool = False
+    reason: str | None = None  # why excluded: "editor", or "cap" (over the topic's max_stories)
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Issue:
+    id: int
+    state: IssueState
+    subject: str
+    preheader: str
+    editor_note: str | None
+    created_at: datetime
+    updated_at: datetime
+    subject_edited: bool = False
+    preheader_edited: bool = False
+    order_edited: bool = False
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    sent_at: datetime | None = None
+    stories: tuple[IssueStory, ...] = ()
+
+    @property
+    def included(self) -> tuple[IssueStory, ...]:
+        return tuple(s for s in self.stories if not s.excluded)

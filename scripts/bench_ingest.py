@@ -163,9 +163,13 @@ def main() -> int:
     print(
         f"feeds: {len(feeds)}, items: {args.items}, stored: {stored}, runs: {args.repeat} (median)"
     )
-    print(f"feedparser.parse alone: {parse_s * 1000:.0f} ms  ({parse_rate:,.0f} items/s, its defaults)")
-    print(f"briefing ingest:        {ingest_s * 1000:.0f} ms  ({ingest_rate:,.0f} items/s; read, parse "
-          "with nh3 as the sanitizer, normalize, de-duplicate, store)")
+    print(
+        f"feedparser.parse alone: {parse_s * 1000:.0f} ms  ({parse_rate:,.0f} items/s, its defaults)"
+    )
+    print(
+        f"briefing ingest:        {ingest_s * 1000:.0f} ms  ({ingest_rate:,.0f} items/s; read, parse "
+        "with nh3 as the sanitizer, normalize, de-duplicate, store)"
+    )
     print(f"ratio {ingest_rate / parse_rate:.2f} (target >= 0.70)")
     print(
         json.dumps(

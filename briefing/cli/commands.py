@@ -10,14 +10,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
+from briefing.editorial import topic_matches
 from briefing.errors import NotFoundError
-from briefing.models import Article, SourceReport, published_iso
+from briefing.models import Article, SourceReport, TopicMatch, published_iso
 from briefing.pipeline import feed_location
 from briefing.pipeline import ingest as run_ingest
 from briefing.store import articles as store
 
 
-def article_json(a: Article, duplicates: list[Article] | None = None) -> dict[str, Any]:
+def article_json(
+    a: Article, duplicates: list[Article] | None = None, matches: list[TopicMatch] | None = None
+) -> dict[str, Any]:
+    matches = matches or []
     return {
         "id": a.id,
         "title": a.title,
@@ -45,6 +49,11 @@ def article_json(a: Article, duplicates: list[Article] | None = None) -> dict[st
             for d in duplicates or []
         ],
         "notes": list(a.notes),
+        "topics": [m.slug for m in matches if m.assigned],
+        "topic_matches": {
+            m.slug: {"assigned": m.assigned, "score": m.score, "terms": m.terms, "reason": m.reason}
+            for m in matches
+        },
     }
 
 
@@ -168,17 +177,19 @@ def articles(
         briefing articles
         briefing articles --json | jq '.[] | {title, publisher, published, ai_generated}'
     """
-    engine = state().engine()
+    st = state()
+    engine = st.engine()
     with engine.connect() as conn:
         items = store.list_articles(
             conn, include_duplicates=include_duplicates, source=source, limit=limit
         )
         dups = store.duplicates_of(conn, [a.id for a in items])
+    matches = topic_matches(st.settings(), items)
     if as_json:
-        emit_json([article_json(a, dups.get(a.id)) for a in items])
+        emit_json([article_json(a, dups.get(a.id), matches[a.id]) for a in items])
         return
     table = Table(title=f"{len(items)} article(s)", title_justify="left")
-    for col in ("id", "published", "publisher", "title", "AI"):
+    for col in ("id", "published", "publisher", "title", "topics", "AI"):
         table.add_column(col, overflow="fold")
     for a in items:
         table.add_row(
@@ -186,6 +197,7 @@ def articles(
             published_iso(a.published) or "-",
             escape(a.publisher or "-"),
             escape(a.title) + (f" [dim](+{len(dups[a.id])} dup)[/]" if a.id in dups else ""),
+            ", ".join(m.slug for m in matches[a.id] if m.assigned) or "-",
             "[magenta]AI[/]" if a.ai_generated else "",
         )
     out_console.print(table)

@@ -108,3 +108,4 @@ sources = Table(
     Column("failures", Integer, nullable=False, default=0),
     Column("items", Integer, nullable=False, default=0),
 )
+import briefing.store.issues_schema  # noqa: E402,F401  (registers the tables on metadata)

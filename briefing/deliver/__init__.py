@@ -1,0 +1,1 @@
+"""Delivery: building messages and sending them (transports and the send loop)."""

@@ -1,0 +1,288 @@
+"""Composition for the editor's work on an issue: draft, edit, approve, cancel, and the
+full view of an issue (its stories with their articles) that rendering needs.
+
+Every change is one transaction and leaves an event row: who did what, when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from briefing.config import Settings
+from briefing.errors import BriefingError, NotFoundError
+from briefing.issue import default_preheader, default_subject, plan_stories
+from briefing.models import Article, Issue, IssueStory, Story, TopicMatch
+from briefing.pipeline import utcnow
+from briefing.store import articles as article_store
+from briefing.store import issues as store
+from briefing.topics import compile_topics, match_all, stories_by_topic
+
+
+@dataclass(frozen=True)
+class TopicSection:
+    slug: str
+    name: str
+    description: str
+    stories: tuple[Story, ...]
+
+
+@dataclass(frozen=True)
+class IssueView:
+    """An issue with its included stories resolved to articles, topic by topic."""
+
+    issue: Issue
+    sections: tuple[TopicSection, ...]
+
+    @property
+    def stories(self) -> list[Story]:
+        return [s for sec in self.sections for s in sec.stories]
+
+    @property
+    def articles(self) -> list[Article]:
+        return [a for s in self.stories for a in s.articles]
+
+
+def topic_matches(settings: Settings, items: Sequence[Article]) -> dict[str, list[TopicMatch]]:
+    rules = compile_topics(settings.topics)
+    return {a.id: match_all(a, rules) for a in items}
+
+
+def draft(
+    settings: Settings, engine: Engine, *, actor: str = "cli", now: datetime | None = None
+) -> Issue:
+    """Build the next issue, or refresh the open one keeping the editor's changes."""
+    now = now or utcnow()
+    rules = compile_topics(settings.topics)
+    if not rules:
+        raise BriefingError("no topics are configured", "add a [[topics]] table to briefing.toml")
+    with engine.begin() as conn:
+        ids = set(store.eligible_article_ids(conn))
+        items = [a for a in article_store.list_articles(conn) if a.id in ids]
+        by_topic = stories_by_topic(
+            items,
+            rules,
+            threshold=settings.issue.same_story_similarity,
+            order=settings.issue.story_order,
+        )
+        previous = store.open_issue(conn)
+        planned = plan_stories(
+            by_topic,
+            [r.slug for r in rules],
+            {r.slug: r.topic.max_stories for r in rules},
+            previous,
+        )
+        names = {r.slug: r.topic.name for r in rules}
+        top = next((s.title for s in planned if not s.excluded), None)
+        if previous is None:
+            issue_id = store.create_issue(conn, subject="", preheader="", now=now, actor=actor)
+        else:
+            issue_id = previous.id
+            changed = [(s.key, s.article_ids, s.excluded) for s in previous.stories] != [
+                (s.key, s.article_ids, s.excluded) for s in planned
+            ]
+            if previous.state == "approved" and changed:
+                store.set_state(
+                    conn,
+                    issue_id,
+                    "draft",
+                    now=now,
+                    actor=actor,
+                    detail={"why": "refreshed with new or changed stories"},
+                    approved_by=None,
+                    approved_at=None,
+                )
+        values: dict[str, object] = {}
+        if previous is None or not previous.subject_edited:
+            values["subject"] = default_subject(settings, top, issue_id, now)
+        if previous is None or not previous.preheader_edited:
+            values["preheader"] = default_preheader(settings, planned, names)
+        store.update_issue(conn, issue_id, now, **values)
+        store.save_stories(conn, issue_id, planned)
+        if previous is not None:
+            store.add_event(
+                conn,
+                issue_id,
+                now,
+                actor,
+                "refreshed",
+                {"stories": len(planned), "included": sum(not s.excluded for s in planned)},
+            )
+        return store.get_issue(conn, issue_id)
+
+
+def resolve_issue(engine: Engine, ref: str | int | None) -> Issue:
+    """An issue by number, or with no number the open one (else the newest)."""
+    with engine.connect() as conn:
+        if ref is None or ref == "":
+            issue = store.open_issue(conn) or store.latest_issue(conn)
+            if issue is None:
+                raise NotFoundError("there is no issue yet", "build one with `briefing draft`")
+            return issue
+        try:
+            number = int(str(ref).lstrip("#"))
+        except ValueError as exc:
+            raise NotFoundError(
+                f"{ref!r} is not an issue number", "issues are numbered: see `briefing issues`"
+            ) from exc
+        return store.get_issue(conn, number)
+
+
+def view(settings: Settings, engine: Engine, issue: Issue) -> IssueView:
+    """The issue's included stories with their articles, in topic and story order."""
+    names = {t.slug: t for t in settings.topics}
+    with engine.connect() as conn:
+        wanted = {a for s in issue.included for a in s.article_ids}
+        found = {
+            a.id: a
+            for a in article_store.list_articles(conn, include_duplicates=True)
+            if a.id in wanted
+        }
+    sections: list[TopicSection] = []
+    for story in issue.included:
+        arts = tuple(found[a] for a in story.article_ids if a in found)
+        if not arts:
+            continue
+        built = Story(key=story.key, topic=story.topic, articles=arts)
+        if not sections or sections[-1].slug != story.topic:
+            topic = names.get(story.topic)
+            sections.append(
+                TopicSection(
+                    story.topic,
+                    topic.name if topic else story.topic,
+                    topic.description if topic else "",
+                    (),
+                )
+            )
+        sections[-1] = replace(sections[-1], stories=(*sections[-1].stories, built))
+    return IssueView(issue, tuple(sections))
+
+
+def edit(
+    settings: Settings,
+    engine: Engine,
+    issue_id: int,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    subject: str | None = None,
+    preheader: str | None = None,
+    note: str | None = None,
+    exclude: Sequence[str] = (),
+    restore: Sequence[str] = (),
+    order: Sequence[str] | None = None,
+) -> Issue:
+    """Apply the editor's changes. Editing an approved issue sends it back to draft."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        issue = store.get_issue(conn, issue_id)
+        if issue.state not in ("draft", "approved"):
+            raise BriefingError(
+                f"issue {issue_id} is {issue.state}; only a draft or approved issue can be edited",
+                "build a new draft with `briefing draft`",
+            )
+        values: dict[str, object] = {}
+        changes: dict[str, object] = {}
+        excluded_keys: list[str] = []
+        restored_keys: list[str] = []
+        if subject is not None:
+            if not subject.strip():
+                raise BriefingError("the subject cannot be empty", "give --subject some text")
+            values.update(subject=" ".join(subject.split()), subject_edited=True)
+            changes["subject"] = values["subject"]
+        if preheader is not None:
+            values.update(preheader=" ".join(preheader.split()), preheader_edited=True)
+            changes["preheader"] = values["preheader"]
+        if note is not None:
+            values["editor_note"] = note.strip() or None
+            changes["note"] = values["editor_note"]
+        stories = list(issue.stories)
+        keys = {s.key: s for s in stories}
+
+        def find(ref: str) -> IssueStory:
+            hits = (
+                [s for s in stories if s.key == ref or s.key.startswith(ref)]
+                if len(ref) >= 4
+                else []
+            )
+            if len(hits) != 1:
+                raise NotFoundError(
+                    f"no single story {ref!r} in issue {issue_id}",
+                    f"story keys: {', '.join(s.key[:8] for s in stories)}",
+                )
+            return hits[0]
+
+        for ref in exclude:
+            s = find(ref)
+            keys[s.key] = replace(s, excluded=True, reason="editor")
+            excluded_keys.append(s.key)
+        for ref in restore:
+            s = find(ref)
+            keys[s.key] = replace(s, excluded=False, reason=None)
+            restored_keys.append(s.key)
+        if excluded_keys:
+            changes["excluded"] = excluded_keys
+        if restored_keys:
+            changes["restored"] = restored_keys
+        ordered = [keys[s.key] for s in stories]
+        if order:
+            front = [keys[find(ref).key] for ref in order]
+            seen = {s.key for s in front}
+            ordered = front + [s for s in ordered if s.key not in seen]
+            values["order_edited"] = True
+            changes["order"] = [s.key for s in front]
+        if not changes:
+            raise BriefingError(
+                "nothing to change",
+                "pass --subject, --preheader, --note, --exclude, --restore or --order",
+            )
+        ordered = [replace(s, position=i) for i, s in enumerate(ordered)]
+        store.save_stories(conn, issue_id, ordered)
+        store.update_issue(conn, issue_id, now, **values)
+        store.add_event(conn, issue_id, now, actor, "edited", changes)
+        if issue.state == "approved":
+            store.set_state(
+                conn,
+                issue_id,
+                "draft",
+                now=now,
+                actor=actor,
+                detail={"why": "edited after approval"},
+                approved_by=None,
+                approved_at=None,
+            )
+        return store.get_issue(conn, issue_id)
+
+
+def approve(engine: Engine, issue_id: int, *, by: str, now: datetime | None = None) -> Issue:
+    """The editorial sign-off: who approved, and when."""
+    now = now or utcnow()
+    if not by.strip():
+        raise BriefingError("--by needs the approving editor's name", "e.g. --by 'Jane Editor'")
+    with engine.begin() as conn:
+        issue = store.get_issue(conn, issue_id)
+        if not issue.included:
+            raise BriefingError(
+                f"issue {issue_id} has no stories to send",
+                "restore a story or ingest more articles",
+            )
+        store.set_state(
+            conn,
+            issue_id,
+            "approved",
+            now=now,
+            actor=by.strip(),
+            approved_by=by.strip(),
+            approved_at=now,
+        )
+        return store.get_issue(conn, issue_id)
+
+
+def cancel(engine: Engine, issue_id: int, *, by: str, now: datetime | None = None) -> Issue:
+    now = now or utcnow()
+    with engine.begin() as conn:
+        store.set_state(conn, issue_id, "cancelled", now=now, actor=by)
+        return store.get_issue(conn, issue_id)
