@@ -7,6 +7,7 @@ Everything is validated at load; an error names the key and the file.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -208,20 +209,29 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
 
 
-def _env_layer(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """BRIEFING_STORAGE_URL=... -> {"storage": {"url": "..."}} for the known sections."""
+def _env_layer(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """BRIEFING_STORAGE_URL=... -> {"storage": {"url": "..."}} for the known sections.
+    A value that is a JSON list or table (``["*.md"]``) is read as JSON."""
     sections = {
         name
         for name, field in Settings.model_fields.items()
         if name not in {"root", "source", "feeds", "topics"}
     }
-    layer: dict[str, dict[str, str]] = {}
+    layer: dict[str, dict[str, Any]] = {}
     for key, value in env.items():
         if not key.startswith(ENV_PREFIX) or key == "BRIEFING_CONFIG":
             continue
         section, _, name = key[len(ENV_PREFIX) :].lower().partition("_")
         if section in sections and name:
-            layer.setdefault(section, {})[name] = value
+            parsed: Any = value
+            if value.strip().startswith(("[", "{")):
+                try:
+                    parsed = json.loads(value)
+                except json.JSONDecodeError as exc:
+                    raise ConfigError(
+                        f"{key} is not valid JSON: {exc}", "quote strings inside the list"
+                    ) from exc
+            layer.setdefault(section, {})[name] = parsed
     return layer
 
 
@@ -255,20 +265,29 @@ def load_settings(
     env = os.environ if env is None else env
     path = find_config(config, env)
     data: dict[str, Any] = _read_toml(path) if path else {}
-    data = _merge(data, _env_layer(env))
+    env_layer = _env_layer(env)
+    data = _merge(data, env_layer)
     data = _merge(data, overrides or {})
     data["root"] = path.resolve().parent if path else Path.cwd()
     data["source"] = str(path) if path else "built-in defaults"
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        where = str(path) if path else "the environment"
-        problems = "; ".join(
-            f"{_where(err['loc'])}: {err['msg'].lower()}"
-            + (" (not a known key)" if err["type"] == "extra_forbidden" else "")
-            for err in exc.errors()
-        )
+        problems = []
+        for err in exc.errors():
+            loc = err["loc"]
+            where = str(path) if path else "built-in defaults"
+            if (
+                len(loc) >= 2
+                and isinstance(loc[1], str)
+                and loc[1] in env_layer.get(str(loc[0]), {})
+            ):
+                where = f"environment variable {ENV_PREFIX}{str(loc[0]).upper()}_{loc[1].upper()}"
+            elif overrides and loc and str(loc[0]) in overrides:
+                where = "the command line"
+            extra = " (not a known key)" if err["type"] == "extra_forbidden" else ""
+            problems.append(f"{_where(loc)}: {err['msg'].lower()}{extra} [in {where}]")
         raise ConfigError(
-            f"invalid configuration in {where}: {problems}",
+            "invalid configuration: " + "; ".join(problems),
             "fix the key named above; README.md lists every key with its default",
         ) from exc

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from briefing.config import Settings
 from briefing.errors import BriefingError, SeedError, SourceError
@@ -122,7 +123,7 @@ def ingest_seeds(
     except SeedError as exc:
         report(
             SourceReport(
-                str(folder), "seed", failed=1, status="error", error=exc.message, hint=exc.hint
+                str(folder), "seed", failed=1, status="error", error=exc.reason, hint=exc.hint
             )
         )
         return
@@ -231,21 +232,34 @@ def _store(
     now: datetime,
     fetched: Fetched | None,
 ) -> SourceReport:
-    with engine.begin() as conn:
-        store.ensure_source(
-            conn, key, kind=kind, location=location, name=spec.name if spec else None, origin=origin
-        )
-        result = store.upsert_articles(conn, items, now)
-        store.record_source(
-            conn,
-            key,
-            now=now,
-            status="ok",
-            http_status=fetched.status if fetched else None,
-            etag=fetched.etag if fetched else None,
-            last_modified=fetched.last_modified if fetched else None,
-            items=len(items),
-        )
+    for attempt in (1, 2):
+        try:
+            with engine.begin() as conn:
+                store.ensure_source(
+                    conn,
+                    key,
+                    kind=kind,
+                    location=location,
+                    name=spec.name if spec else None,
+                    origin=origin,
+                )
+                result = store.upsert_articles(conn, items, now)
+                store.record_source(
+                    conn,
+                    key,
+                    now=now,
+                    status="ok",
+                    http_status=fetched.status if fetched else None,
+                    etag=fetched.etag if fetched else None,
+                    last_modified=fetched.last_modified if fetched else None,
+                    items=len(items),
+                )
+            break
+        except IntegrityError:
+            # another worker stored the same item between our read and our insert: the
+            # transaction rolled back whole; the second attempt sees its rows and updates
+            if attempt == 2:
+                raise
     notes = [n for a in items for n in a.notes]
     return SourceReport(
         key,

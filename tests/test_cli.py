@@ -27,10 +27,9 @@ def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple
     found = []
     for name, command in group.commands.items():
         path = (*prefix, name)
+        found.append(path)  # groups too: each has help with an example and the global flags
         if isinstance(command, click.Group):
             found += all_commands(command, path)
-        else:
-            found.append(path)
     return found
 
 
@@ -156,6 +155,14 @@ def test_a_feed_that_never_worked_is_not_remembered(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str
 ) -> None:
     code, out, err = run(capsys, "--db", db, "ingest", "--feed", str(tmp_path / "typo.xml"))
-    assert code == 0 and "no such file" in err
+    assert code == 1 and "no such file" in err  # the only source failed: exit 1
     code, out, _ = run(capsys, "--db", db, "feeds", "list", "--json")
     assert [f for f in json.loads(out) if f["origin"] == "cli"] == []
+
+
+def test_ingest_fails_when_every_source_failed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str
+) -> None:
+    code, _, err = run(capsys, "--db", db, "ingest", "--seeds", str(tmp_path / "none"))
+    assert code == 1 and "every source failed" in err
+    assert err.count(str(tmp_path / "none")) == 1  # named once, not twice

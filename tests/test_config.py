@@ -86,3 +86,18 @@ def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
 def test_env_value_is_validated_too(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"fetch\.timeout"):
         load_settings(None, env={"BRIEFING_FETCH_TIMEOUT": "soon"})
+
+
+def test_env_errors_name_the_variable(tmp_path: Path) -> None:
+    cfg = tmp_path / "ok.toml"
+    cfg.write_text("[fetch]\ntimeout = 5\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, env={"BRIEFING_FETCH_TIMEOUT": "abc"})
+    assert "BRIEFING_FETCH_TIMEOUT" in info.value.message
+
+
+def test_env_lists_are_json(tmp_path: Path) -> None:
+    s = load_settings(None, env={"BRIEFING_SEEDS_PATTERNS": '["*.md"]'})
+    assert s.seeds.patterns == ("*.md",)
+    with pytest.raises(ConfigError, match="BRIEFING_SEEDS_PATTERNS is not valid JSON"):
+        load_settings(None, env={"BRIEFING_SEEDS_PATTERNS": "[*.md]"})

@@ -38,7 +38,15 @@ def _cases() -> list[Any]:
 def _mismatches(article: Article, exp: dict[str, Any]) -> list[str]:
     problems: list[str] = []
 
+    gaps = exp.get("known_gaps", {})
+
     def check(field: str, actual: Any, expected: Any) -> None:
+        if field in gaps:
+            # a known limitation, written down in expected.json with its reason; if the
+            # parser starts getting it right, the entry must be removed
+            if actual == expected:
+                problems.append(f"{field}: now correct; remove it from known_gaps")
+            return
         if actual != expected:
             problems.append(f"{field}: actual={actual!r} expected={expected!r}")
 

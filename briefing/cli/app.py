@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 
 from briefing import __version__
@@ -141,8 +142,8 @@ def main(argv: list[str] | None = None) -> None:
     except BriefingError as exc:
         if debug:
             traceback.print_exc()
-        err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
-        err_console.print(f"[bold]hint:[/] {exc.hint}", markup=True, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, soft_wrap=True)
+        err_console.print(f"[bold]hint:[/] {escape(exc.hint)}", markup=True, soft_wrap=True)
         sys.exit(1)
     except click.exceptions.Abort:
         err_console.print("error: aborted")

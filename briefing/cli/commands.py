@@ -11,7 +11,7 @@ from rich.table import Table
 
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.editorial import topic_matches
-from briefing.errors import NotFoundError
+from briefing.errors import BriefingError, NotFoundError
 from briefing.models import Article, SourceReport, TopicMatch, published_iso
 from briefing.pipeline import feed_location
 from briefing.pipeline import ingest as run_ingest
@@ -150,6 +150,8 @@ def ingest(seeds_dir: Path | None, feeds: tuple[str, ...], once: bool, as_json: 
             )
         for w in r.warnings:
             err_console.print(f"[yellow]note:[/] {escape(r.source)}: {escape(w)}")
+    if reports and all(r.failed for r in reports):
+        raise BriefingError(f"every source failed ({len(reports)})", "see the reasons above")
     if not reports:
         err_console.print(
             "nothing to ingest: no seeds folder and no feeds configured "
@@ -241,8 +243,15 @@ def article(article_id: str, as_json: bool) -> None:
 
 
 @cli.group()
+@global_options
 def feeds() -> None:
-    """The feeds Briefing fetches, and how their last fetch went."""
+    """The feeds Briefing fetches, and how their last fetch went.
+
+    \b
+    Examples:
+        briefing feeds list
+        briefing feeds remove https://example.org/feed.xml
+    """
 
 
 @feeds.command("list")

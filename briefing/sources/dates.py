@@ -45,7 +45,7 @@ _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
 _TIME = (
     r"(?:\s*(?:,|at|@|-|–)?\s*(?P<hour>[0-2]?\d)[:.](?P<minute>[0-5]\d)(?::(?P<second>[0-5]\d))?"
-    r"\s*(?P<ampm>[ap]\.?m\.?)?\s*(?P<tz>utc|gmt|z|[+-]\d{2}:?\d{2}|[a-z]{2,4}t)?)?"
+    r"\s*(?P<ampm>[ap]\.?m\.?)?\s*(?P<tz>(?:utc|gmt)\s*[+-]\s*\d{1,2}(?::?\d{2})?|utc|gmt|z|[+-]\d{2}:?\d{2}|[a-z]{2,4}t)?)?"
 )
 _WEEKDAY = r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|urday)?\.?,?\s+)?"
 _PATTERNS = [
@@ -56,7 +56,9 @@ _PATTERNS = [
     ),
     re.compile(rf"{_WEEKDAY}{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?{_TIME}", re.I),
     re.compile(rf"{_WEEKDAY}{_DAY}\s+(?:of\s+)?{_MONTH},?(?:\s+{_YEAR})?{_TIME}", re.I),
-    re.compile(r"(?P<year>(?:19|20)\d{2})/(?P<mon>[01]?\d)/(?P<day>[0-3]?\d)", re.I),
+    re.compile(
+        rf"(?P<year>(?:19|20)\d{{2}})[/.](?P<mon>[01]?\d)[/.](?P<day>[0-3]?\d){_TIME}", re.I
+    ),
 ]
 # Words that may stand around a date on a date line.
 _NOISE = re.compile(
@@ -144,10 +146,9 @@ def _build(m: re.Match[str], text: str) -> DateMatch | None:
             tz = (g.get("tz") or "").lower()
             if tz in _TZ_OFFSETS:
                 offset = _TZ_OFFSETS[tz]
-            elif re.fullmatch(r"[+-]\d{2}:?\d{2}", tz):
-                sign = -1 if tz[0] == "-" else 1
-                digits = tz[1:].replace(":", "")
-                offset = sign * (int(digits[:2]) * 60 + int(digits[2:]))
+            elif m2 := re.fullmatch(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2}):?(\d{2})?", tz):
+                sign = -1 if m2.group(1) == "-" else 1
+                offset = sign * (int(m2.group(2)) * 60 + int(m2.group(3) or 0))
     return DateMatch(
         text=m.group(0).strip(),
         start=m.start(),

@@ -38,6 +38,18 @@ DEFAULT_BOILERPLATE: tuple[str, ...] = (
     r"tags?\s*:.*|filed under\s*:?.*|categor(?:y|ies)\s*:.*|topics?\s*:.*",
     r"(?:powered by|built with|proudly powered by) [\w .]+",
     r"[*✱]?\s*required fields are marked.*|your email address will not be published.*|(?:name|email|website|comment)\s*\*?",
+    # counters and reactions: "124 views", "42 Likes∙6 Restacks", "1.2K Followers"
+    r"\d[\d.,]*[km]?\s*(?:views?|comments?|likes?|restacks?|shares?|claps?|responses?|followers?|following|reads?)(?:\s*[∙·•|,]\s*\d[\d.,]*[km]?\s*\w+)*",
+    r"last published .{1,40}|post (?:not )?marked as liked|all posts|see all|thanks for (?:subscribing|signing up)!?|member-only story|follow|following|listen|share this post|copy link|restack",
+    r"(?:proudly )?(?:created|made|built) with (?:wix|squarespace|wordpress|ghost|substack)(?:\.com)?\.?",
+    r"(?:#[^\W_][\w-]*\s*)+",  # a line of hashtags
+    r"(?:item|photo|image|slide) \d+ of \d+\b.*",  # gallery captions
+    r"(?:photo|image|illustration|picture)s?\s*/\s*(?:illustration|illutration|photo|image)s?\b.*",
+    # a phone number alone (not a date such as 2026-01-07 or 2026/01/07)
+    r"(?!\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b)(?:(?:tel|phone|fax|mobile)\s*[:.]?\s*)?\+?\(?\d[\d\s().-]{6,}\d",
+    r"all quotes delayed.*|market data provided by.*",
+    r"(?:\[\d+/\d+\]).*|.*\bpurchase licensing rights\b.*|.*\bopens new tab\b",  # wire photo captions
+    r"support (?:us|our (?:work|journalism)|independent (?:journalism|analysis|reporting))\.?",
 )
 
 # A line with one of these words beside "cookie(s)" is a consent banner.
@@ -94,19 +106,31 @@ ASIDE_HEADING = re.compile(
     r"read (?:next|more|also)|also read|more (?:from|on|in|stories|news|like this|to read)\b.*|"
     r"latest(?: news| stories| articles| posts)?|further reading|editor'?s picks|top stories|"
     r"what to read next|in (?:other|related) news|don'?t miss|sponsored (?:stories|links|content)|"
-    r"around the web|from our partners|recent posts|archives?|more in \w+|see also)\s*:?",
+    r"around the web|from our partners|recent posts|archives?|more in \w+|see also|"
+    r"suggested topics|topics|tags|sources?|references|further information)\s*:?",
     re.I,
 )
-# Headings that open the comments: nothing after them is the article.
-COMMENTS_HEADING = re.compile(
+# Lines after which nothing is the article: comments, sign-offs, end marks, author bios.
+ARTICLE_END = re.compile(
     r"(?:comments?|\d+ comments?|thoughts|\d+ thoughts? on .*|leave a (?:comment|reply)|"
-    r"join the (?:conversation|discussion)|discussion|reader comments|what do you think\??|"
-    r"responses?|\d+ responses?)\s*:?",
+    r"join the (?:conversation|discussion)|discussion(?: about this post)?|reader comments|"
+    r"what do you think\??|responses?|\d+ responses?|"
+    r"#{3,}|-30-|-+\s*ends?\s*-+|ends|\(?(?:reporting|writing|editing|additional reporting|compiled) by .{2,400}|"
+    r"\(?this (?:article|story|report|piece) was (?:written|reported|compiled|edited) by .{2,200}|"
+    r"about the author|about the authors?:?.*|our standards:.*|written by [^.]{2,60}|"
+    r"(?:more|other) (?:posts|articles|stories) (?:by|from) .{2,60})\s*:?",
+    re.I,
+)
+# A line that only asks the reader to subscribe, sign up or click.
+PROMO_LINE = re.compile(
+    r"\b(?:click here|sign up here|subscribe here|subscribe (?:now|today)|subscribe to (?:our|the)|"
+    r"sign up (?:for|to) (?:our|the)|get (?:our|the) .{0,40}newsletter|enjoying this (?:article|story|post)\?)",
     re.I,
 )
 # A call to action that closes a promo box (newsletter sign-up, donation appeal).
 CALL_TO_ACTION = re.compile(
     r"(?:sign ?up|subscribe(?: now| today| for free)?|support us|donate(?: now)?|"
+    r"support (?:our (?:work|journalism)|independent (?:journalism|analysis|reporting))|"
     r"become a (?:member|supporter|subscriber)|enter your e-?mail(?: address)?\W*|join(?: now)?|"
     r"get (?:it|started)|try (?:it )?(?:free|now))",
     re.I,
@@ -117,6 +141,7 @@ PROMO_WORDS = re.compile(
     r"friday|saturday|sunday)|weekly|daily|delivered)\b",
     re.I,
 )
+PUBLISHED_IN = re.compile(r"published in (?P<name>[^|•·]{2,60})", re.I)
 READING_TIME = re.compile(
     r"^(?:reading time\s*:?\s*|read time\s*:?\s*)?(?:about\s+|~\s*)?(\d{1,3})[\s-]*(?:min(?:ute)?s?\.?)"
     r"(?:\s+(?:read|reading|to read)|\s*read\w*)?",
@@ -133,7 +158,18 @@ _COPYRIGHT_TRAILING = re.compile(
     re.I,
 )
 BYLINE = re.compile(
-    r"^(?:by|written by|words by|reporting by|author\s*:|authors\s*:|posted by|story by)\s+(?P<names>.+)$",
+    r"^(?:by|written by|words by|reporting by|author\s*:|authors\s*:|posted by|story by|"
+    r"(?:writer|author)['’]?s (?:picture|photo|avatar)\s*:?)\s*(?P<names>.+)$",
+    re.I,
+)
+# A line under a byline naming the author's job: "Senior Fellow, Indo-Pacific Program".
+ROLE = re.compile(
+    r"\b(?:fellow|professor|director|correspondent|editor|reporter|writer|columnist|analyst|"
+    r"researcher|contributor|staff|chief|bureau|head of|lecturer|associate|senior|journalist)\b",
+    re.I,
+)
+INSTITUTIONAL = re.compile(
+    r"\b(?:staff|desk|team|editors|editorial board|newsroom|reporters|agencies|wires?|bureau)\b",
     re.I,
 )
 NAME_TOKEN = re.compile(
@@ -245,6 +281,9 @@ def copyright_line(text: str) -> Copyright | None:
 
 def _clean_holder(holder: str) -> str | None:
     holder = re.sub(r"(?i)\ball rights reserved\b\.?", "", holder)
+    holder = re.split(
+        r"(?<=[a-z0-9)])\.\s+|\s+(?:proudly|powered|created|built|made)\b", holder, maxsplit=1
+    )[0]
     holder = holder.strip(" .,;:-–—")
     if not holder or word_count(holder) > 8 or not re.search(r"[^\W\d_]", holder):
         return None
@@ -252,8 +291,14 @@ def _clean_holder(holder: str) -> str | None:
 
 
 def names(text: str) -> str | None:
-    """'Jane Doe and John Roe, Reuters' -> 'Jane Doe and John Roe'; None if not names."""
+    """'Jane Doe and John Roe, Reuters' -> 'Jane Doe and John Roe'; 'TOMOKO OTAKE/ Staff
+    Writer' -> 'Tomoko Otake'; None if the text is not names."""
+    text = re.split(
+        r"\s*/\s*|\s*,\s*(?=[^,]*\b(?:staff|writer|reporter|correspondent|editor|fellow)\b)", text
+    )[0]
     text = re.sub(r"(?i)\s+(?:on|at|updated|published)\s*$", "", text).strip(" ,;")
+    if all_caps(text):
+        text = " ".join(w.capitalize() if w.lower() not in {"and"} else "and" for w in text.split())
     text = re.split(r"\s*,\s*(?=[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*\s*$)", text)[0]  # drop ", Reuters"
     tokens = text.replace(",", " , ").replace("&", " and ").split()
     name_tokens = [t for t in tokens if t not in {",", "and"}]

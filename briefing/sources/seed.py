@@ -57,7 +57,7 @@ _NO_AI_NOTICE = re.compile(
     r"|\b(?:this|our)\b.{0,40}\b(?:not|never)\b.{0,30}\b(?:ai|a\.i\.|artificial intelligence)\b",
     re.I,
 )
-_ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|added|explained|argued|wrote)\b", re.I)
+_ATTRIBUTION = re.compile(r"\b(?:said|says|told|added|explained|argued)\b", re.I)
 _QUOTED = re.compile(r"[“\"][^”\"]{10,}[”\"]")
 
 
@@ -82,6 +82,7 @@ class _Meta:
     reading_time: int | None = None
     dek: str | None = None
     ai_disclosure: str | None = None
+    mastheads: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -142,11 +143,11 @@ class SeedParser:
                 'add title = "..." in +++ front matter at the top of the file',
             )
         self._header(lines, meta, title_at)
-        _comments(lines, title_at)
+        _tail(lines, title_at)
         _promo_boxes(lines, self._boilerplate)
         _asides(lines)
         _brand_lines(lines, meta)
-        body = [ln.text for ln in lines if ln.kind == "text"]
+        body = _trim_tail([ln.text for ln in lines if ln.kind == "text"], meta.author)
         return _article(meta, front, body, source)
 
     # -- passes ---------------------------------------------------------------------------
@@ -165,10 +166,15 @@ class SeedParser:
         """Marks what is furniture wherever it stands, and keeps what it tells us."""
         for ln in lines:
             t = ln.text
-            if not re.search(r"\w", t):
-                ln.kind = "drop"  # lone punctuation such as "}" from a broken template
+            if not re.search(r"[^\W\d_]", t) and not find_date(t, whole=True):
+                ln.kind = "drop"  # no letters: "}" from a broken template, a like count
+            elif m := page.PUBLISHED_IN.fullmatch(t):
+                ln.kind = "drop"  # "Published in The Indo-Pacific Review" (Medium)
+                meta.site_names.append(m.group("name").strip())
             elif self._is_boilerplate(t):
                 ln.kind = "drop"
+            elif page.word_count(t) <= 40 and page.PROMO_LINE.search(t):
+                ln.kind = "drop"  # "Enjoying this article? Click here to subscribe"
             elif (cr := page.copyright_line(t)) is not None:
                 ln.kind = "drop"
                 if cr.year:
@@ -180,7 +186,11 @@ class SeedParser:
                     meta.labels.extend(page.breadcrumbs(t))
             elif (notice := _ai_notice(t)) is not None:
                 ln.kind = "drop"
-                meta.ai_disclosure = meta.ai_disclosure or notice
+                # keep the first full sentence as evidence rather than a bare label
+                if meta.ai_disclosure is None or (
+                    page.word_count(meta.ai_disclosure) <= 4 < page.word_count(notice)
+                ):
+                    meta.ai_disclosure = notice
             elif page.word_count(t) <= 25 and _NO_AI_NOTICE.search(t):
                 ln.kind = "drop"
                 meta.notes.append(f"the page states: {t}")
@@ -226,24 +236,30 @@ class SeedParser:
         words = page.word_count(t)
         if not page.headline_like(t) or find_date(t, whole=True) or self._meta_parts(t) is not None:
             return None
-        score = min(words, 14) * 0.5 - 0.05 * pos
+        score = min(words, 10) * 0.5 - 0.05 * pos
         if words < 3:
             score -= 6
-        if words > 18:
-            score -= (words - 18) * 0.75  # a standfirst runs longer than a headline
+        if words > 16:
+            score -= (words - 16) * 0.75  # a standfirst runs longer than a headline
         if page.all_caps(t):
             score -= 4
-        if words >= 3 and texts.count(t) > 1:
+        if words >= 4 and texts.count(t) == 2:
             score += 6  # the page <title> and the <h1> both made it into the dump
         if t in meta.site_names:
             score += 6
-        if any(self._meta_parts(p.text) is not None for p in candidates[max(pos - 3, 0) : pos]):
-            score -= 4  # the headline stands above the byline and date, not below them
+        previous = candidates[pos - 1].text if pos else ""
+        if page.ROLE.search(t) and words <= 10 and page.BYLINE.match(page.deglue(previous)):
+            return None  # "Senior Fellow, Indo-Pacific Program" under a byline
         following = candidates[pos + 1 : pos + 5]
+        if _bare_name(t) and any(self._meta_parts(f.text) for f in following[:2]):
+            return None  # an author's name standing above the date
         if any(self._meta_parts(f.text) is not None for f in following):
             score += 4  # a byline, date or reading time right under it
-        if any(page.prose_like(f.text) for f in following[:3]):
-            score += 2
+        if following and page.prose_like(following[0].text):
+            score += 1
+        deck = following[0].text if following else ""
+        if deck and self._meta_parts(deck) is None and page.word_count(deck) > words >= 4:
+            score += 2  # a longer standfirst straight under it: the headline and its deck
         return score
 
     def _meta_parts(self, text: str) -> list[tuple[str, Any]] | None:
@@ -262,40 +278,60 @@ class SeedParser:
         return found or None
 
     def _header(self, lines: list[_Line], meta: _Meta, title_at: int) -> None:
-        """Under the headline: labels, byline, dates, reading time and the standfirst."""
+        """Around the headline: labels, byline, dates, reading time and the standfirst."""
         before = [ln for ln in lines[: max(title_at, 0)] if ln.kind == "text"]
+        meta.mastheads = [  # the site's name is one of the short lines on top, maybe
+            re.sub(
+                r"(?i)\s+home$", "", _label_case(ln.text)
+            )  # "Reuters home": the logo's link text
+            for ln in before[:12]
+            if page.word_count(ln.text) <= 6 and not _bare_name(ln.text)
+        ]
+        for ln in before[-8:]:  # some sites put the byline, date and read time above it
+            self._take_meta(ln, meta, lines)
         for ln in before:
-            ln.kind = "drop"  # above the headline: the masthead and the site's navigation
+            if ln.kind == "text":
+                ln.kind = "drop"  # above the headline: the masthead and the site's navigation
+        kicker = next((ln for ln in reversed(lines[: max(title_at, 0)]) if ln.kind != "end"), None)
         if (
-            before
-            and page.word_count(before[-1].text) <= 4
-            and not page.prose_like(before[-1].text)
+            kicker is not None
+            and kicker in before
+            and kicker.kind == "drop"
+            and _kicker_like(kicker.text)
         ):
-            before[-1].kind = "label"  # a kicker right above the headline
-            meta.labels.append(_label_case(before[-1].text))
-        seen_meta = False
+            kicker.kind = "label"  # a kicker right above the headline
+            meta.labels.append(_label_case(kicker.text))
+        seen_meta = any(ln.kind == "meta" for ln in before)
+        # With the byline and date above the headline, a short paragraph straight under it
+        # is the standfirst (blog layouts put the excerpt there).
+        after_reading_time = seen_meta
         i = title_at + 1
         while i < len(lines):
             ln = lines[i]
             i += 1
             if ln.kind != "text":
                 continue
-            parts = self._meta_parts(ln.text)
-            if parts is not None:
-                ln.kind = "meta"
+            if self._take_meta(ln, meta, lines):
                 seen_meta = True
-                for kind, value in parts:
-                    _apply_meta(meta, kind, value)
+                after_reading_time = meta.reading_time is not None and bool(
+                    page.READING_TIME.match(
+                        page.deglue(ln.text).split("|")[-1].split("·")[-1].strip()
+                    )
+                )
                 continue
+            after_rt, after_reading_time = after_reading_time, False
             if page.prose_like(ln.text) or page.word_count(ln.text) >= 12:
-                nxt = next((x for x in lines[i:] if x.kind == "text"), None)
+                if meta.dek is None and not seen_meta and self._meta_follows(lines, i):
+                    ln.kind = "dek"  # standfirst between headline and byline
+                    meta.dek = ln.text
+                    continue
                 if (
                     meta.dek is None
-                    and not seen_meta
-                    and nxt is not None
-                    and self._meta_parts(nxt.text)
+                    and after_rt
+                    and 8 <= page.word_count(ln.text) <= DEK_MAX_WORDS
+                    and not page.DATELINE.match(ln.text)
                 ):
-                    ln.kind = "dek"  # standfirst between headline and byline
+                    ln.kind = "dek"  # an excerpt set under the reading time (blog layouts)
                     meta.dek = ln.text
                     continue
                 break
@@ -307,17 +343,60 @@ class SeedParser:
                 ln.kind = "drop"  # an author's job title, a star rating, a photo credit
             else:
                 break
-        if meta.dek is None:
-            prose = [ln for ln in lines[i - 1 :] if ln.kind == "text"][:3]
-            if (
-                len(prose) == 3
-                and 8 <= page.word_count(prose[0].text) <= DEK_MAX_WORDS
-                and not page.DATELINE.match(prose[0].text)
-                and all(page.prose_like(p.text) for p in prose)
-            ):
-                prose[0].kind = "dek"
-                meta.dek = prose[0].text
         meta.labels = _unique([lab.strip(" :") for lab in meta.labels if lab.strip(" :")])
+
+    def _take_meta(self, ln: _Line, meta: _Meta, lines: list[_Line]) -> bool:
+        """Read a byline, date or reading-time line (or an author's bare name beside one)."""
+        parts = self._meta_parts(ln.text)
+        if (
+            parts is None
+            and _bare_name(ln.text)
+            and self._meta_follows(lines, ln.index + 1, names=1)
+        ):
+            parts = [("author", (page.names(ln.text), None))]
+        if parts is None:
+            return False
+        ln.kind = "meta"
+        for kind, value in parts:
+            _apply_meta(meta, kind, value)
+        return True
+
+    def _meta_follows(self, lines: list[_Line], start: int, *, names: int = 2) -> bool:
+        """Is the next text line (past up to ``names`` bare author names) a byline, date or
+        read time? (Avatars put the author's name twice.)"""
+        for ln in lines[start:]:
+            if ln.kind == "title":
+                return False
+            if ln.kind not in {"text", "meta"}:
+                continue
+            if ln.kind == "meta" or self._meta_parts(ln.text) is not None:
+                return True
+            if names > 0 and _bare_name(ln.text):
+                names -= 1
+                continue
+            return False
+        return False
+
+
+def _bare_name(text: str) -> bool:
+    """'Min-jung Park' alone on a line: two to four capitalized name words."""
+    tokens = text.split()
+    return (
+        2 <= len(tokens) <= 4
+        and tokens[0] not in {"The", "A", "An", "THE"}
+        and page.names(text) == text
+        and not page.ROLE.search(text)
+        and not page.GLUED.search(text)  # "PoliticsAI Analysis" is two labels glued, not a name
+    )
+
+
+def _kicker_like(text: str) -> bool:
+    return (
+        page.word_count(text) <= 4
+        and not page.prose_like(text)
+        and not _bare_name(text)
+        and bool(re.search(r"[^\W\d_]", text))
+    )
 
 
 def _meta_part(part: str) -> tuple[str, Any] | None:
@@ -331,8 +410,10 @@ def _meta_part(part: str) -> tuple[str, Any] | None:
         if when:
             text = (text[: when.start] + " " + text[when.end :]).strip()
         who = page.names(text)
-        if who:
+        if who and not page.INSTITUTIONAL.search(who):
             return ("author", (who, when))
+        if page.INSTITUTIONAL.search(text):
+            return ("author", (None, when))  # "By AsiaBrief Staff": no person to name
     match = find_date(part, whole=True)
     if match:
         return ("date", match)
@@ -356,18 +437,32 @@ def _apply_meta(meta: _Meta, kind: str, value: Any) -> None:
 
 def _ai_notice(text: str) -> str | None:
     """The sentence of a standalone notice declaring the text AI-generated."""
-    if page.word_count(text) > 60 or _ATTRIBUTION.search(text):
+    if page.word_count(text) > 60:
         return None
     disclosure = find_ai_disclosure(text)
     if disclosure is None:
         return None
-    if any(disclosure in q.group(0) for q in _QUOTED.finditer(text)):
-        return None  # quoted speech about AI is reporting, not a notice
+    if any(disclosure in q.group(0) for q in _QUOTED.finditer(text)) or _ATTRIBUTION.search(
+        disclosure
+    ):
+        return None  # someone quoted about AI is reporting, not a notice
     return disclosure
 
 
-def _comments(lines: list[_Line], title_at: int) -> None:
-    """Nothing after the comments heading is the article (once the article has started)."""
+def _trim_tail(body: list[str], author: str | None) -> list[str]:
+    """Drop what trails the last paragraph: tag lists, follow buttons, the author's bio."""
+    while body and not page.prose_like(body[-1]):
+        body.pop()  # a subheading is always followed by prose; these lines are not
+    if author and body:
+        first = author.split(" and ")[0].split(",")[0].strip()
+        if first and re.match(rf"{re.escape(first)} (?:is|was|writes|covers|has been)\b", body[-1]):
+            body.pop()
+    return body
+
+
+def _tail(lines: list[_Line], title_at: int) -> None:
+    """Once the article has started, nothing after the comments, a sign-off ("Reporting by
+    ..."), an end mark ("###") or an author bio heading is the article."""
     started = False
     ending = False
     for ln in lines:
@@ -379,7 +474,7 @@ def _comments(lines: list[_Line], title_at: int) -> None:
             not ending
             and started
             and ln.kind in {"text", "drop"}
-            and page.COMMENTS_HEADING.fullmatch(ln.text)
+            and (page.ARTICLE_END.fullmatch(ln.text) or page.PUBLISHED_IN.fullmatch(ln.text))
         ):
             ending = True
         if ending:
@@ -492,7 +587,26 @@ def _publisher(meta: _Meta) -> str | None:
     ]
     if named:
         return named[-1]
-    return meta.copyright_holder or (meta.site_names[-1] if meta.site_names else None)
+    holder = meta.copyright_holder
+    if holder and meta.mastheads:
+        if holder == meta.author:
+            return meta.mastheads[0]  # a newsletter whose copyright is in its author's name
+        for masthead in meta.mastheads:
+            common = _common_prefix(masthead, holder)
+            if common:  # "KOREA WATCH" on top, "© 2026 by Korea Watch" below
+                return common if len(common.split()) >= 2 else masthead
+    return holder or (meta.site_names[-1] if meta.site_names else None)
+
+
+def _common_prefix(a: str, b: str) -> str | None:
+    """'THE KANTO SHIMBUN ENGLISH EDITION' + 'The Kanto Shimbun Company' -> 'The Kanto Shimbun'."""
+    out = []
+    for x, y in zip(a.split(), b.split(), strict=False):
+        if x.lower() != y.lower():
+            break
+        out.append(y)
+    significant = [w for w in out if w.lower() not in {"the", "a", "an"}]
+    return " ".join(out) if significant else None
 
 
 def _first_sentences(text: str, limit: int = 60) -> str:
