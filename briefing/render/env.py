@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
@@ -16,13 +17,20 @@ def _autoescape(name: str | None) -> bool:
 
 
 def make_environment(user_folder: Path | None = None) -> Environment:
+    """One environment per templates folder, kept: Jinja2 caches compiled templates in it
+    (and reloads a template whose file changed)."""
+    if user_folder is not None and not user_folder.is_dir():
+        raise BriefingError(
+            f"templates folder {user_folder} does not exist",
+            "create it, or remove issue.templates from the config",
+        )
+    return _environment(user_folder)
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(user_folder: Path | None) -> Environment:
     loaders = []
     if user_folder is not None:
-        if not user_folder.is_dir():
-            raise BriefingError(
-                f"templates folder {user_folder} does not exist",
-                "create it, or remove issue.templates from the config",
-            )
         loaders.append(FileSystemLoader(str(user_folder)))
     loaders.append(FileSystemLoader(str(SHIPPED)))
     env = Environment(

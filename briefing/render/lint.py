@@ -74,7 +74,10 @@ def lint(
             )
         )
     elif ai:
-        missing = [a.title for a in ai if a.ai_disclosure and a.ai_disclosure not in text]
+        flat = " ".join(text.split())  # the text part wraps lines
+        missing = [
+            a.title for a in ai if a.ai_disclosure and " ".join(a.ai_disclosure.split()) not in flat
+        ]
         if missing:
             out.append(
                 Finding(
