@@ -132,6 +132,40 @@ class IssueSettings(_Section):
         return value
 
 
+class Security(_Section):
+    """Where the signing secrets come from: never from this file.
+
+    ``secret_env`` names an environment variable holding one or more secrets separated by
+    commas (the first signs, all verify: rotate by putting the new one first). Without it,
+    ``secret_file`` is read (one secret per line); if that file does not exist it is
+    created with a random secret, readable only by its owner.
+    """
+
+    secret_env: str = "BRIEFING_SECRET"
+    secret_file: str = "var/secret"
+
+
+class Subscriptions(_Section):
+    consent_text: str = "Yes, send me the weekly briefing by email. I can unsubscribe at any time."
+    consent_version: str = "1"
+    confirm_days: int = Field(default=7, ge=1)
+    rate_limit_per_minute: int = Field(default=5, ge=1, description="subscribe requests per client")
+
+
+class Delivery(_Section):
+    url: str = "outbox:///var/outbox"
+    password_env: str | None = None
+    password_file: str | None = None
+    timeout: float = Field(default=30.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("smtp://", "smtps://", "outbox://")):
+            raise ValueError("must start with smtp://, smtps:// or outbox://")
+        return value
+
+
 class Settings(_Section):
     """The whole, validated configuration. ``root`` is where relative paths start."""
 
@@ -143,7 +177,9 @@ class Settings(_Section):
     topics: tuple[Topic, ...] = ()
     issue: IssueSettings = IssueSettings()
     schedule: dict[str, Any] = Field(default_factory=dict)
-    delivery: dict[str, Any] = Field(default_factory=dict)
+    delivery: Delivery = Delivery()
+    security: Security = Security()
+    subscriptions: Subscriptions = Subscriptions()
     root: Path = Path(".")
     source: str = "built-in defaults"
 
@@ -160,6 +196,29 @@ class Settings(_Section):
         if dupes:
             raise ValueError(f"topic slug(s) used twice: {', '.join(dupes)}")
         return value
+
+    def secrets(self, env: Mapping[str, str] | None = None) -> list[str]:
+        """The signing secrets, newest first (see Security)."""
+        env = os.environ if env is None else env
+        value = env.get(self.security.secret_env, "").strip()
+        if value:
+            found = [s.strip() for s in value.split(",") if s.strip()]
+        else:
+            path = self.path(self.security.secret_file)
+            if not path.exists():
+                import secrets as _secrets
+
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(_secrets.token_urlsafe(32) + "\n")
+            found = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        if not found or any(len(s) < 16 for s in found):
+            raise ConfigError(
+                f"signing secrets from {self.security.secret_env} or {self.security.secret_file} are missing or too short",
+                "use at least 16 random characters, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`",
+            )
+        return found
 
     @property
     def seeds_dir(self) -> Path:

@@ -205,3 +205,27 @@ class Issue:
     @property
     def included(self) -> tuple[IssueStory, ...]:
         return tuple(s for s in self.stories if not s.excluded)
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: int
+    email: str | None  # None once forgotten
+    name: str | None
+    status: str  # pending | active | unsubscribed | bounced | complained | forgotten
+    paused: bool
+    topics: tuple[str, ...] | None  # None: every topic
+    timezone: str | None
+    locale: str | None
+    token_id: str
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+    unsubscribe_reason: str | None = None
+    consent: dict[str, str | None] = field(default_factory=dict)
+
+    def receives(self, topics: set[str]) -> bool:
+        """Would this subscriber get an issue covering ``topics``?"""
+        if self.status != "active" or self.paused or not self.email:
+            return False
+        return self.topics is None or bool(set(self.topics) & topics)

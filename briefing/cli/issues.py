@@ -8,9 +8,11 @@ from typing import Any
 import click
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import Engine
 
 from briefing import editorial
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
+from briefing.config import Settings
 from briefing.deliver.message import Recipient, as_bytes, build_message
 from briefing.models import Issue
 from briefing.pipeline import utcnow
@@ -25,6 +27,34 @@ SAMPLE = Recipient(
     preferences_url="",
     token="SAMPLE",
 )
+
+
+def _sample_recipient(
+    settings: Settings, engine: Engine, topics: set[str]
+) -> tuple[Recipient, str]:
+    """The first real recipient of the issue (with their own links), else a sample reader."""
+    from briefing import subscriptions
+
+    person = next(iter(subscriptions.recipients(engine, topics)), None)
+    if person is None or person.email is None:
+        base = settings.newsletter.base_url
+        fake = Recipient(
+            email=SAMPLE.email,
+            name=SAMPLE.name,
+            token=SAMPLE.token,
+            unsubscribe_url=f"{base}/u/{SAMPLE.token}",
+            preferences_url=f"{base}/p/{SAMPLE.token}",
+        )
+        return fake, "sample"
+    found = subscriptions.links(settings, person, settings.secrets())
+    real = Recipient(
+        email=person.email,
+        name=person.name,
+        unsubscribe_url=found.unsubscribe_url,
+        preferences_url=found.preferences_url,
+        token=found.token,
+    )
+    return real, str(person.id)
 
 
 def issue_json(issue: Issue) -> dict[str, Any]:
@@ -292,14 +322,7 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
     now = utcnow()
     templates = settings.path(settings.issue.templates) if settings.issue.templates else None
     rendered = render_issue(view, settings, now=now, templates=templates)
-    base = settings.newsletter.base_url
-    sample = Recipient(
-        email=SAMPLE.email,
-        name=SAMPLE.name,
-        token=SAMPLE.token,
-        unsubscribe_url=f"{base}/u/{SAMPLE.token}",
-        preferences_url=f"{base}/p/{SAMPLE.token}",
-    )
+    sample, key = _sample_recipient(settings, engine, {s.topic for s in issue.included})
     html, text = rendered.personalize(
         {
             "unsubscribe": sample.unsubscribe_url,
@@ -308,7 +331,7 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
         }
     )
     message = build_message(
-        rendered, settings, issue_id=issue.id, to=sample, subscriber_key="sample", date=now
+        rendered, settings, issue_id=issue.id, to=sample, subscriber_key=key, date=now
     )
     folder = out_dir or settings.root / "var" / "preview" / f"issue-{issue.id}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -349,6 +372,7 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
             out_console.print(
                 f"  [{colors[f.level]}]{f.level:>7}[/] {f.check:<11} {escape(f.message)}"
             )
+        out_console.print(f"as received by {escape(sample.email)}")
         out_console.print(f"preview files in {folder}/: issue.html, issue.txt, issue.eml, web.html")
     if strict and failed:
         raise SystemExit(1)

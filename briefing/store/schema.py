@@ -108,4 +108,5 @@ sources = Table(
     Column("failures", Integer, nullable=False, default=0),
     Column("items", Integer, nullable=False, default=0),
 )
-import briefing.store.issues_schema  # noqa: E402,F401  (registers the tables on metadata)
+import briefing.store.issues_schema  # noqa: E402  (registers the tables on metadata)
+import briefing.store.subscribers_schema  # noqa: E402,F401

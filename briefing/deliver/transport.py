@@ -1,0 +1,229 @@
+"""Transports, chosen by a URL: where messages go.
+
+    smtp://user@host:587            SMTP, STARTTLS when the server offers it
+    smtp://host:25?starttls=require refuse to send without STARTTLS
+    smtps://user@host:465           SMTP over implicit TLS
+    outbox:///path/to/dir           a Maildir-style folder of .eml files (tmp/ then new/)
+
+A password never goes in the URL in the config: it comes from the environment variable
+or file that delivery.password_env / delivery.password_file names.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+import ssl
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from briefing.config import Settings
+from briefing.errors import BriefingError
+
+
+class DeliveryError(BriefingError):
+    default_hint = "check delivery.url in the config (or --transport) and that the server is up"
+
+
+class RecipientRefused(DeliveryError):
+    """The server refused one recipient: ``code`` says whether for now (4xx) or for good (5xx)."""
+
+    def __init__(self, recipient: str, code: int, reason: str) -> None:
+        super().__init__(f"{recipient}: refused with {code} {reason}")
+        self.recipient, self.code, self.reason = recipient, code, reason
+
+    @property
+    def permanent(self) -> bool:
+        return self.code >= 500
+
+
+class ConnectionLost(DeliveryError):
+    """The connection dropped: the message's fate is unknown if it happened after DATA."""
+
+
+class Transport(Protocol):
+    url: str
+
+    def send(self, sender: str, recipient: str, message: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class OutboxTransport:
+    """Writes each message as a file: tmp/ first, then renamed into new/ (atomic)."""
+
+    folder: Path
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        for sub in ("tmp", "new", "cur"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+        self.url = self.url or f"outbox://{self.folder}"
+
+    def send(self, sender: str, recipient: str, message: bytes) -> None:
+        name = f"{time.time_ns()}.{uuid.uuid4().hex[:12]}.{socket.gethostname()}.eml"
+        tmp = self.folder / "tmp" / name
+        with open(tmp, "wb") as fh:
+            fh.write(message)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.folder / "new" / name)
+
+    def close(self) -> None:
+        pass
+
+
+class SMTPTransport:
+    """One SMTP connection, opened on first use and reused for every message."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        host: str,
+        port: int,
+        implicit_tls: bool,
+        starttls: str,
+        username: str | None,
+        password: str | None,
+        timeout: float,
+    ) -> None:
+        self.url = url
+        self.host, self.port, self.implicit_tls, self.starttls = host, port, implicit_tls, starttls
+        self.username, self.password, self.timeout = username, password, timeout
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        try:
+            smtp: smtplib.SMTP
+            if self.implicit_tls:
+                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            else:
+                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                smtp.ehlo()
+                if smtp.has_extn("starttls") and self.starttls != "never":
+                    smtp.starttls(context=context)
+                    smtp.ehlo()
+                elif self.starttls == "require":
+                    smtp.close()
+                    raise DeliveryError(
+                        f"{self.host}:{self.port} does not offer STARTTLS (starttls=require)",
+                        "use smtps:// or a server with STARTTLS",
+                    )
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(
+                f"{self.host}:{self.port} refused the login for {self.username}: {exc.smtp_code}",
+                "check the user and delivery.password_env",
+            ) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
+        return smtp
+
+    def send(self, sender: str, recipient: str, message: bytes) -> None:
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            refused = self._smtp.sendmail(sender, [recipient], message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reason = exc.recipients.get(recipient, (550, b"refused"))
+            raise RecipientRefused(recipient, code, reason.decode(errors="replace")) from exc
+        except smtplib.SMTPDataError as exc:
+            raise RecipientRefused(recipient, exc.smtp_code, _text(exc.smtp_error)) from exc
+        except smtplib.SMTPSenderRefused as exc:
+            raise DeliveryError(
+                f"the server refused the sender {sender}: {exc.smtp_code}",
+                "check newsletter.sender",
+            ) from exc
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise ConnectionLost(f"connection to {self.host}:{self.port} lost: {exc}") from exc
+        except smtplib.SMTPResponseException as exc:
+            raise RecipientRefused(recipient, exc.smtp_code, _text(exc.smtp_error)) from exc
+        if refused:
+            code, reason = refused[recipient]
+            raise RecipientRefused(recipient, code, reason.decode(errors="replace"))
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.close()
+            finally:
+                self._smtp = None
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            finally:
+                self._smtp = None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def password(settings: Settings) -> str | None:
+    d = settings.delivery
+    if d.password_env:
+        value = os.environ.get(d.password_env)
+        if value is None:
+            raise DeliveryError(
+                f"delivery.password_env names {d.password_env}, which is not set",
+                f"export {d.password_env}=... before sending",
+            )
+        return value
+    if d.password_file:
+        path = settings.path(d.password_file)
+        try:
+            return path.read_text().strip()
+        except OSError as exc:
+            raise DeliveryError(
+                f"cannot read delivery.password_file {path}: {exc.strerror}"
+            ) from exc
+    return None
+
+
+def open_transport(url: str, settings: Settings) -> Transport:
+    """A transport for ``url`` (delivery.url, BRIEFING_DELIVERY_URL or --transport)."""
+    parts = urlsplit(url)
+    if parts.scheme == "outbox":
+        raw = unquote(parts.netloc + parts.path)
+        if not raw:
+            raise DeliveryError(
+                f"{url!r} names no folder",
+                "write outbox:///absolute/path or outbox://relative/path",
+            )
+        return OutboxTransport(settings.path(raw), url=url)
+    if parts.scheme in {"smtp", "smtps"}:
+        if not parts.hostname:
+            raise DeliveryError(f"{url!r} names no host", "write smtp://user@host:587")
+        query = parse_qs(parts.query)
+        starttls = (query.get("starttls") or ["auto"])[0]
+        if starttls not in {"auto", "require", "never"}:
+            raise DeliveryError(
+                f"starttls={starttls} in {url!r}", "use starttls=auto, require or never"
+            )
+        secret = unquote(parts.password) if parts.password else password(settings)
+        implicit = parts.scheme == "smtps"
+        return SMTPTransport(
+            url,
+            host=parts.hostname,
+            port=parts.port or (465 if implicit else 587),
+            implicit_tls=implicit,
+            starttls=starttls,
+            username=unquote(parts.username) if parts.username else None,
+            password=secret,
+            timeout=settings.delivery.timeout,
+        )
+    raise DeliveryError(f"unknown transport {url!r}", "use smtp://, smtps:// or outbox://")

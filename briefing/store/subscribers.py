@@ -1,0 +1,143 @@
+"""Subscribers in the database: rows, the audit trail of events, the suppression list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from briefing.errors import NotFoundError
+from briefing.models import Subscriber
+from briefing.store.subscribers_schema import subscriber_events, subscribers, suppressions
+from briefing.subscribers import email_hash
+
+
+def _subscriber(r: Any) -> Subscriber:
+    return Subscriber(
+        id=r.id,
+        email=r.email,
+        name=r.name,
+        status=r.status,
+        paused=bool(r.paused),
+        topics=tuple(r.topics) if r.topics is not None else None,
+        timezone=r.timezone,
+        locale=r.locale,
+        token_id=r.token_id,
+        created_at=r.created_at,
+        confirmed_at=r.confirmed_at,
+        unsubscribed_at=r.unsubscribed_at,
+        unsubscribe_reason=r.unsubscribe_reason,
+        consent={
+            "source": r.consent_source,
+            "at": r.consent_at.isoformat() if r.consent_at else None,
+            "ip": r.consent_ip,
+            "user_agent": r.consent_user_agent,
+            "version": r.consent_version,
+        },
+    )
+
+
+def by_email(conn: Connection, email: str) -> Subscriber | None:
+    row = conn.execute(select(subscribers).where(subscribers.c.email_key == email.lower())).first()
+    return _subscriber(row) if row else None
+
+
+def get(conn: Connection, email: str) -> Subscriber:
+    found = by_email(conn, email)
+    if found is None:
+        raise NotFoundError(f"no subscriber {email}", "list them with `briefing subscribers list`")
+    return found
+
+
+def by_token_id(conn: Connection, token_id: str) -> Subscriber | None:
+    row = conn.execute(select(subscribers).where(subscribers.c.token_id == token_id)).first()
+    return _subscriber(row) if row else None
+
+
+def by_id(conn: Connection, subscriber_id: int) -> Subscriber | None:
+    row = conn.execute(select(subscribers).where(subscribers.c.id == subscriber_id)).first()
+    return _subscriber(row) if row else None
+
+
+def iterate(
+    conn: Connection, *, status: str | None = None, batch: int = 1000
+) -> Iterator[Subscriber]:
+    """Every subscriber (by id), fetched in batches: the list is never held in memory."""
+    last = 0
+    while True:
+        query = select(subscribers).where(subscribers.c.id > last, subscribers.c.email.is_not(None))
+        if status:
+            query = query.where(subscribers.c.status == status)
+        rows = conn.execute(query.order_by(subscribers.c.id).limit(batch)).all()
+        if not rows:
+            return
+        for r in rows:
+            yield _subscriber(r)
+        last = rows[-1].id
+
+
+def insert_subscriber(conn: Connection, values: dict[str, Any]) -> int:
+    result = conn.execute(insert(subscribers).values(**values))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def update_subscriber(conn: Connection, subscriber_id: int, now: datetime, **values: Any) -> None:
+    conn.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id)
+        .values(updated_at=now, **values)
+    )
+
+
+def add_event(
+    conn: Connection,
+    subscriber_id: int | None,
+    at: datetime,
+    action: str,
+    actor: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(subscriber_events).values(
+            subscriber_id=subscriber_id, at=at, action=action, actor=actor, detail=detail or {}
+        )
+    )
+
+
+def events(conn: Connection, subscriber_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(subscriber_events)
+        .where(subscriber_events.c.subscriber_id == subscriber_id)
+        .order_by(subscriber_events.c.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def suppressed(conn: Connection, email: str) -> str | None:
+    """Why an address may not be (re)added, if it is on the suppression list."""
+    row = conn.execute(
+        select(suppressions.c.reason).where(suppressions.c.email_hash == email_hash(email))
+    ).first()
+    return row.reason if row else None
+
+
+def suppress(conn: Connection, email: str, reason: str, at: datetime) -> None:
+    if suppressed(conn, email) is None:
+        conn.execute(
+            insert(suppressions).values(email_hash=email_hash(email), reason=reason, at=at)
+        )
+    else:
+        conn.execute(
+            update(suppressions)
+            .where(suppressions.c.email_hash == email_hash(email))
+            .values(reason=reason)
+        )
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = conn.execute(select(subscribers.c.status, func.count()).group_by(subscribers.c.status))
+    return {r[0]: int(r[1]) for r in rows}

@@ -1,0 +1,461 @@
+"""Composition for the list: add, import, export, remove, forget, double opt-in,
+one-click unsubscribe, preferences, and who receives an issue.
+
+Every state change writes an event row (the audit trail that proves consent). The
+suppression list wins over imports: an address that unsubscribed, bounced, complained or
+was forgotten is never re-activated by an import; only the person's own confirmed
+opt-in brings it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, delete
+
+from briefing.config import Settings
+from briefing.deliver.message import POLICY, sender_domain
+from briefing.deliver.transport import open_transport
+from briefing.errors import BriefingError
+from briefing.models import Subscriber
+from briefing.pipeline import utcnow
+from briefing.store import subscribers as store
+from briefing.store.subscribers_schema import suppressions
+from briefing.subscribers import (
+    SUPPRESSED,
+    email_hash,
+    normalize_email,
+    parse_topics,
+    read_csv,
+)
+from briefing.tokens import new_token_id, sign, verify
+
+
+@dataclass(frozen=True)
+class Links:
+    unsubscribe_url: str
+    preferences_url: str
+    token: str
+
+
+def links(settings: Settings, sub: Subscriber, secrets: Sequence[str]) -> Links:
+    token = sign(sub.token_id, secrets)
+    base = settings.newsletter.base_url
+    return Links(f"{base}/u/{token}", f"{base}/p/{token}", token)
+
+
+def topic_slugs(settings: Settings) -> list[str]:
+    return [t.slug for t in settings.topics]
+
+
+def add(
+    settings: Settings,
+    engine: Engine,
+    email: str,
+    *,
+    name: str | None = None,
+    topics: str | None = None,
+    timezone: str | None = None,
+    actor: str = "cli",
+    source: str = "cli",
+    now: datetime | None = None,
+) -> Subscriber:
+    """Add an active subscriber by hand (the operator vouches for the consent)."""
+    now = now or utcnow()
+    address = normalize_email(email)
+    chosen = parse_topics(topics, topic_slugs(settings))
+    with engine.begin() as conn:
+        existing = store.by_email(conn, address)
+        if existing is not None:
+            raise BriefingError(
+                f"{address} is already on the list ({existing.status})",
+                "see it with `briefing subscribers show`",
+            )
+        reason = store.suppressed(conn, address)
+        if reason:
+            raise BriefingError(
+                f"{address} is on the suppression list ({reason})",
+                "only the person's own confirmed opt-in can bring an address back",
+            )
+        sid = store.insert_subscriber(
+            conn,
+            _new_row(
+                address, name, chosen, timezone, "active", source, now, settings, confirmed=True
+            ),
+        )
+        store.add_event(conn, sid, now, "subscribed", actor, {"source": source})
+        found = store.by_id(conn, sid)
+        assert found is not None
+        return found
+
+
+def _new_row(
+    address: str,
+    name: str | None,
+    topics: tuple[str, ...] | None,
+    timezone: str | None,
+    status: str,
+    source: str,
+    now: datetime,
+    settings: Settings,
+    *,
+    confirmed: bool,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "email": address,
+        "email_key": address.lower(),
+        "name": name,
+        "status": status,
+        "paused": False,
+        "topics": list(topics) if topics is not None else None,
+        "timezone": timezone,
+        "locale": None,
+        "token_id": new_token_id(),
+        "created_at": now,
+        "updated_at": now,
+        "consent_source": source,
+        "consent_at": now,
+        "consent_ip": ip,
+        "consent_user_agent": user_agent,
+        "consent_version": settings.subscriptions.consent_version,
+        "confirmed_at": now if confirmed else None,
+    }
+
+
+def unsubscribe(
+    engine: Engine,
+    sub: Subscriber,
+    *,
+    how: str,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Unsubscribe (idempotent). Returns False when there was nothing to change."""
+    now = now or utcnow()
+    if sub.status in SUPPRESSED:
+        return False
+    with engine.begin() as conn:
+        store.update_subscriber(
+            conn,
+            sub.id,
+            now,
+            status="unsubscribed",
+            unsubscribed_at=now,
+            unsubscribe_reason=reason or how,
+        )
+        if sub.email:
+            store.suppress(conn, sub.email, "unsubscribed", now)
+        store.add_event(conn, sub.id, now, "unsubscribed", actor, {"how": how})
+    return True
+
+
+def remove(
+    engine: Engine, email: str, *, actor: str = "cli", now: datetime | None = None
+) -> Subscriber:
+    with engine.connect() as conn:
+        sub = store.get(conn, normalize_email(email))
+    if not unsubscribe(engine, sub, how="removed by operator", actor=actor, now=now):
+        raise BriefingError(f"{sub.email} is already {sub.status}")
+    with engine.connect() as conn:
+        found = store.by_id(conn, sub.id)
+    assert found is not None
+    return found
+
+
+def forget(engine: Engine, email: str, *, actor: str = "cli", now: datetime | None = None) -> None:
+    """GDPR erasure: the personal data goes; a hash stays on the suppression list so the
+    address is not imported again by accident; the events keep no personal data."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        sub = store.get(conn, normalize_email(email))
+        assert sub.email is not None
+        store.suppress(conn, sub.email, "forgotten", now)
+        store.update_subscriber(
+            conn,
+            sub.id,
+            now,
+            email=None,
+            email_key=None,
+            name=None,
+            status="forgotten",
+            timezone=None,
+            locale=None,
+            consent_ip=None,
+            consent_user_agent=None,
+            topics=None,
+            unsubscribed_at=sub.unsubscribed_at or now,
+        )
+        store.add_event(conn, sub.id, now, "forgotten", actor, {})
+
+
+@dataclass
+class ImportReport:
+    file: str
+    added: int = 0
+    existing: int = 0
+    suppressed: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    committed: bool = True
+
+
+def import_file(
+    settings: Settings,
+    engine: Engine,
+    path: Path,
+    *,
+    strict: bool = False,
+    actor: str = "cli",
+    now: datetime | None = None,
+) -> ImportReport:
+    """Import a CSV (email,name,topics,timezone). Bad rows are reported by line; with
+    ``strict`` the whole file is refused when any row is bad."""
+    now = now or utcnow()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BriefingError(f"cannot read {path}: {exc.strerror}", "check the path") from exc
+    parsed = read_csv(data, source=str(path), known_topics=topic_slugs(settings))
+    report = ImportReport(str(path), errors=list(parsed.errors), notes=list(parsed.notes))
+    if strict and parsed.errors:
+        report.committed = False
+        return report
+    with engine.begin() as conn:
+        for row in parsed.rows:
+            if store.by_email(conn, row.email) is not None:
+                report.existing += 1
+                continue
+            reason = store.suppressed(conn, row.email)
+            if reason:
+                report.suppressed += 1
+                report.notes.append(
+                    f"line {row.line}: {row.email} not imported: on the suppression list ({reason})"
+                )
+                continue
+            sid = store.insert_subscriber(
+                conn,
+                _new_row(
+                    row.email,
+                    row.name,
+                    row.topics,
+                    row.timezone,
+                    "active",
+                    f"import:{path.name}",
+                    now,
+                    settings,
+                    confirmed=True,
+                ),
+            )
+            store.add_event(
+                conn, sid, now, "imported", actor, {"file": path.name, "line": row.line}
+            )
+            report.added += 1
+    return report
+
+
+def export_rows(engine: Engine) -> Iterator[dict[str, object]]:
+    with engine.connect() as conn:
+        for s in store.iterate(conn):
+            yield {
+                "email": s.email,
+                "name": s.name,
+                "status": s.status,
+                "topics": ";".join(s.topics) if s.topics else "",
+                "timezone": s.timezone,
+                "locale": s.locale,
+                "created_at": s.created_at.isoformat(),
+                "confirmed_at": s.confirmed_at.isoformat() if s.confirmed_at else "",
+                "unsubscribed_at": s.unsubscribed_at.isoformat() if s.unsubscribed_at else "",
+                "consent_source": s.consent.get("source"),
+            }
+
+
+# --- the public side: double opt-in, unsubscribe, preferences -------------------------------
+
+
+def request_subscription(
+    settings: Settings,
+    engine: Engine,
+    email: str,
+    *,
+    name: str | None,
+    topics: Sequence[str] | None,
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime | None = None,
+) -> Subscriber | None:
+    """A subscribe form was posted. Creates or refreshes a pending subscriber and emails a
+    confirmation link. Returns None when nothing is to be sent (already active). The
+    caller answers the same whatever happened, so the list's members are not revealed."""
+    now = now or utcnow()
+    address = normalize_email(email)
+    chosen = tuple(t for t in topics or () if t in topic_slugs(settings)) or None
+    with engine.begin() as conn:
+        existing = store.by_email(conn, address)
+        if existing is not None and existing.status == "active":
+            return None
+        consent = {
+            "consent_source": "form",
+            "consent_at": now,
+            "consent_ip": ip,
+            "consent_user_agent": user_agent,
+            "consent_version": settings.subscriptions.consent_version,
+        }
+        if existing is None:
+            row = _new_row(
+                address,
+                name,
+                chosen,
+                None,
+                "pending",
+                "form",
+                now,
+                settings,
+                confirmed=False,
+                ip=ip,
+                user_agent=user_agent,
+            )
+            sid = store.insert_subscriber(conn, row)
+        else:
+            sid = existing.id
+            store.update_subscriber(
+                conn,
+                sid,
+                now,
+                status="pending",
+                name=name or existing.name,
+                topics=list(chosen) if chosen else None,
+                **consent,
+            )
+        store.add_event(
+            conn,
+            sid,
+            now,
+            "requested",
+            "form",
+            {"ip": ip, "consent_version": consent["consent_version"]},
+        )
+        found = store.by_id(conn, sid)
+    assert found is not None
+    return found
+
+
+def confirmation_link(
+    settings: Settings, sub: Subscriber, secrets: Sequence[str], now: datetime
+) -> str:
+    expires = int((now + timedelta(days=settings.subscriptions.confirm_days)).timestamp())
+    return f"{settings.newsletter.base_url}/confirm/{sign(sub.token_id, secrets, purpose='confirm', expires=expires)}"
+
+
+def send_confirmation(
+    settings: Settings, sub: Subscriber, link: str, *, url: str | None = None
+) -> None:
+    n = settings.newsletter
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = n.sender
+    msg["To"] = sub.email or ""
+    msg["Subject"] = f"Confirm your subscription to {n.name}"
+    msg["Date"] = format_datetime(utcnow())
+    msg["Message-ID"] = make_msgid(domain=sender_domain(settings))
+    msg["Auto-Submitted"] = "auto-generated"
+    text = (
+        f"Please confirm that you want to receive {n.name}.\n\n"
+        f"Confirm: {link}\n\n"
+        f'You asked for it with: "{settings.subscriptions.consent_text}"\n'
+        f"If it was not you, ignore this email: you will not be added.\n\n{n.postal_address}\n"
+    )
+    msg.set_content(text, cte="quoted-printable")
+    transport = open_transport(url or settings.delivery.url, settings)
+    try:
+        transport.send(n.sender, sub.email or "", msg.as_bytes(policy=POLICY))
+    finally:
+        transport.close()
+
+
+def confirm(
+    engine: Engine, token: str, secrets: Sequence[str], *, now: datetime | None = None
+) -> Subscriber | None:
+    """Follow a confirmation link: a pending subscriber becomes active. None if the token
+    is not genuine or expired."""
+    now = now or utcnow()
+    token_id = verify(token, secrets, purpose="confirm", now=int(now.timestamp()))
+    if token_id is None:
+        return None
+    with engine.begin() as conn:
+        sub = store.by_token_id(conn, token_id)
+        if sub is None or sub.status == "forgotten":
+            return None
+        if sub.status != "active":
+            store.update_subscriber(
+                conn,
+                sub.id,
+                now,
+                status="active",
+                confirmed_at=now,
+                unsubscribed_at=None,
+                unsubscribe_reason=None,
+            )
+            if sub.email:  # their own confirmed opt-in lifts an earlier suppression
+                conn.execute(
+                    delete(suppressions).where(suppressions.c.email_hash == email_hash(sub.email))
+                )
+            store.add_event(conn, sub.id, now, "confirmed", "link", {})
+        return store.by_id(conn, sub.id)
+
+
+def subscriber_for(engine: Engine, token: str, secrets: Sequence[str]) -> Subscriber | None:
+    token_id = verify(token, secrets)
+    if token_id is None:
+        return None
+    with engine.connect() as conn:
+        sub = store.by_token_id(conn, token_id)
+    return sub if sub is not None and sub.status != "forgotten" else None
+
+
+def set_preferences(
+    engine: Engine,
+    sub: Subscriber,
+    *,
+    topics: Sequence[str] | None,
+    paused: bool,
+    known: Sequence[str],
+    now: datetime | None = None,
+) -> Subscriber:
+    now = now or utcnow()
+    chosen = [t for t in topics or () if t in known]
+    value = None if topics is None or set(chosen) == set(known) else chosen
+    with engine.begin() as conn:
+        store.update_subscriber(conn, sub.id, now, topics=value, paused=paused)
+        store.add_event(
+            conn, sub.id, now, "preferences", "page", {"topics": value, "paused": paused}
+        )
+        found = store.by_id(conn, sub.id)
+    assert found is not None
+    return found
+
+
+def recipients(engine: Engine, topics: set[str]) -> Iterator[Subscriber]:
+    """Who receives an issue covering ``topics``: active, not paused, wanting one of them."""
+    with engine.connect() as conn:
+        for sub in store.iterate(conn, status="active"):
+            if sub.receives(topics):
+                yield sub
+
+
+def get(engine: Engine, email: str) -> Subscriber:
+    with engine.connect() as conn:
+        return store.get(conn, normalize_email(email))
+
+
+def history(engine: Engine, sub: Subscriber) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return store.events(conn, sub.id)
