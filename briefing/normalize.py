@@ -169,6 +169,55 @@ def clean_text(text: str) -> str:
     return _invisible().sub("", text)
 
 
+# Single-byte code pages a detector confuses with each other on short Western European
+# text; Windows-1252 (what spreadsheets and Notepad write) is by far the likeliest.
+_LATIN_LOOKALIKES = frozenset(
+    {
+        "cp1250",
+        "cp1252",
+        "cp1254",
+        "cp1257",
+        "cp775",
+        "cp850",
+        "cp852",
+        "cp858",
+        "iso8859_2",
+        "iso8859_3",
+        "iso8859_4",
+        "iso8859_9",
+        "iso8859_10",
+        "iso8859_13",
+        "iso8859_15",
+        "iso8859_16",
+        "latin_1",
+        "mac_latin2",
+        "mac_roman",
+        "mac_iceland",
+        "mac_turkish",
+    }
+)
+
+
+def decode_text(data: bytes) -> tuple[str, str] | None:
+    """UTF-8 (BOM or not), else the detected encoding (Windows-1252 when the detector only
+    knows it is some Western single-byte code page); None for binary or undetectable data."""
+    try:
+        return data.decode("utf-8-sig"), "utf_8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or (b"\x00" in data[:4096] and not best.encoding.startswith("utf_16")):
+        return None
+    if best.encoding in _LATIN_LOOKALIKES:
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
+    return str(best), best.encoding
+
+
 def one_line(text: str) -> str:
     """Collapse all whitespace to single spaces."""
     return " ".join(clean_text(text).split())

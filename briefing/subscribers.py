@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from email_validator import EmailNotValidError, validate_email
 
 from briefing.errors import BriefingError
+from briefing.normalize import decode_text
 
 STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained", "forgotten")
 SUPPRESSED = ("unsubscribed", "bounced", "complained", "forgotten")
@@ -104,23 +105,18 @@ def read_csv(data: bytes, *, source: str, known_topics: Iterable[str]) -> Import
         raise BriefingError(
             f"{source} is empty", "the first line must be a header: email,name,topics,timezone"
         )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data).best()
-        if best is None:
-            raise BriefingError(
-                f"{source} is not text in any encoding we can detect", "save it as UTF-8 CSV"
-            ) from None
-        text, out.encoding = str(best), best.encoding
-        out.notes.append(f"read as {best.encoding}, not UTF-8")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    decoded = decode_text(data)
+    if decoded is None:
+        raise BriefingError(
+            f"{source} is not text in any encoding we can detect", "save it as UTF-8 CSV"
+        )
+    text, out.encoding = decoded
+    if out.encoding != "utf_8":
+        out.notes.append(f"read as {out.encoding}, not UTF-8")
+    # only the delimiter is guessed; quoting is always the standard double quote
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count) if any(d in first_line for d in ",;\t") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"')
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
@@ -144,7 +140,8 @@ def read_csv(data: bytes, *, source: str, known_topics: Iterable[str]) -> Import
 
         def get(name: str, row: list[str] = row) -> str | None:
             i = col.get(name)
-            return row[i].strip() if i is not None and i < len(row) and row[i].strip() else None
+            cell = row[i].strip() if i is not None and i < len(row) else ""
+            return unneutralize(cell) or None
 
         raw = get("email")
         if raw is None:
@@ -165,6 +162,13 @@ def read_csv(data: bytes, *, source: str, known_topics: Iterable[str]) -> Import
         seen[key] = line
         out.rows.append(ImportRow(line, address, get("name"), topics, tz))
     return out
+
+
+def unneutralize(cell: str) -> str:
+    """Undo :func:`neutralize` on import, so an export can be imported again."""
+    return (
+        cell[1:] if cell.startswith("'") and cell[1:2] in _FORMULA_START and len(cell) > 1 else cell
+    )
 
 
 def neutralize(cell: str) -> str:

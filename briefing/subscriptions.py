@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -194,6 +194,7 @@ def forget(engine: Engine, email: str, *, actor: str = "cli", now: datetime | No
             topics=None,
             unsubscribed_at=sub.unsubscribed_at or now,
         )
+        store.scrub_events(conn, sub.id)
         store.add_event(conn, sub.id, now, "forgotten", actor, {})
 
 
@@ -231,7 +232,12 @@ def import_file(
         return report
     with engine.begin() as conn:
         for row in parsed.rows:
-            if store.by_email(conn, row.email) is not None:
+            found = store.by_email(conn, row.email)
+            if found is not None and found.status in SUPPRESSED:
+                report.suppressed += 1
+                report.notes.append(f"line {row.line}: {row.email} not imported: {found.status}")
+                continue
+            if found is not None:
                 report.existing += 1
                 continue
             reason = store.suppressed(conn, row.email)
@@ -293,28 +299,33 @@ def request_subscription(
     user_agent: str | None,
     now: datetime | None = None,
 ) -> Subscriber | None:
-    """A subscribe form was posted. Creates or refreshes a pending subscriber and emails a
-    confirmation link. Returns None when nothing is to be sent (already active). The
-    caller answers the same whatever happened, so the list's members are not revealed."""
+    """A subscribe form was posted: email a confirmation link. Returns the subscriber to
+    write to, or None when nothing is to be sent (already active). The caller answers the
+    same whatever happened, so the list's members are not revealed.
+
+    A new address becomes a pending subscriber. An address that left (unsubscribed,
+    bounced, complained) is not touched until the person follows the link: the request,
+    with its consent details, is only recorded as an event, which ``confirm`` applies.
+    """
     now = now or utcnow()
     address = normalize_email(email)
-    chosen = tuple(t for t in topics or () if t in topic_slugs(settings)) or None
+    chosen = [t for t in topics or () if t in topic_slugs(settings)] or None
+    request = {
+        "ip": ip,
+        "user_agent": user_agent,
+        "consent_version": settings.subscriptions.consent_version,
+        "name": name,
+        "topics": chosen,
+    }
     with engine.begin() as conn:
         existing = store.by_email(conn, address)
         if existing is not None and existing.status == "active":
             return None
-        consent = {
-            "consent_source": "form",
-            "consent_at": now,
-            "consent_ip": ip,
-            "consent_user_agent": user_agent,
-            "consent_version": settings.subscriptions.consent_version,
-        }
         if existing is None:
             row = _new_row(
                 address,
                 name,
-                chosen,
+                tuple(chosen) if chosen else None,
                 None,
                 "pending",
                 "form",
@@ -327,23 +338,7 @@ def request_subscription(
             sid = store.insert_subscriber(conn, row)
         else:
             sid = existing.id
-            store.update_subscriber(
-                conn,
-                sid,
-                now,
-                status="pending",
-                name=name or existing.name,
-                topics=list(chosen) if chosen else None,
-                **consent,
-            )
-        store.add_event(
-            conn,
-            sid,
-            now,
-            "requested",
-            "form",
-            {"ip": ip, "consent_version": consent["consent_version"]},
-        )
+        store.add_event(conn, sid, now, "requested", "form", request)
         found = store.by_id(conn, sid)
     assert found is not None
     return found
@@ -382,33 +377,66 @@ def send_confirmation(
 
 
 def confirm(
-    engine: Engine, token: str, secrets: Sequence[str], *, now: datetime | None = None
+    settings: Settings,
+    engine: Engine,
+    token: str,
+    secrets: Sequence[str],
+    *,
+    now: datetime | None = None,
 ) -> Subscriber | None:
-    """Follow a confirmation link: a pending subscriber becomes active. None if the token
-    is not genuine or expired."""
+    """Follow a confirmation link: a pending subscriber becomes active; one who had left
+    comes back only with a link issued after they left. None if the token is not genuine,
+    expired, or older than the person's unsubscribe (an old link must not undo it)."""
     now = now or utcnow()
     token_id = verify(token, secrets, purpose="confirm", now=int(now.timestamp()))
     if token_id is None:
         return None
+    expires = int(token.rsplit(".", 2)[1])
+    issued = datetime.fromtimestamp(expires, UTC) - timedelta(
+        days=settings.subscriptions.confirm_days
+    )
     with engine.begin() as conn:
         sub = store.by_token_id(conn, token_id)
-        if sub is None or sub.status == "forgotten":
+        if sub is None or sub.status in ("forgotten", "active"):
+            return sub if sub is not None and sub.status == "active" else None
+        if sub.status != "pending" and (
+            sub.unsubscribed_at is None or issued <= sub.unsubscribed_at
+        ):
             return None
-        if sub.status != "active":
-            store.update_subscriber(
-                conn,
-                sub.id,
-                now,
-                status="active",
-                confirmed_at=now,
-                unsubscribed_at=None,
-                unsubscribe_reason=None,
+        request: dict[str, Any] = next(
+            (
+                e["detail"]
+                for e in reversed(store.events(conn, sub.id))
+                if e["action"] == "requested"
+            ),
+            {},
+        )
+        consent = {
+            "consent_source": "form",
+            "consent_at": now,
+            "consent_ip": request.get("ip"),
+            "consent_user_agent": request.get("user_agent"),
+            "consent_version": request.get("consent_version")
+            or settings.subscriptions.consent_version,
+        }
+        changes: dict[str, Any] = {
+            "status": "active",
+            "confirmed_at": now,
+            "unsubscribed_at": None,
+            "unsubscribe_reason": None,
+            "paused": False,
+            **consent,
+        }
+        if sub.status != "pending":  # returning: their new request decides name and topics
+            changes.update(name=request.get("name") or sub.name, topics=request.get("topics"))
+        store.update_subscriber(conn, sub.id, now, **changes)
+        if sub.email:  # their own confirmed opt-in lifts an earlier suppression
+            conn.execute(
+                delete(suppressions).where(suppressions.c.email_hash == email_hash(sub.email))
             )
-            if sub.email:  # their own confirmed opt-in lifts an earlier suppression
-                conn.execute(
-                    delete(suppressions).where(suppressions.c.email_hash == email_hash(sub.email))
-                )
-            store.add_event(conn, sub.id, now, "confirmed", "link", {})
+        store.add_event(
+            conn, sub.id, now, "confirmed", "link", {"returning": sub.status != "pending"}
+        )
         return store.by_id(conn, sub.id)
 
 

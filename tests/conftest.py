@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -201,3 +202,148 @@ def http_server() -> Iterator[LocalHTTPServer]:
         yield server
     finally:
         server.stop()
+
+
+# --- real servers for end-to-end tests: an ASGI app over HTTP, an SMTP sink ---------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (the OS picked it)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(name="free_port")
+def free_port_fixture() -> Callable[[], int]:
+    """``free_port()`` -> a free port on 127.0.0.1 (to know a server's URL before it starts)."""
+    return free_port
+
+
+class ASGIServers:
+    """Runs ASGI apps with uvicorn on 127.0.0.1, each in a background thread::
+
+        url = asgi_server.start(app)                  # -> "http://127.0.0.1:<port>"
+        url = asgi_server.start(app, port=known_port)  # when the app must know its own URL
+
+    Every server started is stopped at teardown; ``stop(url)`` stops one earlier."""
+
+    def __init__(self) -> None:
+        self._running: dict[str, tuple[Any, threading.Thread]] = {}
+
+    def start(self, app: Any, *, port: int | None = None, proxy_headers: bool = False) -> str:
+        import uvicorn
+
+        port = port or free_port()
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            proxy_headers=proxy_headers,
+            lifespan="off",
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
+            time.sleep(0.01)
+        url = f"http://127.0.0.1:{port}"
+        self._running[url] = (server, thread)
+        return url
+
+    def stop(self, url: str) -> None:
+        server, thread = self._running.pop(url)
+        server.should_exit = True
+        thread.join(timeout=5)
+
+    def stop_all(self) -> None:
+        for url in list(self._running):
+            self.stop(url)
+
+
+@pytest.fixture
+def asgi_server() -> Iterator[ASGIServers]:
+    """Start ASGI apps over real HTTP (uvicorn); all are stopped after the test."""
+    servers = ASGIServers()
+    try:
+        yield servers
+    finally:
+        servers.stop_all()
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    data: bytes  # the message as received after DATA
+
+    def message(self) -> Any:
+        """The parsed message (an email.message.EmailMessage, modern policy)."""
+        from email import message_from_bytes, policy
+
+        return message_from_bytes(self.data, policy=policy.default)
+
+
+class SMTPSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1:<free port> that keeps every message."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[ReceivedMail] = []
+        self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
+        owner = self
+
+        class _Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                mail = ReceivedMail(
+                    str(envelope.mail_from), tuple(envelope.rcpt_tos), bytes(envelope.content)
+                )
+                with owner._arrived:
+                    owner.messages.append(mail)
+                    owner._arrived.notify_all()
+                return "250 Message accepted for delivery"
+
+        self.port = free_port()
+        self.host = "127.0.0.1"
+        self._controller = Controller(_Handler(), hostname=self.host, port=self.port)
+
+    @property
+    def url(self) -> str:
+        """A delivery URL for this server (plain SMTP, no STARTTLS)."""
+        return f"smtp://{self.host}:{self.port}?starttls=never"
+
+    def to(self, address: str) -> list[ReceivedMail]:
+        with self._lock:
+            return [m for m in self.messages if address.lower() in (r.lower() for r in m.rcpt_tos)]
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedMail]:
+        """Wait until at least ``count`` messages arrived; all of them."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.messages) >= count, timeout=timeout)
+            return list(self.messages)
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPSink]:
+    """A running SMTPSink; ``smtp_server.url`` is a delivery URL, ``.messages`` what arrived."""
+    sink = SMTPSink()
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -27,11 +27,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from charset_normalizer import from_bytes
-
 from briefing.errors import SeedError
 from briefing.models import Article
-from briefing.normalize import canonical_url, clean_text, find_ai_disclosure, sentences, stable_id
+from briefing.normalize import (
+    canonical_url,
+    clean_text,
+    decode_text,
+    find_ai_disclosure,
+    sentences,
+    stable_id,
+)
 from briefing.sources import page
 from briefing.sources.dates import DateMatch, find_date, parse_front_matter_date
 from briefing.sources.page import DEFAULT_BOILERPLATE
@@ -634,18 +639,14 @@ def decode_seed(data: bytes, name: str) -> tuple[str, str]:
     """UTF-8 (with or without BOM), else the encoding charset-normalizer detects."""
     if not data.strip():
         raise SeedError(name, "is empty", "put the page's text in the file, or delete it")
-    try:
-        return data.decode("utf-8-sig"), "utf_8"
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(data).best()
-    if best is None or (b"\x00" in data[:4096] and not best.encoding.startswith("utf_16")):
+    decoded = decode_text(data)
+    if decoded is None:
         raise SeedError(
             name,
             "is a binary file, not text in any encoding we can detect",
             "seeds are plain-text page dumps; save the page's text as UTF-8",
         )
-    return str(best), best.encoding
+    return decoded
 
 
 def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:

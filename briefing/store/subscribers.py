@@ -115,6 +115,22 @@ def events(conn: Connection, subscriber_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+PERSONAL_KEYS = ("ip", "user_agent", "name", "email")
+
+
+def scrub_events(conn: Connection, subscriber_id: int) -> None:
+    """Erase personal data kept in a subscriber's event details (GDPR erasure)."""
+    for event in events(conn, subscriber_id):
+        detail = dict(event["detail"] or {})
+        if any(k in detail for k in PERSONAL_KEYS):
+            clean = {k: v for k, v in detail.items() if k not in PERSONAL_KEYS}
+            conn.execute(
+                update(subscriber_events)
+                .where(subscriber_events.c.id == event["id"])
+                .values(detail=clean)
+            )
+
+
 def suppressed(conn: Connection, email: str) -> str | None:
     """Why an address may not be (re)added, if it is on the suppression list."""
     row = conn.execute(

@@ -138,7 +138,7 @@ def create_app(settings: Settings, engine: Engine, *, delivery_url: str | None =
 
     async def confirm(request: Request) -> Response:
         sub = await run_in_threadpool(
-            subscriptions.confirm, engine, request.path_params["token"], secrets
+            subscriptions.confirm, settings, engine, request.path_params["token"], secrets
         )
         if sub is None:
             return page(
@@ -175,8 +175,9 @@ def create_app(settings: Settings, engine: Engine, *, delivery_url: str | None =
                 done=sub.status == "unsubscribed",
             )
         form = await request.form()
+        from_page = csrf_ok(request, str(form.get(CSRF_FIELD) or ""))
         one_click = form.get("List-Unsubscribe") == "One-Click"
-        if not one_click and not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+        if not one_click and not from_page:
             return page(
                 request,
                 "message",
@@ -184,14 +185,9 @@ def create_app(settings: Settings, engine: Engine, *, delivery_url: str | None =
                 title="Please try again",
                 text="Reload the page and press the button again.",
             )
-        await run_in_threadpool(
-            subscriptions.unsubscribe,
-            engine,
-            sub,
-            how="one-click" if one_click else "page",
-            actor="link",
-        )
-        if one_click and CSRF_FIELD not in form:
+        how = "page" if from_page else "one-click"
+        await run_in_threadpool(subscriptions.unsubscribe, engine, sub, how=how, actor="link")
+        if not from_page:
             return PlainTextResponse("Unsubscribed.\n")  # RFC 8058: the mailbox provider's POST
         return page(request, "unsubscribe", token=token, email=sub.email, done=True)
 
