@@ -153,10 +153,23 @@ class Subscriptions(_Section):
 
 
 class Delivery(_Section):
-    url: str = "outbox:///var/outbox"
+    url: str = "outbox://var/outbox"
     password_env: str | None = None
     password_file: str | None = None
     timeout: float = Field(default=30.0, gt=0)
+    workers: int = Field(default=2, ge=1, le=64, description="parallel SMTP connections")
+    rate_per_second: float | None = Field(default=None, gt=0)
+    rate_per_hour: int | None = Field(default=None, gt=0)
+    resend_ambiguous: bool = Field(
+        default=True, description="resend a message whose fate a crash left unknown"
+    )
+    max_error_rate: float = Field(
+        default=0.5, gt=0, le=1, description="pause the send above this share of refusals"
+    )
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    dkim_key_env: str | None = None
+    dkim_key_file: str | None = None
 
     @field_validator("url")
     @classmethod

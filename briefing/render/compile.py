@@ -117,6 +117,17 @@ def context_for(
     )
 
 
+# An attribute holding a placeholder, e.g. href="@@=UNSUBSCRIBE_URL=@@"
+_SLOT_ATTR = re.compile(r'\s*(\w[\w:-]*="[^"<>]*@@=[A-Z_]+=@@[^"<>]*")\s*')
+
+
+def isolate_slots(html: str) -> str:
+    """Put every attribute that holds a placeholder on a line of its own (whitespace
+    between attributes means nothing in HTML), so that the message's quoted-printable
+    encoding never wraps inside a link that differs per subscriber."""
+    return _SLOT_ATTR.sub(lambda m: f"\n{m.group(1)}\n", html)
+
+
 def compile_mjml(source: str) -> str:
     """MJML to email HTML: compiled, inline rules applied, minified with Outlook comments kept."""
     inline_css = "\n".join(m.group(1).strip() for m in _INLINE_STYLE.finditer(source))
@@ -155,7 +166,9 @@ def render_issue(
     env = make_environment(templates)
     links = {**PLACEHOLDERS, "web": web_url(settings, view.issue.id)}
     context = context_for(view, settings, now, links)
-    html_out = compile_mjml(load(env, "email/issue.mjml.j2", templates).render(context))
+    html_out = isolate_slots(
+        compile_mjml(load(env, "email/issue.mjml.j2", templates).render(context))
+    )
     text_out = load(env, "email/issue.txt.j2", templates).render(context)
     for part, body in (("HTML", html_out), ("text", text_out)):
         if PLACEHOLDERS["unsubscribe"] not in body:

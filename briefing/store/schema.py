@@ -109,4 +109,5 @@ sources = Table(
     Column("items", Integer, nullable=False, default=0),
 )
 import briefing.store.issues_schema  # noqa: E402  (registers the tables on metadata)
+import briefing.store.outbox_schema  # noqa: E402
 import briefing.store.subscribers_schema  # noqa: E402,F401

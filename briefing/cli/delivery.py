@@ -1,0 +1,172 @@
+"""Step 4 command: send."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from briefing import sending
+from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
+from briefing.store import outbox as outbox_store
+
+
+@cli.command()
+@click.argument("issue_ref", required=False)
+@click.option(
+    "--transport",
+    metavar="URL",
+    help="smtp://user@host:port, smtps://..., outbox://DIR (default delivery.url).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Parallel SMTP connections (default delivery.workers).",
+)
+@click.option("--rate", type=click.FloatRange(min=0.1), help="At most N messages per second.")
+@click.option("--dry-run", is_flag=True, help="List who would get what; send nothing.")
+@click.option(
+    "--test-to", metavar="EMAIL", help="Send a proof to one address; the outbox is not touched."
+)
+@click.option(
+    "--force", is_flag=True, help="Send a draft: approve it now (recorded as send --force)."
+)
+@click.option(
+    "--by", "actor", default="cli", show_default=True, help="Who sends (for the audit trail)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@global_options
+def send(
+    issue_ref: str | None,
+    transport: str | None,
+    workers: int | None,
+    rate: float | None,
+    dry_run: bool,
+    test_to: str | None,
+    force: bool,
+    actor: str,
+    as_json: bool,
+) -> None:
+    """Send an approved issue to its subscribers, or resume an interrupted send.
+
+    One outbox row per recipient records what the server said; running `send` again
+    after a crash or a pause goes on where it stopped, and never mails anyone twice.
+
+    \b
+    Examples:
+        briefing send --dry-run
+        briefing send 3 --test-to me@example.org
+        briefing send --transport smtp://mailer@smtp.example.org:587 --workers 4 --rate 50
+    """
+    st = state()
+    settings, engine = st.settings(), st.engine()
+    issue = sending.pick_issue(engine, issue_ref)
+    if test_to:
+        address = sending.send_test(settings, engine, issue, test_to, transport=transport)
+        if as_json:
+            emit_json({"issue": issue.id, "proof_to": address})
+        else:
+            err_console.print(f"proof of issue {issue.id} sent to {escape(address)}")
+        return
+    if dry_run:
+        planned = list(sending.dry_run(engine, issue))
+        if as_json:
+            emit_json(
+                {
+                    "issue": issue.id,
+                    "state": issue.state,
+                    "subject": issue.subject,
+                    "recipients": [p.email for p in planned],
+                    "count": len(planned),
+                }
+            )
+        else:
+            out_console.print(
+                f"issue {issue.id} ({issue.state}) would go to {len(planned)} recipient(s): "
+                f"{escape(issue.subject)}"
+            )
+            for p in planned:
+                out_console.print(f"  {escape(p.email)}")
+        return
+    options = sending.options_from(settings, transport=transport, workers=workers, rate=rate)
+    bar = Progress(
+        TextColumn("issue {task.fields[issue]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=as_json,
+    )
+    task = bar.add_task("send", total=None, issue=issue.id, rate="")
+    started: dict[str, Any] = {}
+
+    def progress(counts: dict[str, int]) -> None:
+        import time
+
+        total = sum(counts.values())
+        done = counts["sent"] + counts["failed"] + counts["skipped"]
+        started.setdefault("t", time.monotonic())
+        started.setdefault("done", done)
+        elapsed = time.monotonic() - started["t"]
+        rate_now = (done - started["done"]) / elapsed if elapsed > 0 else 0.0
+        bar.update(task, total=total, completed=done, rate=f"{rate_now:,.0f} msg/s")
+
+    with bar:
+        summary = sending.send(
+            settings, engine, issue, options, actor=actor, force=force, progress=progress
+        )
+    with engine.connect() as conn:
+        problems = outbox_store.failures(conn, issue.id)
+    doc: dict[str, Any] = {
+        "issue": issue.id,
+        "finished": summary.finished,
+        "paused": summary.paused,
+        "sent": summary.counts["sent"],
+        "deferred": summary.counts["deferred"],
+        "failed": summary.counts["failed"],
+        "skipped": summary.counts["skipped"],
+        "queued": summary.counts["queued"],
+        "sent_this_run": summary.sent_this_run,
+        "seconds": round(summary.seconds, 2),
+        "messages_per_second": round(summary.rate, 1),
+        "ambiguous": summary.ambiguous,
+        "transport": options.transport_url.split("@")[-1],
+        "problems": [
+            {
+                "email": p["email"],
+                "state": p["state"],
+                "code": p["last_code"],
+                "error": p["last_error"],
+            }
+            for p in problems
+        ],
+    }
+    if as_json:
+        emit_json(doc)
+    else:
+        out_console.print(
+            f"issue {issue.id}: {doc['sent']} sent, {doc['deferred']} deferred, {doc['failed']} failed, "
+            f"{doc['skipped']} skipped ({summary.sent_this_run} this run, {summary.rate:,.0f} msg/s)"
+        )
+        if summary.finished:
+            out_console.print(f"issue {issue.id} is sent")
+        for address in summary.ambiguous:
+            err_console.print(
+                f"[yellow]fate unknown[/] (a previous run stopped while sending it): "
+                f"{escape(address)} — {'resent' if options.resend_ambiguous else 'not resent'}"
+            )
+        for p in doc["problems"]:
+            err_console.print(
+                f"[red]{p['state']}[/] {escape(str(p['email']))}: {p['code']} {escape(str(p['error']))}"
+            )
+    if summary.paused:
+        from briefing.errors import BriefingError
+
+        raise BriefingError(
+            f"issue {issue.id}: {summary.paused}",
+            "fix the cause, then run `briefing send` again: it resumes where it stopped",
+        )

@@ -1,0 +1,192 @@
+"""The issue as bytes, built once; each subscriber's message spliced from it.
+
+Building an EmailMessage per subscriber costs ~6 ms; splicing costs microseconds. The
+serialized message is cut into constant byte runs and the few places that differ per
+subscriber: the To, Message-ID and List-Unsubscribe headers, and the lines of the two
+bodies that carry a link placeholder. Quoted-printable wraps lines at 76 characters and
+would tear a placeholder apart, so every placeholder is first moved onto a line of its
+own (in HTML, by line breaks around the attribute: whitespace between attributes is
+insignificant); those short lines are encoded per subscriber, everything else once.
+
+The result parses to the same message ``message.build_message`` gives (tested).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email import quoprimime
+from email.header import Header
+from email.utils import format_datetime, formataddr, make_msgid
+
+from briefing.config import Settings
+from briefing.deliver.message import (
+    Recipient,
+    list_id,
+    list_slug,
+    message_id,
+    sender_domain,
+    unsubscribe_mailto,
+)
+from briefing.render.compile import RenderedIssue
+from briefing.render.context import PLACEHOLDERS
+
+CRLF = "\r\n"
+_SLOT = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS.values()) + ")")
+_KEYS = {v: k for k, v in PLACEHOLDERS.items()}
+
+
+def _qp(text: str) -> str:
+    """Quoted-printable for UTF-8 text, CRLF line ends (what the email package does)."""
+    return quoprimime.body_encode(text.encode("utf-8").decode("latin-1"), 76, CRLF)
+
+
+@dataclass(frozen=True)
+class _Body:
+    """A part's body: encoded constant chunks and raw lines with placeholders, in order."""
+
+    pieces: tuple[tuple[bool, str], ...]  # (dynamic, text)
+    escape: bool
+
+    @classmethod
+    def of(cls, text: str, *, escape: bool) -> _Body:
+        lines = text.replace("\r\n", "\n").split("\n")
+        pieces: list[tuple[bool, str]] = []
+        run: list[str] = []
+        for line in lines:
+            if _SLOT.search(line):
+                if run:
+                    pieces.append((False, _qp("\n".join(run))))
+                    run = []
+                pieces.append((True, line))
+            else:
+                run.append(line)
+        if run:
+            pieces.append((False, _qp("\n".join(run))))
+        return cls(tuple(pieces), escape)
+
+    def encode(self, values: dict[str, str]) -> str:
+        out = []
+        for dynamic, text in self.pieces:
+            if not dynamic:
+                out.append(text)
+                continue
+            filled = _SLOT.sub(lambda m: _value(values[_KEYS[m.group(1)]], self.escape), text)
+            out.append(_qp(filled))
+        return CRLF.join(out)
+
+
+def _value(value: str, escape: bool) -> str:
+    if not escape:
+        return value
+    return (
+        value.replace("&", "&amp;")
+        .replace('"', "&quot;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("'", "&#x27;")
+    )
+
+
+@dataclass(frozen=True)
+class IssueMessage:
+    """One issue's message, ready to be spliced for each subscriber."""
+
+    head: bytes  # headers common to every recipient
+    boundary: str
+    text: _Body
+    html: _Body
+    settings_domain: str
+    issue_id: int
+    list_mailto_domain: str
+
+    def for_recipient(self, to: Recipient, subscriber_key: str) -> bytes:
+        values = {
+            "unsubscribe": to.unsubscribe_url,
+            "preferences": to.preferences_url,
+            "name": to.name or "",
+        }
+        name = to.name or ""
+        to_header = formataddr((name, to.email), charset="utf-8") if name else to.email
+        personal = (
+            f"To: {to_header}{CRLF}"
+            f"Message-ID: <briefing.{self.issue_id}.{subscriber_key}@{self.settings_domain}>{CRLF}"
+            f"List-Unsubscribe: <{to.unsubscribe_url}>, "
+            f"<mailto:unsubscribe@{self.list_mailto_domain}?subject=unsubscribe%20{to.token}>{CRLF}"
+        )
+        b = self.boundary
+        body = (
+            f'--{b}{CRLF}Content-Type: text/plain; charset="utf-8"{CRLF}'
+            f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}"
+            f"{self.text.encode(values)}{CRLF}"
+            f'--{b}{CRLF}Content-Type: text/html; charset="utf-8"{CRLF}'
+            f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}"
+            f"{self.html.encode(values)}{CRLF}"
+            f"--{b}--{CRLF}"
+        )
+        return personal.encode("utf-8") + self.head + body.encode("ascii")
+
+
+def _header_line(name: str, value: str) -> str:
+    if value.isascii():
+        return f"{name}: {value}{CRLF}"
+    return f"{name}: {Header(value, 'utf-8', header_name=name).encode(linesep=CRLF)}{CRLF}"
+
+
+def compose(
+    rendered: RenderedIssue,
+    settings: Settings,
+    *,
+    issue_id: int,
+    date: datetime,
+    extra_headers: Sequence[tuple[str, str]] = (),
+) -> IssueMessage:
+    """Serialize the issue's message once, leaving the per-subscriber parts open."""
+    n = settings.newsletter
+    domain = sender_domain(settings)
+    boundary = "=_briefing_" + make_msgid(domain="b").strip("<>").replace("@", "_").replace(
+        ".", "_"
+    )
+    lines = [_header_line("From", n.sender)]
+    if n.reply_to:
+        lines.append(_header_line("Reply-To", n.reply_to))
+    lines += [
+        _header_line("Subject", rendered.subject),
+        f"Date: {format_datetime(date)}{CRLF}",
+        _header_line("List-Id", list_id(settings)),
+        f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}",
+        f"Feedback-ID: {issue_id}:{list_slug(settings)}:briefing:{domain}{CRLF}",
+        f"Auto-Submitted: auto-generated{CRLF}",
+    ]
+    if rendered.ai_header:
+        lines.append(_header_line("X-Briefing-AI-Content", rendered.ai_header))
+    lines += [_header_line(k, v) for k, v in extra_headers]
+    lines += [
+        f"MIME-Version: 1.0{CRLF}",
+        f'Content-Type: multipart/alternative; boundary="{boundary}"{CRLF}',
+        CRLF,
+    ]
+    html = "".join(_join(rendered.html.parts))  # placeholders already on lines of their own
+    text = "".join(_join(rendered.text.parts))
+    # EmailMessage.set_content ends a body with a newline; so do we, for identical parts
+    html = html if html.endswith("\n") else html + "\n"
+    text = text if text.endswith("\n") else text + "\n"
+    return IssueMessage(
+        head="".join(lines).encode("ascii"),
+        boundary=boundary,
+        text=_Body.of(text, escape=False),
+        html=_Body.of(html, escape=True),
+        settings_domain=domain,
+        issue_id=issue_id,
+        list_mailto_domain=domain,
+    )
+
+
+def _join(parts: Sequence[str]) -> list[str]:
+    """Compiled parts with the placeholders put back (slots alternate with literal text)."""
+    return [PLACEHOLDERS[p] if i % 2 else p for i, p in enumerate(parts)]
+
+
+__all__ = ["IssueMessage", "compose", "message_id", "unsubscribe_mailto"]

@@ -1,0 +1,201 @@
+"""Composition for `briefing send`: checks, the recipient snapshot, the run, the end.
+
+Only an approved issue is sent (``force`` approves it on the spot, and records that).
+A sent issue is never sent again. Starting a send moves the issue to `sending` and
+queues every recipient once (streamed in batches: the list is never held in memory);
+running `send` again resumes where the last run stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from briefing import editorial, subscriptions
+from briefing.config import Settings
+from briefing.deliver.compose import compose
+from briefing.deliver.message import Recipient
+from briefing.deliver.sender import SendOptions, SendSummary, deliver, subscriber_links
+from briefing.deliver.transport import open_transport
+from briefing.errors import BriefingError
+from briefing.models import Issue
+from briefing.pipeline import utcnow
+from briefing.render import render_issue
+from briefing.store import issues as issue_store
+from briefing.store import outbox as store
+
+POPULATE_BATCH = 1000
+
+
+class SendRefused(BriefingError):
+    default_hint = "see `briefing issues` for each issue's state"
+
+
+@dataclass(frozen=True)
+class Planned:
+    email: str
+    subject: str
+
+
+def options_from(
+    settings: Settings, *, transport: str | None, workers: int | None, rate: float | None
+) -> SendOptions:
+    d = settings.delivery
+    return SendOptions(
+        transport_url=transport or d.url,
+        workers=workers or d.workers,
+        rate_per_second=rate or d.rate_per_second,
+        rate_per_hour=d.rate_per_hour,
+        resend_ambiguous=d.resend_ambiguous,
+        max_error_rate=d.max_error_rate,
+    )
+
+
+def pick_issue(engine: Engine, ref: str | None) -> Issue:
+    """The named issue, else the one being sent, else the approved one."""
+    if ref:
+        return editorial.resolve_issue(engine, ref)
+    with engine.connect() as conn:
+        for issue in issue_store.list_issues(conn):
+            if issue.state in ("sending", "approved"):
+                return issue
+    raise SendRefused(
+        "no issue is approved for sending", "approve one with `briefing approve N --by NAME`"
+    )
+
+
+def _topics(issue: Issue) -> set[str]:
+    return {s.topic for s in issue.included}
+
+
+def dry_run(engine: Engine, issue: Issue) -> Iterator[Planned]:
+    for sub in subscriptions.recipients(engine, _topics(issue)):
+        if sub.email:
+            yield Planned(sub.email, issue.subject)
+
+
+def prepare(
+    settings: Settings,
+    engine: Engine,
+    issue: Issue,
+    *,
+    force: bool,
+    actor: str,
+    now: datetime | None = None,
+) -> Issue:
+    """Check the issue may be sent, move it to `sending`, queue its recipients."""
+    now = now or utcnow()
+    if issue.state == "sent":
+        raise SendRefused(
+            f"issue {issue.id} was sent on {issue.sent_at:%Y-%m-%d %H:%M} UTC; it is never sent twice"
+        )
+    if issue.state in ("cancelled", "expired"):
+        raise SendRefused(
+            f"issue {issue.id} is {issue.state}", "build a new one with `briefing draft`"
+        )
+    if issue.state == "draft":
+        if not force:
+            raise SendRefused(
+                f"issue {issue.id} is a draft, not approved",
+                f"approve it with `briefing approve {issue.id} --by NAME` (or send --force)",
+            )
+        issue = editorial.approve(engine, issue.id, by=f"{actor} (send --force)", now=now)
+    if not issue.included:
+        raise SendRefused(f"issue {issue.id} has no stories")
+    with engine.begin() as conn:
+        if issue.state == "approved":
+            issue_store.set_state(conn, issue.id, "sending", now=now, actor=actor)
+        store.start_run(conn, issue.id, now)
+        ready = (store.run(conn, issue.id) or {}).get("recipients_ready_at")
+    if ready is None:
+        batch: list[int] = []
+        for sub in subscriptions.recipients(engine, _topics(issue)):
+            batch.append(sub.id)
+            if len(batch) >= POPULATE_BATCH:
+                with engine.begin() as conn:
+                    store.populate(conn, issue.id, batch, now)
+                batch = []
+        with engine.begin() as conn:
+            store.populate(conn, issue.id, batch, now)
+            store.mark_ready(conn, issue.id, now)
+    with engine.connect() as conn:
+        return issue_store.get_issue(conn, issue.id)
+
+
+def send(
+    settings: Settings,
+    engine: Engine,
+    issue: Issue,
+    options: SendOptions,
+    *,
+    actor: str = "cli",
+    force: bool = False,
+    progress: Callable[[dict[str, int]], None] | None = None,
+    now: datetime | None = None,
+) -> SendSummary:
+    """Send (or resume sending) an approved issue. Returns what happened."""
+    now = now or utcnow()
+    issue = prepare(settings, engine, issue, force=force, actor=actor, now=now)
+    view = editorial.view(settings, engine, issue)
+    templates = settings.path(settings.issue.templates) if settings.issue.templates else None
+    rendered = render_issue(view, settings, now=now, templates=templates)
+    message = compose(rendered, settings, issue_id=issue.id, date=now)
+    summary = deliver(settings, engine, issue, message, options, progress=progress)
+    if summary.finished:
+        done = utcnow()
+        with engine.begin() as conn:
+            current = issue_store.get_issue(conn, issue.id)
+            if current.state == "sending":
+                issue_store.set_state(
+                    conn,
+                    issue.id,
+                    "sent",
+                    now=done,
+                    actor=actor,
+                    sent_at=done,
+                    detail={"counts": summary.counts},
+                )
+                store.finish_run(conn, issue.id, done)
+    return summary
+
+
+def send_test(
+    settings: Settings,
+    engine: Engine,
+    issue: Issue,
+    to: str,
+    *,
+    transport: str | None,
+    now: datetime | None = None,
+) -> str:
+    """A proof of any issue to one address; the outbox is not touched."""
+    now = now or utcnow()
+    from briefing.subscribers import normalize_email
+
+    address = normalize_email(to)
+    view = editorial.view(settings, engine, issue)
+    templates = settings.path(settings.issue.templates) if settings.issue.templates else None
+    rendered = render_issue(view, settings, now=now, templates=templates)
+    proof = replace(rendered, subject=f"[Proof] {rendered.subject}")
+    unsubscribe, preferences, token = subscriber_links(settings, settings.secrets(), "proof")
+    data = compose(proof, settings, issue_id=issue.id, date=now).for_recipient(
+        Recipient(
+            email=address,
+            name=None,
+            unsubscribe_url=unsubscribe,
+            preferences_url=preferences,
+            token=token,
+        ),
+        f"proof{int(now.timestamp())}",
+    )
+    from email.utils import parseaddr
+
+    channel = open_transport(transport or settings.delivery.url, settings)
+    try:
+        channel.send(parseaddr(settings.newsletter.sender)[1], address, data)
+    finally:
+        channel.close()
+    return address
