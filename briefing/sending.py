@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from briefing import editorial, subscriptions
 from briefing.config import Settings
@@ -54,13 +55,16 @@ def options_from(
     )
 
 
-def pick_issue(engine: Engine, ref: str | None) -> Issue:
-    """The named issue, else the one being sent, else the approved one."""
+def pick_issue(engine: Engine, ref: str | None, *, force: bool = False) -> Issue:
+    """The named issue, else the one being sent, else the approved one (with ``force``,
+    else the open draft)."""
     if ref:
         return editorial.resolve_issue(engine, ref)
     with engine.connect() as conn:
-        for issue in issue_store.list_issues(conn):
-            if issue.state in ("sending", "approved"):
+        listed = issue_store.list_issues(conn)
+    for wanted in ("sending", "approved", *(("draft",) if force else ())):
+        for issue in listed:
+            if issue.state == wanted:
                 return issue
     raise SendRefused(
         "no issue is approved for sending", "approve one with `briefing approve N --by NAME`"
@@ -105,24 +109,47 @@ def prepare(
         issue = editorial.approve(engine, issue.id, by=f"{actor} (send --force)", now=now)
     if not issue.included:
         raise SendRefused(f"issue {issue.id} has no stories")
-    with engine.begin() as conn:
-        if issue.state == "approved":
-            issue_store.set_state(conn, issue.id, "sending", now=now, actor=actor)
-        store.start_run(conn, issue.id, now)
+    # Several senders (processes, machines) may start on one issue at once: the moves
+    # below tolerate losing a race to another sender doing the same thing.
+    if issue.state == "approved":
+        try:
+            with engine.begin() as conn:
+                issue_store.set_state(conn, issue.id, "sending", now=now, actor=actor)
+        except BriefingError:
+            with engine.connect() as conn:
+                if issue_store.get_issue(conn, issue.id).state != "sending":
+                    raise
+    try:
+        with engine.begin() as conn:
+            store.start_run(conn, issue.id, now)
+    except IntegrityError:
+        pass  # another sender started the run
+    with engine.connect() as conn:
         ready = (store.run(conn, issue.id) or {}).get("recipients_ready_at")
     if ready is None:
         batch: list[int] = []
         for sub in subscriptions.recipients(engine, _topics(issue)):
             batch.append(sub.id)
             if len(batch) >= POPULATE_BATCH:
-                with engine.begin() as conn:
-                    store.populate(conn, issue.id, batch, now)
+                _populate(engine, issue.id, batch, now)
                 batch = []
+        _populate(engine, issue.id, batch, now)
         with engine.begin() as conn:
-            store.populate(conn, issue.id, batch, now)
             store.mark_ready(conn, issue.id, now)
     with engine.connect() as conn:
         return issue_store.get_issue(conn, issue.id)
+
+
+def _populate(engine: Engine, issue_id: int, batch: list[int], now: datetime) -> None:
+    """Queue a batch; if another sender queued some of it meanwhile, queue the rest."""
+    for attempt in (1, 2, 3):
+        try:
+            with engine.begin() as conn:
+                store.populate(conn, issue_id, batch, now)
+            return
+        except IntegrityError:
+            if attempt == 3:
+                raise
 
 
 def send(
@@ -143,7 +170,21 @@ def send(
     templates = settings.path(settings.issue.templates) if settings.issue.templates else None
     rendered = render_issue(view, settings, now=now, templates=templates)
     message = compose(rendered, settings, issue_id=issue.id, date=now)
+    with engine.begin() as conn:
+        run = store.run(conn, issue.id) or {}
+        if run.get("paused_reason"):  # the last run paused on refusals: give those another try
+            store.requeue_failed(conn, issue.id, now)
+            store.set_paused(conn, issue.id, None)
     summary = deliver(settings, engine, issue, message, options, progress=progress)
+    if summary.finished and summary.counts["sent"] == 0 and summary.counts["failed"] > 0:
+        summary.finished = False
+        summary.paused = (
+            f"paused: every message was refused ({summary.counts['failed']}); check the server "
+            "and the list, then run `briefing send` again"
+        )
+    if summary.paused:
+        with engine.begin() as conn:
+            store.set_paused(conn, issue.id, summary.paused)
     if summary.finished:
         done = utcnow()
         with engine.begin() as conn:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -371,7 +371,7 @@ def send_confirmation(
     msg.set_content(text, cte="quoted-printable")
     transport = open_transport(url or settings.delivery.url, settings)
     try:
-        transport.send(n.sender, sub.email or "", msg.as_bytes(policy=POLICY))
+        transport.send(parseaddr(n.sender)[1], sub.email or "", msg.as_bytes(policy=POLICY))
     finally:
         transport.close()
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -292,29 +293,120 @@ class ReceivedMail:
 
 
 class SMTPSink:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1:<free port> that keeps every message."""
+    """A real SMTP server (aiosmtpd) on 127.0.0.1:<free port> that keeps every message.
+
+    By default it accepts everything. Tests that need a misbehaving server set hooks
+    (each may be changed while the server runs; they run on the server's thread)::
+
+        sink.refuse = lambda address, nth: "451 4.7.1 try later" if nth == 1 else None
+        sink.refuse_data = lambda mail, nth: "451 4.3.0 later" if ... else None
+        sink.drop = lambda recipient, nth: nth == 1   # hang up in the middle of DATA
+        sink.delay = 0.03                             # seconds before answering DATA
+        sink.on_message = lambda mail: ...            # after a message is accepted
+        sink.pipelining = True                        # offer PIPELINING (RFC 2920) in EHLO
+
+    ``nth`` counts RCPT commands (``refuse``) or DATA commands (``refuse_data``, ``drop``)
+    for that address, from 1. ``messages`` holds only accepted messages; ``refused``,
+    ``refused_data`` and ``dropped`` what was turned away (``dropped`` keeps the bytes
+    read before hanging up: the headers at least).
+    """
 
     def __init__(self) -> None:
+        import asyncio
+
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import SMTP
 
         self.messages: list[ReceivedMail] = []
+        self.refused: list[tuple[str, str]] = []  # (address, reply) at RCPT
+        self.refused_data: list[tuple[ReceivedMail, str]] = []  # at the end of DATA
+        self.dropped: list[tuple[str, bytes]] = []  # (recipient, bytes read before hanging up)
+        self.refuse: Callable[[str, int], str | None] | None = None
+        self.refuse_data: Callable[[ReceivedMail, int], str | None] | None = None
+        self.drop: Callable[[str, int], bool] | None = None
+        self.delay = 0.0
+        self.on_message: Callable[[ReceivedMail], None] | None = None
+        self.pipelining = False
+        self.rcpt_count: Counter[str] = Counter()
+        self.data_count: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         owner = self
 
         class _Handler:
+            async def handle_EHLO(
+                self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+            ) -> list[str]:
+                session.host_name = hostname
+                if owner.pipelining:
+                    return [*responses[:-1], "250-PIPELINING", responses[-1]]
+                return responses
+
+            async def handle_RCPT(
+                self, server: Any, session: Any, envelope: Any, address: str, options: Any
+            ) -> str:
+                with owner._lock:
+                    owner.rcpt_count[address.lower()] += 1
+                    nth = owner.rcpt_count[address.lower()]
+                    rule = owner.refuse
+                reply = rule(address, nth) if rule else None
+                if reply:
+                    with owner._lock:
+                        owner.refused.append((address, reply))
+                    return reply
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 mail = ReceivedMail(
                     str(envelope.mail_from), tuple(envelope.rcpt_tos), bytes(envelope.content)
                 )
+                if owner.delay:
+                    await asyncio.sleep(owner.delay)
+                rule = owner.refuse_data
+                if rule:
+                    with owner._lock:
+                        nth = owner.data_count[mail.rcpt_tos[0].lower()]
+                    reply = rule(mail, nth)
+                    if reply:
+                        with owner._lock:
+                            owner.refused_data.append((mail, reply))
+                        return reply
+                if owner.on_message:
+                    owner.on_message(mail)
                 with owner._arrived:
                     owner.messages.append(mail)
                     owner._arrived.notify_all()
                 return "250 Message accepted for delivery"
 
+        class _SMTP(SMTP):  # type: ignore[misc]
+            async def smtp_DATA(self, arg: str) -> None:
+                envelope = self.envelope
+                rcpts = list(envelope.rcpt_tos) if envelope is not None else []
+                if rcpts and not arg:
+                    first = rcpts[0].lower()
+                    with owner._lock:
+                        owner.data_count[first] += 1
+                        nth = owner.data_count[first]
+                    if owner.drop is not None and owner.drop(rcpts[0], nth):
+                        # take part of the message, then hang up without an answer
+                        await self.push("354 End data with <CR><LF>.<CR><LF>")
+                        part = await self._reader.read(400)
+                        with owner._lock:
+                            owner.dropped.append((rcpts[0], bytes(part)))
+                        if self.transport is not None:
+                            self.transport.abort()  # type: ignore[attr-defined]
+                            await asyncio.sleep(0)  # let connection_lost end this session
+                        return
+                await super().smtp_DATA(arg)
+
+        class _Controller(Controller):
+            def factory(self) -> Any:
+                return _SMTP(self.handler, **self.SMTP_kwargs)
+
         self.port = free_port()
         self.host = "127.0.0.1"
-        self._controller = Controller(_Handler(), hostname=self.host, port=self.port)
+        self._controller = _Controller(_Handler(), hostname=self.host, port=self.port)
 
     @property
     def url(self) -> str:
@@ -324,6 +416,11 @@ class SMTPSink:
     def to(self, address: str) -> list[ReceivedMail]:
         with self._lock:
             return [m for m in self.messages if address.lower() in (r.lower() for r in m.rcpt_tos)]
+
+    def received(self) -> Counter[str]:
+        """How many accepted messages each (lower-cased) recipient got."""
+        with self._lock:
+            return Counter(r.lower() for m in self.messages for r in m.rcpt_tos)
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedMail]:
         """Wait until at least ``count`` messages arrived; all of them."""

@@ -2,7 +2,7 @@
 story title and link is on screen. With BRIEFING_SCREENSHOTS=1 the real seeds preview
 is saved as docs/issue-600.png and docs/issue-375.png (the README shows them).
 
-Drives Debian's chromium (scripts/install_browser.sh) through pip's playwright with
+Drives Debian's chromium (scripts/install_test_tools.sh) through pip's playwright with
 ``executable_path``: no browser download. Skipped only when /usr/bin/chromium is missing.
 """
 
@@ -35,7 +35,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(),
-        reason="needs Debian's chromium at /usr/bin/chromium: run scripts/install_browser.sh",
+        reason="needs Debian's chromium at /usr/bin/chromium: run scripts/install_test_tools.sh",
     ),
 ]
 

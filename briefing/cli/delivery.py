@@ -62,7 +62,7 @@ def send(
     """
     st = state()
     settings, engine = st.settings(), st.engine()
-    issue = sending.pick_issue(engine, issue_ref)
+    issue = sending.pick_issue(engine, issue_ref, force=force)
     if test_to:
         address = sending.send_test(settings, engine, issue, test_to, transport=transport)
         if as_json:

@@ -11,6 +11,7 @@ or file that delivery.password_env / delivery.password_file names.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import smtplib
 import socket
@@ -18,6 +19,7 @@ import ssl
 import time
 import uuid
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -129,28 +131,84 @@ class SMTPTransport:
         return smtp
 
     def send(self, sender: str, recipient: str, message: bytes) -> None:
+        """MAIL, RCPT, DATA for one message with CRLF line ends (ours always has them):
+        the dot-stuffing is one bytes.replace, not smtplib's per-message regexes."""
+        if "<" in sender:  # a display form ("Name <addr>"): the envelope wants the address
+            sender = parseaddr(sender)[1]
         if self._smtp is None:
             self._smtp = self._connect()
+        smtp = self._smtp
         try:
-            refused = self._smtp.sendmail(sender, [recipient], message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reason = exc.recipients.get(recipient, (550, b"refused"))
-            raise RecipientRefused(recipient, code, reason.decode(errors="replace")) from exc
-        except smtplib.SMTPDataError as exc:
-            raise RecipientRefused(recipient, exc.smtp_code, _text(exc.smtp_error)) from exc
-        except smtplib.SMTPSenderRefused as exc:
-            raise DeliveryError(
-                f"the server refused the sender {sender}: {exc.smtp_code}",
-                "check newsletter.sender",
-            ) from exc
+            if smtp.does_esmtp and smtp.has_extn("pipelining"):
+                # RFC 2920: MAIL, RCPT and DATA in one write, then their three replies
+                smtp.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
+                replies = [smtp.getreply() for _ in range(3)]
+                (mail_code, mail_reply), (rcpt_code, rcpt_reply), (data_code, data_reply) = replies
+                if data_code == 354 and (mail_code != 250 or rcpt_code not in (250, 251)):
+                    smtp.send(b".\r\n")  # DATA was accepted on its own: end it empty
+                    smtp.getreply()
+                if mail_code != 250:
+                    self._reset(smtp)
+                    if mail_code >= 500:
+                        raise DeliveryError(
+                            f"the server refused the sender {sender}: {mail_code} {_text(mail_reply)}",
+                            "check newsletter.sender",
+                        )
+                    raise RecipientRefused(recipient, mail_code, _text(mail_reply))
+                if rcpt_code not in (250, 251):
+                    self._reset(smtp)
+                    raise RecipientRefused(recipient, rcpt_code, _text(rcpt_reply))
+                if data_code != 354:
+                    self._reset(smtp)
+                    raise RecipientRefused(recipient, data_code, _text(data_reply))
+                self._data(smtp, message)
+                code, reply = smtp.getreply()
+                if code != 250:
+                    raise RecipientRefused(recipient, code, _text(reply))
+                return
+            code, reply = self._command(smtp, "mail", f"FROM:<{sender}>")
+            if code != 250:
+                self._reset(smtp)
+                if code >= 500:
+                    raise DeliveryError(
+                        f"the server refused the sender {sender}: {code} {_text(reply)}",
+                        "check newsletter.sender",
+                    )
+                raise RecipientRefused(recipient, code, _text(reply))
+            code, reply = self._command(smtp, "rcpt", f"TO:<{recipient}>")
+            if code not in (250, 251):
+                self._reset(smtp)
+                raise RecipientRefused(recipient, code, _text(reply))
+            code, reply = self._command(smtp, "data", "")
+            if code != 354:
+                self._reset(smtp)
+                raise RecipientRefused(recipient, code, _text(reply))
+            self._data(smtp, message)
+            code, reply = smtp.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
             raise ConnectionLost(f"connection to {self.host}:{self.port} lost: {exc}") from exc
-        except smtplib.SMTPResponseException as exc:
-            raise RecipientRefused(recipient, exc.smtp_code, _text(exc.smtp_error)) from exc
-        if refused:
-            code, reason = refused[recipient]
-            raise RecipientRefused(recipient, code, reason.decode(errors="replace"))
+        if code != 250:
+            raise RecipientRefused(recipient, code, _text(reply))
+
+    @staticmethod
+    def _data(smtp: smtplib.SMTP, message: bytes) -> None:
+        data = message.replace(b"\r\n.", b"\r\n..")
+        if data.startswith(b"."):
+            data = b"." + data
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        smtp.send(data + b".\r\n")
+
+    @staticmethod
+    def _command(smtp: smtplib.SMTP, verb: str, args: str) -> tuple[int, bytes]:
+        smtp.putcmd(verb, args)
+        return smtp.getreply()
+
+    @staticmethod
+    def _reset(smtp: smtplib.SMTP) -> None:
+        with contextlib.suppress(smtplib.SMTPServerDisconnected):
+            smtp.rset()
 
     def _drop(self) -> None:
         if self._smtp is not None:

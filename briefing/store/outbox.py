@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Boolean, Connection, and_, bindparam, func, insert, or_, select, text, update
 
 from briefing.store.outbox_schema import outbox, send_runs
+from briefing.store.schema import UTCDateTime
 from briefing.store.subscribers_schema import subscribers
 
 
@@ -84,7 +85,12 @@ def recover(conn: Connection, issue_id: int, now: datetime, *, resend: bool) -> 
     """After a crash: rows whose lease ran out. Those caught in ``sending`` may or may not
     have reached the server; they are returned by address and requeued (``resend``) or
     failed. Others just lose the dead worker's lease."""
-    stale = and_(outbox.c.issue_id == issue_id, outbox.c.lease_until < now)
+    dead = _dead_owners(conn, issue_id, now)
+    expired = outbox.c.lease_until < now
+    stale = and_(
+        outbox.c.issue_id == issue_id,
+        or_(expired, outbox.c.lease_owner.in_(dead)) if dead else expired,
+    )
     ambiguous = conn.execute(
         select(outbox.c.id, subscribers.c.email)
         .join(subscribers, subscribers.c.id == outbox.c.subscriber_id)
@@ -106,6 +112,67 @@ def recover(conn: Connection, issue_id: int, now: datetime, *, resend: bool) -> 
         .values(lease_owner=None, lease_until=None, updated_at=now)
     )
     return [r.email or f"(forgotten subscriber {r.id})" for r in ambiguous]
+
+
+def _dead_owners(conn: Connection, issue_id: int, now: datetime) -> list[str]:
+    """Lease owners on this machine whose process is gone (a SIGKILL, a crash): their
+    leases need not run out before the rows are taken up again."""
+    import os
+    import socket
+
+    host = socket.gethostname()
+    owners = conn.execute(
+        select(outbox.c.lease_owner)
+        .distinct()
+        .where(
+            outbox.c.issue_id == issue_id,
+            outbox.c.lease_until >= now,
+            outbox.c.lease_owner.is_not(None),
+        )
+    ).scalars()
+    dead = []
+    for owner in owners:
+        parts = owner.rsplit(":", 2)
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            continue
+        try:
+            os.kill(int(parts[1]), 0)
+        except ProcessLookupError:
+            dead.append(owner)
+        except PermissionError:
+            pass  # alive, someone else's
+    return dead
+
+
+def renew(conn: Connection, issue_id: int, owner: str, now: datetime, lease: timedelta) -> None:
+    """Keep the rows this worker holds while it works through a slow batch."""
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.issue_id == issue_id, outbox.c.lease_owner == owner)
+        .values(lease_until=now + lease)
+    )
+
+
+def requeue_failed(conn: Connection, issue_id: int, now: datetime) -> int:
+    """After a paused run: failed rows whose subscriber is still active get another try
+    (a refusal storm is the server's fault, not the reader's)."""
+    active = select(subscribers.c.id).where(subscribers.c.status == "active")
+    result = conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.issue_id == issue_id,
+            outbox.c.state == "failed",
+            outbox.c.subscriber_id.in_(active),
+        )
+        .values(state="queued", updated_at=now, lease_owner=None, lease_until=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def set_paused(conn: Connection, issue_id: int, reason: str | None) -> None:
+    conn.execute(
+        update(send_runs).where(send_runs.c.issue_id == issue_id).values(paused_reason=reason)
+    )
 
 
 def claim(
@@ -147,20 +214,24 @@ def claim(
     return [Claimed(r.id, r.subscriber_id, r.email, r.name, r.token_id, r.attempts) for r in rows]
 
 
+# The two statements run for every message, built once (they are on the hot path).
+_START = text(
+    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = :now "
+    "WHERE id = :row_id AND lease_owner = :owner AND EXISTS (SELECT 1 FROM subscribers "
+    "WHERE subscribers.id = outbox.subscriber_id AND subscribers.status = 'active' "
+    "AND subscribers.paused = :no AND subscribers.email IS NOT NULL)"
+).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("no", type_=Boolean()))
+_FINISH = text(
+    "UPDATE outbox SET state = :state, updated_at = :now, lease_owner = NULL, lease_until = NULL, "
+    "last_code = :code, last_error = :error, next_attempt_at = :retry_at, "
+    "sent_at = CASE WHEN :state = 'sent' THEN :now ELSE sent_at END WHERE id = :row_id"
+).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("retry_at", type_=UTCDateTime()))
+
+
 def start_sending(conn: Connection, row_id: int, owner: str, now: datetime) -> bool:
     """Mark the row ``sending`` right before its message goes out, if it is still ours and
     the subscriber still wants it (an unsubscribe in the middle of a send counts)."""
-    wanted = exists().where(
-        subscribers.c.id == outbox.c.subscriber_id,
-        subscribers.c.status == "active",
-        subscribers.c.paused.is_(False),
-        subscribers.c.email.is_not(None),
-    )
-    result = conn.execute(
-        update(outbox)
-        .where(outbox.c.id == row_id, outbox.c.lease_owner == owner, wanted)
-        .values(state="sending", attempts=outbox.c.attempts + 1, updated_at=now)
-    )
+    result = conn.execute(_START, {"now": now, "row_id": row_id, "owner": owner, "no": False})
     return result.rowcount == 1
 
 
@@ -174,18 +245,17 @@ def finish(
     error: str | None = None,
     retry_at: datetime | None = None,
 ) -> None:
-    values: dict[str, Any] = {
-        "state": state,
-        "updated_at": now,
-        "lease_owner": None,
-        "lease_until": None,
-        "last_code": code,
-        "last_error": error,
-        "next_attempt_at": retry_at,
-    }
-    if state == "sent":
-        values["sent_at"] = now
-    conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
+    conn.execute(
+        _FINISH,
+        {
+            "state": state,
+            "now": now,
+            "code": code,
+            "error": error,
+            "retry_at": retry_at,
+            "row_id": row_id,
+        },
+    )
 
 
 def release(conn: Connection, owner: str, row_ids: Iterable[int], now: datetime) -> None:
@@ -232,3 +302,60 @@ def failures(conn: Connection, issue_id: int, limit: int = 20) -> list[dict[str,
         .limit(limit)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+class HotPath:
+    """The two statements run for every message, on the raw DB-API connection.
+
+    SQLAlchemy's execution machinery costs more per call than these UPDATEs themselves;
+    on the send path that is most of the time a message takes. The SQL is plain and
+    portable; only the parameter style and how a datetime is passed follow the driver,
+    exactly as SQLAlchemy would (SQLite: naive UTC text; PostgreSQL: aware datetimes).
+    """
+
+    def __init__(self, dialect: Any) -> None:
+        self.sqlite = dialect.name == "sqlite"
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._start = (
+            f"UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = {mark} "
+            f"WHERE id = {mark} AND lease_owner = {mark} AND EXISTS (SELECT 1 FROM subscribers "
+            "WHERE subscribers.id = outbox.subscriber_id AND subscribers.status = 'active' "
+            f"AND subscribers.paused = {mark} AND subscribers.email IS NOT NULL)"
+        )
+        self._skip = (
+            f"UPDATE outbox SET state = 'skipped', updated_at = {mark}, lease_owner = NULL, lease_until = NULL, "
+            f"last_error = 'left the list before their turn' WHERE id = {mark} AND lease_owner = {mark} "
+            "AND state IN ('queued', 'deferred')"
+        )
+        self._sent = (
+            f"UPDATE outbox SET state = 'sent', updated_at = {mark}, sent_at = {mark}, lease_owner = NULL, "
+            f"lease_until = NULL, last_code = 250, last_error = NULL, next_attempt_at = NULL WHERE id = {mark}"
+        )
+
+    def _time(self, value: datetime) -> Any:
+        if self.sqlite:  # how SQLAlchemy's SQLite DateTime stores it
+            return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value
+
+    def sent_and_start(
+        self, dbapi: Any, sent: int | None, start: int | None, owner: str, now: datetime
+    ) -> bool:
+        """Record ``sent`` as sent and mark ``start`` sending (if the subscriber still
+        wants it), on a DB-API connection; the caller commits. Returns whether ``start``
+        may be sent."""
+        cursor = dbapi.cursor()
+        try:
+            stamp = self._time(now)
+            if sent is not None:
+                cursor.execute(self._sent, (stamp, stamp, sent))
+            if start is None:
+                return False
+            cursor.execute(self._start, (stamp, start, owner, False))
+            if cursor.rowcount == 1:
+                return True
+            # not ours any more (another worker took it after our lease ran out) or the
+            # subscriber left: only the second may be recorded as skipped, and only by us
+            cursor.execute(self._skip, (stamp, start, owner))
+            return False
+        finally:
+            cursor.close()

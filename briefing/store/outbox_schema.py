@@ -35,6 +35,7 @@ send_runs = Table(
     Column("recipients_ready_at", UTCDateTime()),  # the outbox holds every recipient
     Column("started_at", UTCDateTime(), nullable=False),
     Column("finished_at", UTCDateTime()),
+    Column("paused_reason", Text),  # why the last run paused (its refusals get another try)
     Column("lock_owner", String(96)),
     Column("lock_until", UTCDateTime()),
 )

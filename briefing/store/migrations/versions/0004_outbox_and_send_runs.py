@@ -59,6 +59,7 @@ def upgrade() -> None:
         ),
         sa.Column("started_at", briefing.store.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", briefing.store.schema.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("paused_reason", sa.Text(), nullable=True),
         sa.Column("lock_owner", sa.String(length=96), nullable=True),
         sa.Column("lock_until", briefing.store.schema.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
