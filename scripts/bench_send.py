@@ -188,7 +188,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         t = time.perf_counter()
-        config, db, issue_id = build_world(folder, args.subscribers, args.stories)
+        config, _db, issue_id = build_world(folder, args.subscribers, args.stories)
         print(
             f"set-up: {args.subscribers:,} subscribers, {args.stories} stories in {time.perf_counter() - t:.1f} s",
             file=sys.stderr,
