@@ -127,8 +127,18 @@ def prepare(
     with engine.connect() as conn:
         ready = (store.run(conn, issue.id) or {}).get("recipients_ready_at")
     if ready is None:
+        for attempt in (1, 2, 3):
+            try:
+                with engine.begin() as conn:
+                    store.populate_all_topics(conn, issue.id, now)
+                break
+            except IntegrityError:
+                if attempt == 3:
+                    raise
         batch: list[int] = []
         for sub in subscriptions.recipients(engine, _topics(issue)):
+            if sub.topics is None:
+                continue  # queued above
             batch.append(sub.id)
             if len(batch) >= POPULATE_BATCH:
                 _populate(engine, issue.id, batch, now)

@@ -403,7 +403,7 @@ def deliver(
         while any(t.is_alive() for t in threads):
             try:
                 for t in threads:
-                    t.join(0.25)
+                    t.join(1.0 / len(threads))  # progress about once a second: counting rows costs
             except KeyboardInterrupt:
                 stop.set("stopped by Ctrl-C")
             if progress:

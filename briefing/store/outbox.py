@@ -81,6 +81,37 @@ def populate(conn: Connection, issue_id: int, subscriber_ids: Sequence[int], now
     return len(rows)
 
 
+def populate_all_topics(conn: Connection, issue_id: int, now: datetime) -> int:
+    """Queue, in one statement, every active subscriber who takes every topic (the common
+    case: no Python objects per subscriber); those with a topic choice are queued one by
+    one by the caller, which knows the issue's topics."""
+    from sqlalchemy import Text, cast, literal
+
+    already = select(outbox.c.id).where(
+        outbox.c.issue_id == issue_id, outbox.c.subscriber_id == subscribers.c.id
+    )
+    source = select(
+        literal(issue_id),
+        subscribers.c.id,
+        literal("queued"),
+        literal(0),
+        literal(now, UTCDateTime()),
+    ).where(
+        subscribers.c.status == "active",
+        subscribers.c.paused.is_(False),
+        subscribers.c.email.is_not(None),
+        # "every topic" is stored as JSON null (or SQL NULL): both read as 'null' as text
+        func.coalesce(cast(subscribers.c.topics, Text), "null") == "null",
+        ~already.exists(),
+    )
+    result = conn.execute(
+        insert(outbox).from_select(
+            ["issue_id", "subscriber_id", "state", "attempts", "updated_at"], source
+        )
+    )
+    return int(result.rowcount or 0)
+
+
 def recover(conn: Connection, issue_id: int, now: datetime, *, resend: bool) -> list[str]:
     """After a crash: rows whose lease ran out. Those caught in ``sending`` may or may not
     have reached the server; they are returned by address and requeued (``resend``) or
@@ -179,18 +210,27 @@ def claim(
     conn: Connection, issue_id: int, owner: str, now: datetime, *, lease: timedelta, limit: int
 ) -> list[Claimed]:
     """Take up to ``limit`` due rows for ``owner`` until ``now + lease``."""
-    due = and_(
+    # two index-friendly queries (queued rows in id order, then deferred ones now due)
+    # rather than one with an OR, which would sort every queued row at every claim
+    free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
+    queued = and_(outbox.c.issue_id == issue_id, outbox.c.state == "queued", free)
+    retry = and_(
         outbox.c.issue_id == issue_id,
-        or_(
-            outbox.c.state == "queued",
-            and_(outbox.c.state == "deferred", outbox.c.next_attempt_at <= now),
-        ),
-        or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+        outbox.c.state == "deferred",
+        outbox.c.next_attempt_at <= now,
+        free,
     )
-    candidates = select(outbox.c.id).where(due).order_by(outbox.c.id).limit(limit)
-    if conn.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = [r[0] for r in conn.execute(candidates)]
+    due = or_(queued, retry)
+    ids: list[int] = []
+    for condition in (queued, retry):
+        if len(ids) >= limit:
+            break
+        candidates = (
+            select(outbox.c.id).where(condition).order_by(outbox.c.id).limit(limit - len(ids))
+        )
+        if conn.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        ids += [r[0] for r in conn.execute(candidates)]
     if not ids:
         return []
     conn.execute(
