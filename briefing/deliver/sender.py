@@ -20,6 +20,8 @@ share one outbox through the leases.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
 import signal
 import socket
@@ -92,12 +94,59 @@ class Stop:
         self.reason: str | None = None
 
     def set(self, reason: str) -> None:
-        if not self._event.is_set():
+        if self.reason is None:  # the first reason wins, whoever raised the flag first
             self.reason = reason
         self._event.set()
 
     def is_set(self) -> bool:
         return self._event.is_set()
+
+
+def apply(conn: Connection, hot: store.HotPath, op: str, args: tuple[Any, ...]) -> Any:
+    """Every write of a send, as a named operation (so it can cross a pipe)."""
+    now = utcnow()
+    if op == "step":  # the previous message sent and the next one starting, in one go
+        prev, cur, owner = args
+        return hot.sent_and_start(conn.connection.driver_connection, prev, cur, owner, now)
+    if op == "claim":
+        issue, owner, lease, limit = args
+        return store.claim(conn, issue, owner, now, lease=timedelta(seconds=lease), limit=limit)
+    if op == "renew":
+        issue, owner, lease = args
+        return store.renew(conn, issue, owner, now, timedelta(seconds=lease))
+    if op == "release":
+        owner, ids = args
+        return store.release(conn, owner, ids, now)
+    if op == "requeue":
+        row_id, error = args
+        return store.finish(conn, row_id, "queued", now, error=error)
+    if op == "refused":
+        issue, row_id, subscriber_id, email, code, reason, permanent, hard, delay = args
+        if permanent:
+            store.finish(conn, row_id, "failed", now, code=code, error=reason)
+            if hard:
+                subscriber_store.update_subscriber(conn, subscriber_id, now, status="bounced")
+                subscriber_store.suppress(conn, email, "bounced", now)
+                subscriber_store.add_event(
+                    conn,
+                    subscriber_id,
+                    now,
+                    "bounced",
+                    "send",
+                    {"issue": issue, "code": code, "reason": reason[:200]},
+                )
+        else:
+            store.finish(
+                conn,
+                row_id,
+                "deferred",
+                now,
+                code=code,
+                error=reason,
+                retry_at=now + timedelta(seconds=delay),
+            )
+        return None
+    raise ValueError(f"unknown ledger operation {op!r}")
 
 
 class Ledger:
@@ -115,30 +164,72 @@ class Ledger:
         self.lock = threading.Lock()
         self._raw: Any = None
         self._hot = store.HotPath(engine.dialect)
+        self._answer: Any = None
 
-    def call(self, work: Callable[[Connection], T]) -> T:
-        with self.lock, self.engine.begin() as conn:
-            return work(conn)
-
-    def sent_and_start(self, sent: int | None, start: int | None, owner: str) -> bool:
+    def do(self, op: str, *args: Any) -> Any:
         with self.lock:
-            if self._raw is None:
-                self._raw = self.engine.raw_connection()
-            try:
-                ok = self._hot.sent_and_start(
-                    self._raw.driver_connection, sent, start, owner, utcnow()
-                )
-                self._raw.commit()
-            except BaseException:
-                self._raw.rollback()
-                raise
-            return ok
+            if op == "step":
+                if self._raw is None:
+                    self._raw = self.engine.raw_connection()
+                try:
+                    prev, cur, owner = args
+                    ok = self._hot.sent_and_start(
+                        self._raw.driver_connection, prev, cur, owner, utcnow()
+                    )
+                    self._raw.commit()
+                except BaseException:
+                    self._raw.rollback()
+                    raise
+                return ok
+            with self.engine.begin() as conn:
+                return apply(conn, self._hot, op, args)
+
+    def start(self, op: str, *args: Any) -> None:
+        self._answer = self.do(op, *args)  # at once: a local ledger has nothing to overlap
+
+    def answer(self) -> Any:
+        return self._answer
 
     def close(self) -> None:
         with self.lock:
             if self._raw is not None:
                 self._raw.close()
                 self._raw = None
+
+
+class LedgerFailed(Exception):
+    """The parent process could not record an operation (or is gone)."""
+
+
+class RemoteLedger:
+    """A worker process's ledger: each operation goes to the parent, which records the
+    requests of all workers in one transaction (group commit) and answers each."""
+
+    def __init__(self, pipe: Any) -> None:
+        self.pipe = pipe
+
+    def do(self, op: str, *args: Any) -> Any:
+        self.start(op, *args)
+        return self.answer()
+
+    def start(self, op: str, *args: Any) -> None:
+        """Send a request without waiting: the parent records it while the message travels."""
+        try:
+            self.pipe.send((op, args))
+        except (EOFError, OSError) as exc:
+            raise LedgerFailed("the parent process is gone") from exc
+
+    def answer(self) -> Any:
+        try:
+            ok, value = self.pipe.recv()
+        except (EOFError, OSError) as exc:
+            raise LedgerFailed("the parent process is gone") from exc
+        if not ok:
+            raise LedgerFailed(value)
+        return value
+
+    def close(self) -> None:
+        self.pipe.close()
 
 
 def subscriber_links(settings: Settings, secrets: list[str], token_id: str) -> tuple[str, str, str]:
@@ -163,7 +254,7 @@ class Worker:
         self,
         settings: Settings,
         engine: Engine,
-        recorder: Ledger,
+        recorder: Ledger | RemoteLedger,
         issue_id: int,
         message: IssueMessage,
         options: SendOptions,
@@ -196,7 +287,13 @@ class Worker:
         try:
             while not self.stop.is_set():
                 self._respect_hourly_limit()
-                rows = self.db.call(self._claim)
+                rows = self.db.do(
+                    "claim",
+                    self.issue_id,
+                    self.owner,
+                    self.options.lease.total_seconds(),
+                    self.options.batch,
+                )
                 if not rows:
                     if not self._wait_for_retries():
                         break
@@ -204,7 +301,10 @@ class Worker:
                 claimed_at = time.monotonic()
                 for i, row in enumerate(rows):
                     if time.monotonic() - claimed_at > self.options.lease.total_seconds() / 3:
-                        self.db.call(self._renew)  # a slow batch keeps its rows
+                        # a slow batch keeps its rows
+                        self.db.do(
+                            "renew", self.issue_id, self.owner, self.options.lease.total_seconds()
+                        )
                         claimed_at = time.monotonic()
                     if self.stop.is_set():
                         self._flush()
@@ -221,21 +321,8 @@ class Worker:
             finally:
                 transport.close()
 
-    def _claim(self, conn: Connection) -> list[store.Claimed]:
-        return store.claim(
-            conn,
-            self.issue_id,
-            self.owner,
-            utcnow(),
-            lease=self.options.lease,
-            limit=self.options.batch,
-        )
-
-    def _renew(self, conn: Connection) -> None:
-        store.renew(conn, self.issue_id, self.owner, utcnow(), self.options.lease)
-
     def _release(self, row_ids: list[int]) -> None:
-        self.db.call(lambda c: store.release(c, self.owner, row_ids, utcnow()))
+        self.db.do("release", self.owner, row_ids)
 
     def _pace(self) -> None:
         if self.interval:
@@ -270,17 +357,15 @@ class Worker:
         """Record the last accepted message (each is normally recorded with the next start)."""
         if self.pending_sent is not None:
             row_id, self.pending_sent = self.pending_sent, None
-            self.db.sent_and_start(row_id, None, self.owner)
+            self.db.do("step", row_id, None, self.owner)
 
     def _deliver(self, transport: Transport, row: store.Claimed) -> None:
+        """One message. The ledger step (the previous message sent, this one starting) is
+        recorded while this message travels; the final dot, which is when the server
+        accepts it, waits for that record. So at most one accepted message per connection
+        is ever unrecorded, and the commit costs no time on the connection."""
         self._pace()
         previous, self.pending_sent = self.pending_sent, None
-        owner = self.owner
-
-        # the previous message's fate and this one's start, in one commit; a row that is
-        # not ours any more, or whose subscriber left, is not sent (the ledger records which)
-        if not self.db.sent_and_start(previous, row.id, owner):
-            return
         unsubscribe, preferences, token = subscriber_links(
             self.settings, self.secrets, row.token_id
         )
@@ -296,60 +381,59 @@ class Worker:
         )
         if self.signer is not None:
             data = self.signer.sign(data)
+        self.db.start("step", previous, row.id, self.owner)
         try:
-            transport.send(self.sender, row.email, data)
+            transport.prepare(self.sender, row.email, data)
+        except RecipientRefused as exc:
+            if self.db.answer():  # the row is ours and wanted: record what the server said
+                self._refused(row, exc)
+            return
+        except ConnectionLost as exc:
+            if self.db.answer():
+                self._requeue(row.id, str(exc))  # not accepted: again, on a new connection
+            self._record(False)
+            return
+        except DeliveryError as exc:
+            if self.db.answer():
+                self._requeue(row.id, str(exc))
+            self.stop.set(f"paused: {exc.message}")
+            return
+        if not self.db.answer():
+            transport.abandon()  # the subscriber left, or the row is not ours: withdraw it
+            return
+        try:
+            transport.complete(row.email)
         except RecipientRefused as exc:
             self._refused(row, exc)
             return
         except ConnectionLost as exc:
-            # the server never said 250: not accepted; try again on a new connection
+            # no 250 came back: not accepted as far as we can know; sent again on a new
+            # connection (a server that accepted and then dropped us is the rare ambiguity)
             self._requeue(row.id, str(exc))
             self._record(False)
             return
-        except DeliveryError as exc:
-            self._requeue(row.id, str(exc))
-            self.stop.set(f"paused: {exc.message}")
-            return
-        self.pending_sent = row.id  # accepted: recorded with the next row's start, or by _flush
+        self.pending_sent = row.id  # accepted: recorded with the next row's step, or by _flush
         self.sent += 1
         self._record(True)
 
     def _requeue(self, row_id: int, error: str) -> None:
-        self.db.call(lambda c: store.finish(c, row_id, "queued", utcnow(), error=error))
+        self.db.do("requeue", row_id, error)
 
     def _refused(self, row: store.Claimed, exc: RecipientRefused) -> None:
-        issue, delays = self.issue_id, self.options.retry_delays
-
-        def record(conn: Connection) -> None:
-            now = utcnow()
-            if exc.permanent:
-                store.finish(conn, row.id, "failed", now, code=exc.code, error=exc.reason)
-                if _is_hard_bounce(exc):
-                    subscriber_store.update_subscriber(
-                        conn, row.subscriber_id, now, status="bounced"
-                    )
-                    subscriber_store.suppress(conn, row.email, "bounced", now)
-                    subscriber_store.add_event(
-                        conn,
-                        row.subscriber_id,
-                        now,
-                        "bounced",
-                        "send",
-                        {"issue": issue, "code": exc.code, "reason": exc.reason[:200]},
-                    )
-            else:
-                delay = delays[min(row.attempts, len(delays) - 1)]
-                store.finish(
-                    conn,
-                    row.id,
-                    "deferred",
-                    now,
-                    code=exc.code,
-                    error=exc.reason,
-                    retry_at=now + timedelta(seconds=delay),
-                )
-
-        self.db.call(record)
+        delays = self.options.retry_delays
+        delay = delays[min(row.attempts, len(delays) - 1)]
+        self.db.do(
+            "refused",
+            self.issue_id,
+            row.id,
+            row.subscriber_id,
+            row.email,
+            exc.code,
+            exc.reason,
+            exc.permanent,
+            _is_hard_bounce(exc),
+            delay,
+        )
         self._record(False)
 
     def _record(self, ok: bool) -> None:
@@ -364,6 +448,105 @@ class Worker:
                 )
 
 
+class _ProcessStop(Stop):
+    """A worker process's view of the run's stop flag: shared event; a reason set here
+    (an error-rate pause) is reported to the parent through the ledger pipe."""
+
+    def __init__(self, event: Any, ledger: RemoteLedger) -> None:
+        super().__init__()
+        self._shared, self._ledger = event, ledger
+
+    def set(self, reason: str) -> None:
+        if not self._shared.is_set():
+            with contextlib.suppress(LedgerFailed):
+                self._ledger.do("stop", reason)
+        self._shared.set()
+
+    def is_set(self) -> bool:
+        return bool(self._shared.is_set())
+
+
+def _process_main(
+    settings: Settings,
+    db_url: str,
+    issue_id: int,
+    message: IssueMessage,
+    options: SendOptions,
+    event: Any,
+    name: str,
+    signer: Signer | None,
+    pipe: Any,
+) -> None:
+    """A worker process: one SMTP connection; its writes go to the parent."""
+    from briefing.store.db import make_engine
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, lambda *_: event.set())
+    engine = make_engine(db_url)  # reads only (retries, hourly limit)
+    ledger = RemoteLedger(pipe)
+    stop = _ProcessStop(event, ledger)
+    try:
+        Worker(settings, engine, ledger, issue_id, message, options, stop, name, signer).run()
+    except LedgerFailed:
+        pass  # the parent is gone or failed: stop sending, nothing more can be recorded
+    finally:
+        ledger.close()
+        engine.dispose()
+
+
+def _serve(engine: Engine, pipes: list[Any], stop: Stop, on_tick: Callable[[], None]) -> None:
+    """The parent's side: answer the workers' ledger requests, recording all that arrived
+    together in one transaction (group commit), until every worker has hung up."""
+    from multiprocessing.connection import wait
+
+    hot = store.HotPath(engine.dialect)
+    open_pipes = list(pipes)
+    last_tick = time.monotonic()
+    while open_pipes:
+        try:
+            ready = wait(open_pipes, timeout=0.2)
+        except KeyboardInterrupt:
+            stop.set("stopped by Ctrl-C")
+            continue
+        batch: list[tuple[Any, str, tuple[Any, ...]]] = []
+        for ready_pipe in ready:
+            pipe: Any = ready_pipe
+            try:
+                op, args = pipe.recv()
+            except (EOFError, OSError):
+                open_pipes.remove(pipe)
+                continue
+            if op == "stop":
+                stop.set(args[0])
+                pipe.send((True, None))
+            else:
+                batch.append((pipe, op, args))
+        if batch:
+            for pipe, answer in _record_batch(engine, hot, batch):
+                pipe.send(answer)
+        if time.monotonic() - last_tick >= 1.0:
+            on_tick()
+            last_tick = time.monotonic()
+
+
+def _record_batch(
+    engine: Engine, hot: store.HotPath, batch: list[tuple[Any, str, tuple[Any, ...]]]
+) -> list[tuple[Any, tuple[bool, Any]]]:
+    try:
+        with engine.begin() as conn:
+            results = [apply(conn, hot, op, args) for _, op, args in batch]
+        return [(pipe, (True, result)) for (pipe, _, _), result in zip(batch, results, strict=True)]
+    except Exception:
+        answers: list[tuple[Any, tuple[bool, Any]]] = []
+        for pipe, op, args in batch:  # one at a time, so one failure fails only itself
+            try:
+                with engine.begin() as conn:
+                    answers.append((pipe, (True, apply(conn, hot, op, args))))
+            except Exception as exc:
+                answers.append((pipe, (False, f"{op}: {type(exc).__name__}: {exc}")))
+        return answers
+
+
 def deliver(
     settings: Settings,
     engine: Engine,
@@ -374,45 +557,87 @@ def deliver(
     progress: Callable[[dict[str, int]], None] | None = None,
 ) -> SendSummary:
     """Run the senders over the issue's outbox until it is done, paused or stopped.
-    SIGTERM (and Ctrl-C) stop it cleanly: messages in flight finish and are recorded."""
+    SIGTERM (and Ctrl-C) stop it cleanly: messages in flight finish and are recorded.
+
+    One sender runs as a thread of this process; several run as forked processes (one
+    interpreter, one SMTP connection each) whose writes this process records in group
+    commits, which is what lets them use more than one core."""
     summary = SendSummary(issue.id)
     with engine.begin() as conn:
         summary.ambiguous = store.recover(conn, issue.id, utcnow(), resend=options.resend_ambiguous)
         before = store.counts(conn, issue.id)["sent"]
     signer = load_signer(settings)
-    stop = Stop()
-    recorder = Ledger(engine)
-    workers = [
-        Worker(settings, engine, recorder, issue.id, message, options, stop, f"w{i}", signer)
-        for i in range(options.workers)
-    ]
-    threads = [
-        threading.Thread(target=w.run, name=f"briefing-sender-{i}", daemon=True)
-        for i, w in enumerate(workers)
-    ]
     on_main = threading.current_thread() is threading.main_thread()
-    previous = (
-        signal.signal(signal.SIGTERM, lambda *_: stop.set("stopped by SIGTERM"))
-        if on_main
-        else None
-    )
+
+    def tick() -> None:
+        if progress:
+            with engine.connect() as conn:
+                progress(store.counts(conn, issue.id))
+
     started = time.monotonic()
-    for t in threads:
-        t.start()
-    try:
-        while any(t.is_alive() for t in threads):
-            try:
-                for t in threads:
-                    t.join(1.0 / len(threads))  # progress about once a second: counting rows costs
-            except KeyboardInterrupt:
-                stop.set("stopped by Ctrl-C")
-            if progress:
-                with engine.connect() as conn:
-                    progress(store.counts(conn, issue.id))
-    finally:
-        if on_main:
+    if options.workers <= 1 or not on_main:
+        stop = Stop()
+        previous = (
+            signal.signal(signal.SIGTERM, lambda *_: stop.set("stopped by SIGTERM"))
+            if on_main
+            else None
+        )
+        recorder = Ledger(engine)
+        threads = [
+            threading.Thread(
+                target=Worker(
+                    settings, engine, recorder, issue.id, message, options, stop, f"w{i}", signer
+                ).run,
+                name=f"briefing-sender-{i}",
+                daemon=True,
+            )
+            for i in range(max(options.workers, 1))
+        ]
+        for t in threads:
+            t.start()
+        try:
+            while any(t.is_alive() for t in threads):
+                try:
+                    for t in threads:
+                        t.join(1.0 / len(threads))  # progress about once a second
+                except KeyboardInterrupt:
+                    stop.set("stopped by Ctrl-C")
+                tick()
+        finally:
+            if on_main:
+                signal.signal(signal.SIGTERM, previous)
+            recorder.close()
+    else:
+        ctx = multiprocessing.get_context("fork")
+        stop = Stop()
+        event = ctx.Event()
+        stop._event = event  # type: ignore[assignment]  # the workers watch the parent's flag
+        url = engine.url.render_as_string(hide_password=False)
+        engine.dispose()  # no pooled connection crosses the fork
+        ends = [ctx.Pipe() for _ in range(options.workers)]
+        procs = [
+            ctx.Process(
+                target=_process_main,
+                name=f"briefing-sender-{i}",
+                daemon=True,
+                args=(settings, url, issue.id, message, options, event, f"w{i}", signer, child),
+            )
+            for i, (_, child) in enumerate(ends)
+        ]
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set("stopped by SIGTERM"))
+        try:
+            for p in procs:
+                p.start()
+            for _, child in ends:
+                child.close()  # the parent keeps only its own ends
+            _serve(engine, [parent for parent, _ in ends], stop, tick)
+            for p in procs:
+                p.join()
+        finally:
             signal.signal(signal.SIGTERM, previous)
-        recorder.close()
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
     summary.seconds = time.monotonic() - started
     summary.paused = stop.reason
     with engine.connect() as conn:

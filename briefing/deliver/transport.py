@@ -53,6 +53,12 @@ class Transport(Protocol):
 
     def send(self, sender: str, recipient: str, message: bytes) -> None: ...
 
+    def prepare(self, sender: str, recipient: str, message: bytes) -> None: ...
+
+    def complete(self, recipient: str) -> None: ...
+
+    def abandon(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -62,11 +68,23 @@ class OutboxTransport:
 
     folder: Path
     url: str = ""
+    _prepared: bytes | None = None
 
     def __post_init__(self) -> None:
         for sub in ("tmp", "new", "cur"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
         self.url = self.url or f"outbox://{self.folder}"
+
+    def prepare(self, sender: str, recipient: str, message: bytes) -> None:
+        self._prepared = message
+
+    def complete(self, recipient: str) -> None:
+        message, self._prepared = self._prepared, None
+        if message is not None:
+            self.send("", recipient, message)
+
+    def abandon(self) -> None:
+        self._prepared = None
 
     def send(self, sender: str, recipient: str, message: bytes) -> None:
         name = f"{time.time_ns()}.{uuid.uuid4().hex[:12]}.{socket.gethostname()}.eml"
@@ -119,6 +137,10 @@ class SMTPTransport:
                         f"{self.host}:{self.port} does not offer STARTTLS (starttls=require)",
                         "use smtps:// or a server with STARTTLS",
                     )
+            if smtp.sock is not None:
+                # the message and its final dot go out as separate writes: without this,
+                # Nagle's algorithm holds the dot back ~40 ms waiting for an ACK
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.username:
                 smtp.login(self.username, self.password or "")
         except smtplib.SMTPAuthenticationError as exc:
@@ -131,8 +153,14 @@ class SMTPTransport:
         return smtp
 
     def send(self, sender: str, recipient: str, message: bytes) -> None:
-        """MAIL, RCPT, DATA for one message with CRLF line ends (ours always has them):
-        the dot-stuffing is one bytes.replace, not smtplib's per-message regexes."""
+        """Hand one message to the server (prepare, then complete)."""
+        self.prepare(sender, recipient, message)
+        self.complete(recipient)
+
+    def prepare(self, sender: str, recipient: str, message: bytes) -> None:
+        """Everything but the final dot: MAIL, RCPT and DATA (pipelined when offered),
+        then the message itself. Until ``complete`` sends the dot, the server has accepted
+        nothing, and ``abandon`` can still withdraw the message."""
         if "<" in sender:  # a display form ("Name <addr>"): the envelope wants the address
             sender = parseaddr(sender)[1]
         if self._smtp is None:
@@ -142,48 +170,53 @@ class SMTPTransport:
             if smtp.does_esmtp and smtp.has_extn("pipelining"):
                 # RFC 2920: MAIL, RCPT and DATA in one write, then their three replies
                 smtp.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
-                replies = [smtp.getreply() for _ in range(3)]
-                (mail_code, mail_reply), (rcpt_code, rcpt_reply), (data_code, data_reply) = replies
-                if data_code == 354 and (mail_code != 250 or rcpt_code not in (250, 251)):
+                (mail, mail_reply), (rcpt, rcpt_reply), (data, data_reply) = [
+                    smtp.getreply() for _ in range(3)
+                ]
+                if data == 354 and (mail != 250 or rcpt not in (250, 251)):
                     smtp.send(b".\r\n")  # DATA was accepted on its own: end it empty
                     smtp.getreply()
-                if mail_code != 250:
-                    self._reset(smtp)
-                    if mail_code >= 500:
-                        raise DeliveryError(
-                            f"the server refused the sender {sender}: {mail_code} {_text(mail_reply)}",
-                            "check newsletter.sender",
-                        )
-                    raise RecipientRefused(recipient, mail_code, _text(mail_reply))
-                if rcpt_code not in (250, 251):
-                    self._reset(smtp)
-                    raise RecipientRefused(recipient, rcpt_code, _text(rcpt_reply))
-                if data_code != 354:
-                    self._reset(smtp)
-                    raise RecipientRefused(recipient, data_code, _text(data_reply))
-                self._data(smtp, message)
-                code, reply = smtp.getreply()
-                if code != 250:
-                    raise RecipientRefused(recipient, code, _text(reply))
-                return
-            code, reply = self._command(smtp, "mail", f"FROM:<{sender}>")
-            if code != 250:
+            else:
+                mail, mail_reply = self._command(smtp, "mail", f"FROM:<{sender}>")
+                rcpt, rcpt_reply = (
+                    self._command(smtp, "rcpt", f"TO:<{recipient}>") if mail == 250 else (0, b"")
+                )
+                data, data_reply = (
+                    self._command(smtp, "data", "") if rcpt in (250, 251) else (0, b"")
+                )
+            if mail != 250:
                 self._reset(smtp)
-                if code >= 500:
+                if mail >= 500:
                     raise DeliveryError(
-                        f"the server refused the sender {sender}: {code} {_text(reply)}",
+                        f"the server refused the sender {sender}: {mail} {_text(mail_reply)}",
                         "check newsletter.sender",
                     )
-                raise RecipientRefused(recipient, code, _text(reply))
-            code, reply = self._command(smtp, "rcpt", f"TO:<{recipient}>")
-            if code not in (250, 251):
+                raise RecipientRefused(recipient, mail, _text(mail_reply))
+            if rcpt not in (250, 251):
                 self._reset(smtp)
-                raise RecipientRefused(recipient, code, _text(reply))
-            code, reply = self._command(smtp, "data", "")
-            if code != 354:
+                raise RecipientRefused(recipient, rcpt, _text(rcpt_reply))
+            if data != 354:
                 self._reset(smtp)
-                raise RecipientRefused(recipient, code, _text(reply))
-            self._data(smtp, message)
+                raise RecipientRefused(recipient, data, _text(data_reply))
+            body = message.replace(b"\r\n.", b"\r\n..")
+            if body.startswith(b"."):
+                body = b"." + body
+            if not body.endswith(b"\r\n"):
+                body += b"\r\n"
+            smtp.send(body)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise ConnectionLost(f"connection to {self.host}:{self.port} lost: {exc}") from exc
+
+    def complete(self, recipient: str) -> None:
+        """The final dot, and the server's verdict."""
+        smtp = self._smtp
+        if smtp is None:
+            raise ConnectionLost(
+                f"connection to {self.host}:{self.port} lost before the message was complete"
+            )
+        try:
+            smtp.send(b".\r\n")
             code, reply = smtp.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
@@ -191,14 +224,10 @@ class SMTPTransport:
         if code != 250:
             raise RecipientRefused(recipient, code, _text(reply))
 
-    @staticmethod
-    def _data(smtp: smtplib.SMTP, message: bytes) -> None:
-        data = message.replace(b"\r\n.", b"\r\n..")
-        if data.startswith(b"."):
-            data = b"." + data
-        if not data.endswith(b"\r\n"):
-            data += b"\r\n"
-        smtp.send(data + b".\r\n")
+    def abandon(self) -> None:
+        """Withdraw a prepared message: close the connection before the final dot, so
+        the server delivers nothing (the next message opens a new connection)."""
+        self._drop()
 
     @staticmethod
     def _command(smtp: smtplib.SMTP, verb: str, args: str) -> tuple[int, bytes]:

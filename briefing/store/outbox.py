@@ -148,7 +148,6 @@ def recover(conn: Connection, issue_id: int, now: datetime, *, resend: bool) -> 
 def _dead_owners(conn: Connection, issue_id: int, now: datetime) -> list[str]:
     """Lease owners on this machine whose process is gone (a SIGKILL, a crash): their
     leases need not run out before the rows are taken up again."""
-    import os
     import socket
 
     host = socket.gethostname()
@@ -166,13 +165,26 @@ def _dead_owners(conn: Connection, issue_id: int, now: datetime) -> list[str]:
         parts = owner.rsplit(":", 2)
         if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
             continue
-        try:
-            os.kill(int(parts[1]), 0)
-        except ProcessLookupError:
+        if not _alive(int(parts[1])):
             dead.append(owner)
-        except PermissionError:
-            pass  # alive, someone else's
     return dead
+
+
+def _alive(pid: int) -> bool:
+    """Is the process running? A zombie (killed, not yet reaped) is not."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process, alive
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 def renew(conn: Connection, issue_id: int, owner: str, now: datetime, lease: timedelta) -> None:
