@@ -12,7 +12,6 @@ stays (new stories go after it), an edited subject, preheader or note stays.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from briefing.config import Settings
@@ -37,13 +36,6 @@ class IssueStateError(BriefingError):
 def check_transition(issue_id: int, current: str, target: IssueState) -> None:
     if target not in TRANSITIONS.get(current, frozenset()):
         raise IssueStateError(f"issue {issue_id} is {current}; it cannot become {target}")
-
-
-@dataclass(frozen=True)
-class Plan:
-    stories: tuple[IssueStory, ...]
-    subject: str
-    preheader: str
 
 
 def plan_stories(

@@ -12,14 +12,13 @@ import hashlib
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 
 from briefing.errors import BriefingError
 from briefing.normalize import decode_text
 
-STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained", "forgotten")
 SUPPRESSED = ("unsubscribed", "bounced", "complained", "forgotten")
 CSV_COLUMNS = ("email", "name", "topics", "timezone")
 EXPORT_COLUMNS = (
@@ -188,7 +187,3 @@ def write_csv(rows: Iterable[dict[str, object]]) -> Iterator[str]:
             [neutralize("" if row.get(c) is None else str(row[c])) for c in EXPORT_COLUMNS]
         )
         yield buffer.getvalue()
-
-
-def all_timezones() -> set[str]:
-    return available_timezones()

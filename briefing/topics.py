@@ -263,12 +263,6 @@ class _Vectors:
         return sum(x * b.get(w, 0.0) for w, x in a.items())
 
 
-def similarity(a: Article, b: Article, corpus: Sequence[Article] = ()) -> float:
-    """How alike two articles are (0..1), with word rarity taken from ``corpus``."""
-    pool = [a, b, *[c for c in corpus if c.id not in {a.id, b.id}]]
-    return _Vectors(pool).cosine(0, 1)
-
-
 def _lead_rank(a: Article) -> tuple[int, int, int, float]:
     """The source to lead with: a human-written one, with a link, a date, the most text."""
     return (int(a.ai_generated), int(a.url is None), int(a.published is None), -float(a.word_count))

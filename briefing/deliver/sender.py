@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -52,8 +52,6 @@ from briefing.pipeline import utcnow
 from briefing.store import outbox as store
 from briefing.store import subscribers as subscriber_store
 from briefing.tokens import sign
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)

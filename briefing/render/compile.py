@@ -68,12 +68,6 @@ class RenderedIssue:
     def personalize(self, values: dict[str, str]) -> tuple[str, str]:
         return self.html.fill(values), self.text.fill(values)
 
-    @property
-    def html_bytes(self) -> int:
-        """Size of the HTML with typical link lengths in the slots."""
-        sample = {"unsubscribe": "x" * 80, "preferences": "x" * 80, "name": "x" * 12}
-        return len(self.html.fill(sample).encode("utf-8"))
-
 
 def _issue_context(view: IssueView, settings: Settings, now: datetime) -> dict[str, Any]:
     issue = view.issue

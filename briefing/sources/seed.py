@@ -70,7 +70,6 @@ _QUOTED = re.compile(r"[“\"][^”\"]{10,}[”\"]")
 class _Line:
     text: str
     index: int
-    gap_before: int  # blank lines before it
     kind: str = "text"  # text | drop | title | dek | meta | label | aside | end
 
 
@@ -686,14 +685,10 @@ def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
 
 def _to_lines(text: str) -> list[_Line]:
     out: list[_Line] = []
-    gap = 0
     for raw in text.split("\n"):
         t = " ".join(raw.split())
-        if not t:
-            gap += 1
-            continue
-        out.append(_Line(text=t, index=len(out), gap_before=gap))
-        gap = 0
+        if t:
+            out.append(_Line(text=t, index=len(out)))
     return out
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, text, update
 
 from briefing.store.outbox_schema import outbox, send_runs
 from briefing.store.schema import UTCDateTime
@@ -266,25 +266,12 @@ def claim(
     return [Claimed(r.id, r.subscriber_id, r.email, r.name, r.token_id, r.attempts) for r in rows]
 
 
-# The two statements run for every message, built once (they are on the hot path).
-_START = text(
-    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = :now "
-    "WHERE id = :row_id AND lease_owner = :owner AND EXISTS (SELECT 1 FROM subscribers "
-    "WHERE subscribers.id = outbox.subscriber_id AND subscribers.status = 'active' "
-    "AND subscribers.paused = :no AND subscribers.email IS NOT NULL)"
-).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("no", type_=Boolean()))
+# finish() runs for every refusal and requeue: the statement is built once
 _FINISH = text(
     "UPDATE outbox SET state = :state, updated_at = :now, lease_owner = NULL, lease_until = NULL, "
     "last_code = :code, last_error = :error, next_attempt_at = :retry_at, "
     "sent_at = CASE WHEN :state = 'sent' THEN :now ELSE sent_at END WHERE id = :row_id"
 ).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("retry_at", type_=UTCDateTime()))
-
-
-def start_sending(conn: Connection, row_id: int, owner: str, now: datetime) -> bool:
-    """Mark the row ``sending`` right before its message goes out, if it is still ours and
-    the subscriber still wants it (an unsubscribe in the middle of a send counts)."""
-    result = conn.execute(_START, {"now": now, "row_id": row_id, "owner": owner, "no": False})
-    return result.rowcount == 1
 
 
 def finish(
