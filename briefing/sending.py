@@ -19,7 +19,7 @@ from briefing import editorial, subscriptions
 from briefing.config import Settings
 from briefing.deliver.compose import compose
 from briefing.deliver.message import Recipient
-from briefing.deliver.sender import SendOptions, SendSummary, deliver, subscriber_links
+from briefing.deliver.sender import SendOptions, SendSummary, deliver
 from briefing.deliver.transport import open_transport
 from briefing.errors import BriefingError
 from briefing.models import Issue
@@ -27,6 +27,7 @@ from briefing.pipeline import utcnow
 from briefing.render import render_issue
 from briefing.store import issues as issue_store
 from briefing.store import outbox as store
+from briefing.tokens import manage_links
 
 POPULATE_BATCH = 1000
 
@@ -231,7 +232,9 @@ def send_test(
     templates = settings.path(settings.issue.templates) if settings.issue.templates else None
     rendered = render_issue(view, settings, now=now, templates=templates)
     proof = replace(rendered, subject=f"[Proof] {rendered.subject}")
-    unsubscribe, preferences, token = subscriber_links(settings, settings.secrets(), "proof")
+    unsubscribe, preferences, token = manage_links(
+        settings.newsletter.base_url, "proof", settings.secrets()
+    )
     data = compose(proof, settings, issue_id=issue.id, date=now).for_recipient(
         Recipient(
             email=address,

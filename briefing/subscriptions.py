@@ -34,7 +34,7 @@ from briefing.subscribers import (
     parse_topics,
     read_csv,
 )
-from briefing.tokens import new_token_id, sign, verify
+from briefing.tokens import manage_links, new_token_id, sign, verify
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,7 @@ class Links:
 
 
 def links(settings: Settings, sub: Subscriber, secrets: Sequence[str]) -> Links:
-    token = sign(sub.token_id, secrets)
-    base = settings.newsletter.base_url
-    return Links(f"{base}/u/{token}", f"{base}/p/{token}", token)
+    return Links(*manage_links(settings.newsletter.base_url, sub.token_id, secrets))
 
 
 def topic_slugs(settings: Settings) -> list[str]:

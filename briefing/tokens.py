@@ -33,6 +33,12 @@ def sign(
     return f"{body}.{_mac(secrets_[0], f'{purpose}:{body}')}"
 
 
+def manage_links(base_url: str, token_id: str, secrets_: Sequence[str]) -> tuple[str, str, str]:
+    """A subscriber's (unsubscribe URL, preferences URL, token): the one place their form is set."""
+    token = sign(token_id, secrets_)
+    return f"{base_url}/u/{token}", f"{base_url}/p/{token}", token
+
+
 def verify(
     token: str, secrets_: Sequence[str], *, purpose: str = "manage", now: int | None = None
 ) -> str | None:

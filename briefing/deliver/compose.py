@@ -98,9 +98,8 @@ class IssueMessage:
     boundary: str
     text: _Body
     html: _Body
-    settings_domain: str
+    domain: str
     issue_id: int
-    list_mailto_domain: str
 
     def for_recipient(self, to: Recipient, subscriber_key: str) -> bytes:
         values = {
@@ -112,9 +111,8 @@ class IssueMessage:
         to_header = formataddr((name, to.email), charset="utf-8") if name else to.email
         personal = (
             f"To: {to_header}{CRLF}"
-            f"Message-ID: <briefing.{self.issue_id}.{subscriber_key}@{self.settings_domain}>{CRLF}"
-            f"List-Unsubscribe: <{to.unsubscribe_url}>, "
-            f"<mailto:unsubscribe@{self.list_mailto_domain}?subject=unsubscribe%20{to.token}>{CRLF}"
+            f"Message-ID: {message_id(self.domain, self.issue_id, subscriber_key)}{CRLF}"
+            f"List-Unsubscribe: <{to.unsubscribe_url}>, <{unsubscribe_mailto(self.domain, to.token)}>{CRLF}"
         )
         b = self.boundary
         body = (
@@ -178,15 +176,11 @@ def compose(
         boundary=boundary,
         text=_Body.of(text, escape=False),
         html=_Body.of(html, escape=True),
-        settings_domain=domain,
+        domain=domain,
         issue_id=issue_id,
-        list_mailto_domain=domain,
     )
 
 
 def _join(parts: Sequence[str]) -> list[str]:
     """Compiled parts with the placeholders put back (slots alternate with literal text)."""
     return [PLACEHOLDERS[p] if i % 2 else p for i, p in enumerate(parts)]
-
-
-__all__ = ["IssueMessage", "compose", "message_id", "unsubscribe_mailto"]

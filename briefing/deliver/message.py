@@ -44,13 +44,13 @@ def list_id(settings: Settings) -> str:
     return f"{settings.newsletter.name} <{list_slug(settings)}.{sender_domain(settings)}>"
 
 
-def message_id(settings: Settings, issue_id: int, subscriber_key: str) -> str:
+def message_id(domain: str, issue_id: int, subscriber_key: str) -> str:
     """Unique per recipient and the same on every retry of that recipient."""
-    return f"<briefing.{issue_id}.{subscriber_key}@{sender_domain(settings)}>"
+    return f"<briefing.{issue_id}.{subscriber_key}@{domain}>"
 
 
-def unsubscribe_mailto(settings: Settings, token: str) -> str:
-    return f"mailto:unsubscribe@{sender_domain(settings)}?subject=unsubscribe%20{token}"
+def unsubscribe_mailto(domain: str, token: str) -> str:
+    return f"mailto:unsubscribe@{domain}?subject=unsubscribe%20{token}"
 
 
 def build_message(
@@ -76,9 +76,11 @@ def build_message(
         msg["Reply-To"] = settings.newsletter.reply_to
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = message_id(settings, issue_id, subscriber_key)
+    msg["Message-ID"] = message_id(sender_domain(settings), issue_id, subscriber_key)
     msg["List-Id"] = list_id(settings)
-    msg["List-Unsubscribe"] = f"<{to.unsubscribe_url}>, <{unsubscribe_mailto(settings, to.token)}>"
+    msg["List-Unsubscribe"] = (
+        f"<{to.unsubscribe_url}>, <{unsubscribe_mailto(sender_domain(settings), to.token)}>"
+    )
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Feedback-ID"] = f"{issue_id}:{list_slug(settings)}:briefing:{sender_domain(settings)}"
     msg["Auto-Submitted"] = "auto-generated"

@@ -51,7 +51,7 @@ from briefing.models import Issue
 from briefing.pipeline import utcnow
 from briefing.store import outbox as store
 from briefing.store import subscribers as subscriber_store
-from briefing.tokens import sign
+from briefing.tokens import manage_links
 
 
 @dataclass(frozen=True)
@@ -230,12 +230,6 @@ class RemoteLedger:
         self.pipe.close()
 
 
-def subscriber_links(settings: Settings, secrets: list[str], token_id: str) -> tuple[str, str, str]:
-    token = sign(token_id, secrets)
-    base = settings.newsletter.base_url
-    return f"{base}/u/{token}", f"{base}/p/{token}", token
-
-
 def _is_hard_bounce(exc: RecipientRefused) -> bool:
     """5.1.x (bad mailbox or address) is a hard bounce; other 5xx may be about the message."""
     text = exc.reason.lower()
@@ -270,6 +264,7 @@ class Worker:
         )
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{name}"
         self.secrets = settings.secrets()
+        self.base_url = settings.newsletter.base_url
         self.sender = parseaddr(settings.newsletter.sender)[1]
         self.outcomes: deque[bool] = deque(maxlen=options.error_window)
         per_sender = (
@@ -364,9 +359,7 @@ class Worker:
         is ever unrecorded, and the commit costs no time on the connection."""
         self._pace()
         previous, self.pending_sent = self.pending_sent, None
-        unsubscribe, preferences, token = subscriber_links(
-            self.settings, self.secrets, row.token_id
-        )
+        unsubscribe, preferences, token = manage_links(self.base_url, row.token_id, self.secrets)
         data = self.message.for_recipient(
             Recipient(
                 email=row.email,

@@ -59,6 +59,16 @@ def create_app(settings: Settings, engine: Engine, *, delivery_url: str | None =
         )
         return response
 
+    def broken_link(request: Request, kind: str) -> HTMLResponse:
+        """A forged, truncated or garbled token (or a forgotten subscriber): 404, nothing changes."""
+        return page(
+            request,
+            "message",
+            404,
+            title="This link does not work",
+            text=f"Use the {kind} link in your latest email.",
+        )
+
     def client(request: Request) -> str:
         return request.client.host if request.client else "unknown"
 
@@ -159,13 +169,7 @@ def create_app(settings: Settings, engine: Engine, *, delivery_url: str | None =
         token = request.path_params["token"]
         sub = await run_in_threadpool(subscriptions.subscriber_for, engine, token, secrets)
         if sub is None:
-            return page(
-                request,
-                "message",
-                404,
-                title="This link does not work",
-                text="Use the unsubscribe link in your latest email.",
-            )
+            return broken_link(request, "unsubscribe")
         if request.method == "GET":
             return page(
                 request,
@@ -195,13 +199,7 @@ def create_app(settings: Settings, engine: Engine, *, delivery_url: str | None =
         token = request.path_params["token"]
         sub = await run_in_threadpool(subscriptions.subscriber_for, engine, token, secrets)
         if sub is None:
-            return page(
-                request,
-                "message",
-                404,
-                title="This link does not work",
-                text="Use the preferences link in your latest email.",
-            )
+            return broken_link(request, "preferences")
         saved = False
         if request.method == "POST":
             form = await request.form()
