@@ -61,7 +61,7 @@ def draft(
         raise BriefingError("no topics are configured", "add a [[topics]] table to briefing.toml")
     with engine.begin() as conn:
         ids = set(store.eligible_article_ids(conn))
-        items = [a for a in article_store.list_articles(conn) if a.id in ids]
+        items = article_store.articles_by_ids(conn, ids)
         by_topic = stories_by_topic(
             items,
             rules,
@@ -136,11 +136,7 @@ def view(settings: Settings, engine: Engine, issue: Issue) -> IssueView:
     names = {t.slug: t for t in settings.topics}
     with engine.connect() as conn:
         wanted = {a for s in issue.included for a in s.article_ids}
-        found = {
-            a.id: a
-            for a in article_store.list_articles(conn, include_duplicates=True)
-            if a.id in wanted
-        }
+        found = {a.id: a for a in article_store.articles_by_ids(conn, wanted)}
     sections: list[TopicSection] = []
     for story in issue.included:
         arts = tuple(found[a] for a in story.article_ids if a in found)

@@ -188,6 +188,22 @@ def list_articles(
     return [row_to_article(r) for r in conn.execute(query)]
 
 
+def articles_by_ids(conn: Connection, ids: Iterable[str]) -> list[Article]:
+    """The named articles (duplicates included), newest first like list_articles."""
+    wanted = sorted(set(ids))
+    found: list[Article] = []
+    for chunk in _chunks(wanted):
+        found += [
+            row_to_article(r)
+            for r in conn.execute(select(articles).where(articles.c.id.in_(chunk)))
+        ]
+    epoch = datetime.min.replace(tzinfo=UTC)
+    return sorted(
+        found,
+        key=lambda a: (-(_published_at(a.published) or a.first_seen or epoch).timestamp(), a.id),
+    )
+
+
 def get_article(conn: Connection, article_id: str) -> Article | None:
     """By full id or by a unique prefix of at least 6 characters."""
     row = conn.execute(select(articles).where(articles.c.id == article_id)).first()
