@@ -7,6 +7,7 @@ Everything is validated at load; an error names the key and the file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tomllib
@@ -221,10 +222,18 @@ class Settings(_Section):
             if not path.exists():
                 import secrets as _secrets
 
+                # written whole under another name, then linked into place: processes
+                # starting together agree on one secret and never read a half-written file
                 path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(_secrets.token_urlsafe(32) + "\n")
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.{_secrets.token_hex(4)}")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                try:
+                    with os.fdopen(fd, "w") as fh:
+                        fh.write(_secrets.token_urlsafe(32) + "\n")
+                    with contextlib.suppress(FileExistsError):
+                        os.link(tmp, path)
+                finally:
+                    tmp.unlink()
             found = [line.strip() for line in path.read_text().splitlines() if line.strip()]
         if not found or any(len(s) < 16 for s in found):
             raise ConfigError(

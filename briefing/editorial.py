@@ -12,11 +12,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.errors import BriefingError, NotFoundError
 from briefing.issue import default_preheader, default_subject, plan_stories
 from briefing.models import Article, Issue, IssueStory, Story, TopicMatch
-from briefing.pipeline import utcnow
 from briefing.store import articles as article_store
 from briefing.store import issues as store
 from briefing.topics import compile_topics, match_all, stories_by_topic

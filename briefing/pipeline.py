@@ -9,19 +9,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.errors import BriefingError, SeedError, SourceError
 from briefing.models import Article, SourceReport
-from briefing.sources.feed import parse_feed
-from briefing.sources.fetch import Fetched, fetch, is_remote, local_path, make_client
 from briefing.sources.seed import SeedParser
+
+if TYPE_CHECKING:  # the feed machinery (httpx, feedparser) loads only when feeds are read
+    import httpx
+
+    from briefing.sources.fetch import Fetched
 from briefing.store import articles as store
 
 Progress = Callable[[SourceReport], None]
@@ -39,12 +43,10 @@ class FeedSpec:
         return "feed:" + self.location
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def feed_location(value: str, base: Path | None = None) -> str:
     """URLs stay as given; a local path is made absolute so its key is stable."""
+    from briefing.sources.fetch import is_remote, local_path
+
     if is_remote(value):
         return value.strip()
     path = local_path(value)
@@ -154,6 +156,8 @@ def ingest_feeds(
     with engine.connect() as conn:
         state = {s.key: store.get_source(conn, s.key) or {} for s in specs}
     own = client is None
+    from briefing.sources.fetch import fetch, make_client
+
     client = client or make_client(settings.fetch)
 
     def get(spec: FeedSpec) -> Fetched:
@@ -202,6 +206,8 @@ def _finish_feed(
                 )
             return SourceReport(spec.key, "feed", status="not_modified")
         assert fetched.content is not None
+        from briefing.sources.feed import parse_feed
+
         items, warnings = parse_feed(
             fetched.content,
             source=spec.key,

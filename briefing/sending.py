@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from briefing import editorial, subscriptions
+from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.compose import compose
 from briefing.deliver.message import Recipient
@@ -23,7 +24,6 @@ from briefing.deliver.sender import SendOptions, SendSummary, deliver
 from briefing.deliver.transport import open_transport
 from briefing.errors import BriefingError
 from briefing.models import Issue
-from briefing.pipeline import utcnow
 from briefing.render import render_issue
 from briefing.store import issues as issue_store
 from briefing.store import outbox as store
@@ -137,7 +137,7 @@ def prepare(
                 if attempt == 3:
                     raise
         batch: list[int] = []
-        for sub in subscriptions.recipients(engine, _topics(issue)):
+        for sub in subscriptions.recipients(engine, _topics(issue), chose_topics=True):
             if sub.topics is None:
                 continue  # queued above
             batch.append(sub.id)

@@ -19,12 +19,12 @@ from typing import Any
 
 from sqlalchemy import Engine, delete
 
+from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.message import POLICY, sender_domain
 from briefing.deliver.transport import open_transport
 from briefing.errors import BriefingError
 from briefing.models import Subscriber
-from briefing.pipeline import utcnow
 from briefing.store import subscribers as store
 from briefing.store.subscribers_schema import suppressions
 from briefing.subscribers import (
@@ -469,10 +469,13 @@ def set_preferences(
     return found
 
 
-def recipients(engine: Engine, topics: set[str]) -> Iterator[Subscriber]:
-    """Who receives an issue covering ``topics``: active, not paused, wanting one of them."""
+def recipients(
+    engine: Engine, topics: set[str], *, chose_topics: bool = False
+) -> Iterator[Subscriber]:
+    """Who receives an issue covering ``topics``: active, not paused, wanting one of them.
+    ``chose_topics``: only those who picked topics (everyone else receives every issue)."""
     with engine.connect() as conn:
-        for sub in store.iterate(conn, status="active"):
+        for sub in store.iterate(conn, status="active", chose_topics=chose_topics):
             if sub.receives(topics):
                 yield sub
 

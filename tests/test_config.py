@@ -101,3 +101,38 @@ def test_env_lists_are_json(tmp_path: Path) -> None:
     assert s.seeds.patterns == ("*.md",)
     with pytest.raises(ConfigError, match="BRIEFING_SEEDS_PATTERNS is not valid JSON"):
         load_settings(None, env={"BRIEFING_SEEDS_PATTERNS": "[*.md]"})
+
+
+def _secret_in_child(folder: str, start: object, out: object) -> None:
+    import os
+
+    os.environ.pop("BRIEFING_SECRET", None)
+    settings = load_settings(Path(folder) / "b.toml", env={})
+    start.wait()  # type: ignore[attr-defined]
+    out.put(settings.secrets())  # type: ignore[attr-defined]
+
+
+def test_processes_starting_together_agree_on_one_generated_secret(tmp_path: Path) -> None:
+    """No BRIEFING_SECRET: the first use writes var/secret. Senders forked at once (send
+    --workers N) must not trip over each other or read a half-written file."""
+    import multiprocessing
+    import stat
+
+    (tmp_path / "b.toml").write_text('[newsletter]\nname = "T"\n')
+    ctx = multiprocessing.get_context("fork")
+    start, out = ctx.Event(), ctx.Queue()
+    procs = [
+        ctx.Process(target=_secret_in_child, args=(str(tmp_path), start, out)) for _ in range(6)
+    ]
+    for p in procs:
+        p.start()
+    start.set()
+    found = [out.get(timeout=10) for _ in procs]
+    for p in procs:
+        p.join(10)
+    assert [p.exitcode for p in procs] == [0] * 6
+    assert len({tuple(f) for f in found}) == 1 and len(found[0]) == 1
+    secret_file = tmp_path / "var" / "secret"
+    assert secret_file.read_text().split() == found[0]
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert sorted(p.name for p in secret_file.parent.iterdir()) == ["secret"]  # no leftovers

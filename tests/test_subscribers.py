@@ -21,9 +21,9 @@ from sqlalchemy import Engine, select, text, update
 
 from briefing import subscriptions
 from briefing.cli import main
+from briefing.clock import utcnow
 from briefing.config import Settings, load_settings
 from briefing.errors import BriefingError
-from briefing.pipeline import utcnow
 from briefing.store import subscribers as store
 from briefing.store.db import open_engine
 from briefing.store.subscribers_schema import subscriber_events, subscribers, suppressions

@@ -12,10 +12,10 @@ from sqlalchemy import Engine
 
 from briefing import editorial
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
+from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.message import Recipient, as_bytes, build_message
 from briefing.models import Issue
-from briefing.pipeline import utcnow
 from briefing.render import render_issue, render_web
 from briefing.render.lint import lint
 from briefing.store import issues as issue_store

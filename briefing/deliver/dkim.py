@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import dkim
-
 from briefing.config import Settings
 from briefing.errors import ConfigError
 
@@ -38,6 +36,8 @@ class Signer:
     key: bytes
 
     def sign(self, message: bytes) -> bytes:
+        import dkim  # only when a key is configured: it pulls in dnspython
+
         header = dkim.sign(
             message,
             self.selector.encode(),

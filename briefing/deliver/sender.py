@@ -36,6 +36,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.compose import IssueMessage
 from briefing.deliver.dkim import Signer, load_signer
@@ -48,7 +49,6 @@ from briefing.deliver.transport import (
     open_transport,
 )
 from briefing.models import Issue
-from briefing.pipeline import utcnow
 from briefing.store import outbox as store
 from briefing.store import subscribers as subscriber_store
 from briefing.tokens import manage_links
@@ -60,7 +60,7 @@ class SendOptions:
     workers: int = 2
     rate_per_second: float | None = None
     rate_per_hour: int | None = None
-    batch: int = 50
+    batch: int = 200  # rows per claim: each claim briefly holds up every worker's record
     lease: timedelta = timedelta(minutes=5)
     resend_ambiguous: bool = True
     max_error_rate: float = 0.5
@@ -303,7 +303,8 @@ class Worker:
                         self._flush()
                         self._release([r.id for r in rows[i:]])
                         break
-                    self._deliver(transport, row)
+                    following = rows[i + 1] if i + 1 < len(rows) else None
+                    self._deliver(transport, row, following)
                 self._flush()
         except Exception as exc:  # a bug or a database failure: stop the run, say why
             self.stop.set(f"stopped: {type(exc).__name__}: {exc}")
@@ -352,13 +353,16 @@ class Worker:
             row_id, self.pending_sent = self.pending_sent, None
             self.db.do("step", row_id, None, self.owner)
 
-    def _deliver(self, transport: Transport, row: store.Claimed) -> None:
+    def _deliver(
+        self, transport: Transport, row: store.Claimed, following: store.Claimed | None = None
+    ) -> None:
         """One message. The ledger step (the previous message sent, this one starting) is
         recorded while this message travels; the final dot, which is when the server
         accepts it, waits for that record. So at most one accepted message per connection
         is ever unrecorded, and the commit costs no time on the connection."""
         self._pace()
         previous, self.pending_sent = self.pending_sent, None
+        self.db.start("step", previous, row.id, self.owner)  # recorded while we splice
         unsubscribe, preferences, token = manage_links(self.base_url, row.token_id, self.secrets)
         data = self.message.for_recipient(
             Recipient(
@@ -372,7 +376,6 @@ class Worker:
         )
         if self.signer is not None:
             data = self.signer.sign(data)
-        self.db.start("step", previous, row.id, self.owner)
         try:
             transport.prepare(self.sender, row.email, data)
         except RecipientRefused as exc:
@@ -392,8 +395,10 @@ class Worker:
         if not self.db.answer():
             transport.abandon()  # the subscriber left, or the row is not ours: withdraw it
             return
+        # the next row's envelope rides with this final dot (when the server pipelines)
+        then = None if following is None or self.stop.is_set() else (self.sender, following.email)
         try:
-            transport.complete(row.email)
+            transport.complete(row.email, then)
         except RecipientRefused as exc:
             self._refused(row, exc)
             return
@@ -493,45 +498,61 @@ def _serve(engine: Engine, pipes: list[Any], stop: Stop, on_tick: Callable[[], N
     hot = store.HotPath(engine.dialect)
     open_pipes = list(pipes)
     last_tick = time.monotonic()
-    while open_pipes:
-        try:
-            ready = wait(open_pipes, timeout=0.2)
-        except KeyboardInterrupt:
-            stop.set("stopped by Ctrl-C")
-            continue
-        batch: list[tuple[Any, str, tuple[Any, ...]]] = []
-        for ready_pipe in ready:
-            pipe: Any = ready_pipe
+    with engine.connect() as conn:  # one connection for the whole run: no pool round trips
+        while open_pipes:
             try:
-                op, args = pipe.recv()
-            except (EOFError, OSError):
-                open_pipes.remove(pipe)
+                ready = wait(open_pipes, timeout=0.2)
+            except KeyboardInterrupt:
+                stop.set("stopped by Ctrl-C")
                 continue
-            if op == "stop":
-                stop.set(args[0])
-                pipe.send((True, None))
-            else:
-                batch.append((pipe, op, args))
-        if batch:
-            for pipe, answer in _record_batch(engine, hot, batch):
-                pipe.send(answer)
-        if time.monotonic() - last_tick >= 1.0:
-            on_tick()
-            last_tick = time.monotonic()
+            batch: list[tuple[Any, str, tuple[Any, ...]]] = []
+            for ready_pipe in ready:
+                pipe: Any = ready_pipe
+                try:
+                    op, args = pipe.recv()
+                except (EOFError, OSError):
+                    open_pipes.remove(pipe)
+                    continue
+                if op == "stop":
+                    stop.set(args[0])
+                    pipe.send((True, None))
+                else:
+                    batch.append((pipe, op, args))
+            if batch:
+                for pipe, answer in _record_batch(conn, hot, batch):
+                    pipe.send(answer)
+            if time.monotonic() - last_tick >= 1.0:
+                on_tick()
+                last_tick = time.monotonic()
 
 
 def _record_batch(
-    engine: Engine, hot: store.HotPath, batch: list[tuple[Any, str, tuple[Any, ...]]]
+    conn: Connection, hot: store.HotPath, batch: list[tuple[Any, str, tuple[Any, ...]]]
 ) -> list[tuple[Any, tuple[bool, Any]]]:
     try:
-        with engine.begin() as conn:
-            results = [apply(conn, hot, op, args) for _, op, args in batch]
+        if all(op == "step" for _, op, _ in batch):
+            # the per-message case: straight on the DB-API connection, one commit
+            dbapi = conn.connection.driver_connection
+            assert dbapi is not None
+            now = utcnow()
+            try:
+                results = [
+                    hot.sent_and_start(dbapi, prev, cur, owner, now)
+                    for _, _, (prev, cur, owner) in batch
+                ]
+                dbapi.commit()
+            except BaseException:
+                dbapi.rollback()
+                raise
+        else:
+            with conn.begin():
+                results = [apply(conn, hot, op, args) for _, op, args in batch]
         return [(pipe, (True, result)) for (pipe, _, _), result in zip(batch, results, strict=True)]
     except Exception:
         answers: list[tuple[Any, tuple[bool, Any]]] = []
         for pipe, op, args in batch:  # one at a time, so one failure fails only itself
             try:
-                with engine.begin() as conn:
+                with conn.begin():
                     answers.append((pipe, (True, apply(conn, hot, op, args))))
             except Exception as exc:
                 answers.append((pipe, (False, f"{op}: {type(exc).__name__}: {exc}")))

@@ -55,7 +55,7 @@ class Transport(Protocol):
 
     def prepare(self, sender: str, recipient: str, message: bytes) -> None: ...
 
-    def complete(self, recipient: str) -> None: ...
+    def complete(self, recipient: str, then: tuple[str, str] | None = None) -> None: ...
 
     def abandon(self) -> None: ...
 
@@ -78,7 +78,7 @@ class OutboxTransport:
     def prepare(self, sender: str, recipient: str, message: bytes) -> None:
         self._prepared = message
 
-    def complete(self, recipient: str) -> None:
+    def complete(self, recipient: str, then: tuple[str, str] | None = None) -> None:
         message, self._prepared = self._prepared, None
         if message is not None:
             self.send("", recipient, message)
@@ -118,6 +118,9 @@ class SMTPTransport:
         self.host, self.port, self.implicit_tls, self.starttls = host, port, implicit_tls, starttls
         self.username, self.password, self.timeout = username, password, timeout
         self._smtp: smtplib.SMTP | None = None
+        # the recipient whose MAIL, RCPT and DATA went out behind the last final dot
+        # (RFC 2920 pipelining across messages): their replies are read by prepare()
+        self._inflight: str | None = None
 
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
@@ -163,13 +166,20 @@ class SMTPTransport:
         nothing, and ``abandon`` can still withdraw the message."""
         if "<" in sender:  # a display form ("Name <addr>"): the envelope wants the address
             sender = parseaddr(sender)[1]
+        if self._inflight is not None and self._inflight != recipient:
+            # commands for another message are on their way and cannot be taken back: a
+            # DATA the server accepted could only be ended by sending a message, so hang up
+            self._drop()
         if self._smtp is None:
             self._smtp = self._connect()
         smtp = self._smtp
         try:
-            if smtp.does_esmtp and smtp.has_extn("pipelining"):
-                # RFC 2920: MAIL, RCPT and DATA in one write, then their three replies
-                smtp.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
+            if self._inflight is not None or self._pipelining(smtp):
+                # RFC 2920: MAIL, RCPT and DATA in one write (or already sent behind the
+                # previous message's final dot), then their three replies
+                if self._inflight is None:
+                    smtp.send(_envelope(sender, recipient))
+                self._inflight = None
                 (mail, mail_reply), (rcpt, rcpt_reply), (data, data_reply) = [
                     smtp.getreply() for _ in range(3)
                 ]
@@ -208,15 +218,22 @@ class SMTPTransport:
             self._drop()
             raise ConnectionLost(f"connection to {self.host}:{self.port} lost: {exc}") from exc
 
-    def complete(self, recipient: str) -> None:
-        """The final dot, and the server's verdict."""
+    def complete(self, recipient: str, then: tuple[str, str] | None = None) -> None:
+        """The final dot, and the server's verdict. ``then`` (sender, recipient): the next
+        message's MAIL, RCPT and DATA go out in the same write when the server pipelines,
+        which saves a round trip per message; the next prepare() reads their replies."""
         smtp = self._smtp
         if smtp is None:
             raise ConnectionLost(
                 f"connection to {self.host}:{self.port} lost before the message was complete"
             )
         try:
-            smtp.send(b".\r\n")
+            if then is not None and self._pipelining(smtp):
+                sender = parseaddr(then[0])[1] if "<" in then[0] else then[0]
+                smtp.send(b".\r\n" + _envelope(sender, then[1]))
+                self._inflight = then[1]
+            else:
+                smtp.send(b".\r\n")
             code, reply = smtp.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
@@ -230,6 +247,10 @@ class SMTPTransport:
         self._drop()
 
     @staticmethod
+    def _pipelining(smtp: smtplib.SMTP) -> bool:
+        return bool(smtp.does_esmtp and smtp.has_extn("pipelining"))
+
+    @staticmethod
     def _command(smtp: smtplib.SMTP, verb: str, args: str) -> tuple[int, bytes]:
         smtp.putcmd(verb, args)
         return smtp.getreply()
@@ -240,6 +261,7 @@ class SMTPTransport:
             smtp.rset()
 
     def _drop(self) -> None:
+        self._inflight = None
         if self._smtp is not None:
             try:
                 self._smtp.close()
@@ -247,6 +269,8 @@ class SMTPTransport:
                 self._smtp = None
 
     def close(self) -> None:
+        if self._inflight is not None:
+            self._drop()  # a pipelined DATA may be open: QUIT would be taken as message text
         if self._smtp is not None:
             try:
                 self._smtp.quit()
@@ -254,6 +278,10 @@ class SMTPTransport:
                 pass
             finally:
                 self._smtp = None
+
+
+def _envelope(sender: str, recipient: str) -> bytes:
+    return f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode()
 
 
 def _text(value: bytes | str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Text, cast, func, insert, select, update
 
 from briefing.errors import NotFoundError
 from briefing.models import Subscriber
@@ -62,14 +62,21 @@ def by_id(conn: Connection, subscriber_id: int) -> Subscriber | None:
 
 
 def iterate(
-    conn: Connection, *, status: str | None = None, batch: int = 1000
+    conn: Connection,
+    *,
+    status: str | None = None,
+    chose_topics: bool = False,
+    batch: int = 1000,
 ) -> Iterator[Subscriber]:
-    """Every subscriber (by id), fetched in batches: the list is never held in memory."""
+    """Every subscriber (by id), fetched in batches: the list is never held in memory.
+    ``chose_topics``: only those who picked topics (the others receive every issue)."""
     last = 0
     while True:
         query = select(subscribers).where(subscribers.c.id > last, subscribers.c.email.is_not(None))
         if status:
             query = query.where(subscribers.c.status == status)
+        if chose_topics:  # "every topic" is stored as JSON null (or SQL NULL)
+            query = query.where(func.coalesce(cast(subscribers.c.topics, Text), "null") != "null")
         rows = conn.execute(query.order_by(subscribers.c.id).limit(batch)).all()
         if not rows:
             return

@@ -17,9 +17,9 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from briefing import subscriptions
+from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.errors import BriefingError
-from briefing.pipeline import utcnow
 from briefing.render.env import make_environment
 from briefing.subscribers import InvalidAddress
 from briefing.web.security import (

@@ -531,9 +531,11 @@ def test_a_small_list_refused_entirely_is_not_marked_sent(
 # --- 6. an unsubscribe in the middle of a send --------------------------------------------------
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["plain", "pipelining"])
 def test_unsubscribed_mid_send_is_skipped(
-    make_world: Callable[..., World], smtp_server: Sink
+    make_world: Callable[..., World], smtp_server: Sink, pipelining: bool
 ) -> None:
+    smtp_server.pipelining = pipelining
     world = make_world(10)
     leaver = address(9)
     engine = open_engine(world.settings.database_url)
@@ -607,10 +609,12 @@ def _check_exactly_once(world: World, sink: Sink, doc: dict[str, Any], caught: s
     assert world.issue().state == "sent"
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["plain", "pipelining"])
 def test_sigkill_then_send_again_resumes_at_once(
-    make_world: Callable[..., World], smtp_server: Sink
+    make_world: Callable[..., World], smtp_server: Sink, pipelining: bool
 ) -> None:
     """The operator's view: the sender was killed; `briefing send` again finishes the job."""
+    smtp_server.pipelining = pipelining
     world = make_world(200)
     smtp_server.delay = 0.02
     caught = _kill_midway(world, smtp_server, at_least=30)
@@ -622,12 +626,14 @@ def test_sigkill_then_send_again_resumes_at_once(
     _check_exactly_once(world, smtp_server, again.doc, caught)
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["plain", "pipelining"])
 def test_sigkill_then_send_again_once_the_leases_ran_out(
-    make_world: Callable[..., World], smtp_server: Sink
+    make_world: Callable[..., World], smtp_server: Sink, pipelining: bool
 ) -> None:
     """The at-most-once guarantee itself: after the dead workers' leases expired (moved into
     the past here, as if the lease time had passed), nobody gets the issue twice except
     the rows caught in `sending`, which are reported as ambiguous and resent."""
+    smtp_server.pipelining = pipelining
     world = make_world(200)
     smtp_server.delay = 0.02
     caught = _kill_midway(world, smtp_server, at_least=30)
@@ -735,11 +741,13 @@ def test_force_without_an_issue_number_sends_the_draft(
 # --- beyond the brief's list: a graceful stop, and a lease that runs out mid-batch --------------
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["plain", "pipelining"])
 def test_sigterm_stops_cleanly_and_send_again_resumes_at_once(
-    make_world: Callable[..., World], smtp_server: Sink
+    make_world: Callable[..., World], smtp_server: Sink, pipelining: bool
 ) -> None:
     """SIGTERM (what a service manager sends the whole group): in-flight messages finish,
     unstarted rows are given back, and `briefing send` again finishes at once."""
+    smtp_server.pipelining = pipelining
     world = make_world(200)
     smtp_server.delay = 0.02
     proc = world.popen("send", "--transport", smtp_server.url, "--workers", "2", "--json")
@@ -773,12 +781,14 @@ def test_sigterm_stops_cleanly_and_send_again_resumes_at_once(
     assert world.issue().state == "sent"
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["plain", "pipelining"])
 def test_rows_reclaimed_after_their_lease_ran_out_are_not_skipped(
-    make_world: Callable[..., World], smtp_server: Sink
+    make_world: Callable[..., World], smtp_server: Sink, pipelining: bool
 ) -> None:
     """A batch that takes longer than the lease (a slow server, a low --rate): the other
     worker claims the rows whose lease ran out. Nobody left the list, so nobody may end
     `skipped`, and everyone gets the issue exactly once."""
+    smtp_server.pipelining = pipelining
     world = make_world(14)
     smtp_server.delay = 0.15
     options = SendOptions(

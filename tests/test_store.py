@@ -1,0 +1,62 @@
+"""Opening the database: migrations applied on open, the fast path when at head."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from briefing.models import Article
+from briefing.store import articles
+from briefing.store.db import alembic_config, make_engine, newest_revision, open_engine
+
+
+def test_the_head_read_from_file_names_is_alembics_head() -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    assert script.get_heads() == [newest_revision()]  # one linear chain, named by revision
+
+
+def _version(url: str) -> list[str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    finally:
+        engine.dispose()
+
+
+def test_a_new_database_is_brought_to_head(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    open_engine(url).dispose()
+    assert _version(url) == [newest_revision()]
+
+
+def test_an_older_database_is_upgraded_on_open_and_keeps_its_rows(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = open_engine(url)
+    with engine.begin() as conn:
+        articles.upsert_articles(
+            conn,
+            [Article(id="a1", source_kind="seed", source="seed:a.txt", url=None, title="Kept")],
+            datetime(2026, 11, 1, tzinfo=UTC),
+        )
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    engine.dispose()
+    assert _version(url) == ["0003"]
+    assert "outbox" not in inspect(make_engine(url)).get_table_names()
+
+    engine = open_engine(url)
+    try:
+        assert _version(url) == [newest_revision()]
+        tables = inspect(engine).get_table_names()
+        assert {"outbox", "send_runs"} <= set(tables)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT title FROM articles")).scalar() == "Kept"
+    finally:
+        engine.dispose()
