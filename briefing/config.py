@@ -10,12 +10,25 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
+from datetime import time as dt_time
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 from briefing.errors import ConfigError
 
@@ -180,6 +193,110 @@ class Delivery(_Section):
         return value
 
 
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DURATION = re.compile(r"(\d+)\s*(d|h|m|s)")
+
+
+def parse_duration(value: str) -> timedelta:
+    """ "90s", "30m", "6h", "1d", "1h30m" -> a timedelta."""
+    text = value.strip().lower().replace(" ", "")
+    parts = _DURATION.findall(text)
+    if not text or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 30m, 6h, 1d or 1h30m")
+    unit = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+    return sum((timedelta(**{unit[u]: int(n)}) for n, u in parts), timedelta())
+
+
+class Schedule(_Section):
+    """The weekly cycle that `briefing schedule run` keeps.
+
+    ``send`` is the weekly send time ("mon 07:00") in ``timezone``. Feeds are read every
+    ``ingest_every``; ``draft_before`` the send the draft is built and a proof goes to
+    ``editors``. With ``require_approval`` an unapproved issue is not sent: the editors
+    are told and the send is tried again every ``retry_every`` until ``expire_after``
+    past the planned time, when the issue is marked expired. Without it the scheduler
+    approves the issue itself and records that it did. ``deliver_in_subscriber_timezone``:
+    each subscriber gets the issue at the send time in their own timezone.
+    """
+
+    send: str = "mon 07:00"
+    timezone: str = "UTC"
+    ingest_every: str = "1h"
+    draft_before: str = "24h"
+    editors: tuple[str, ...] = ()
+    require_approval: bool = True
+    expire_after: str = "6h"
+    retry_every: str = "10m"
+    deliver_in_subscriber_timezone: bool = False
+
+    @field_validator("send")
+    @classmethod
+    def _send(cls, value: str) -> str:
+        m = re.fullmatch(r"\s*([a-zA-Z]{3})[a-zA-Z]*\s+(\d{1,2}):(\d{2})\s*", value)
+        if not m or m.group(1).lower() not in _DAYS:
+            raise ValueError(f'{value!r}: write a weekday and a 24-hour time, e.g. "mon 07:00"')
+        hour, minute = int(m.group(2)), int(m.group(3))
+        if hour > 23 or minute > 59:
+            raise ValueError(f"{value!r}: {hour:02d}:{minute:02d} is not a time of day")
+        return f"{m.group(1).lower()} {hour:02d}:{minute:02d}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown timezone {value!r}; use an IANA name such as Europe/London"
+            ) from exc
+        return value
+
+    @field_validator("ingest_every", "draft_before", "expire_after", "retry_every")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("editors")
+    @classmethod
+    def _editors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from briefing.subscribers import normalize_email
+
+        return tuple(normalize_email(v) for v in value)
+
+    @model_validator(mode="after")
+    def _windows(self) -> Schedule:
+        if parse_duration(self.ingest_every) < timedelta(minutes=1):
+            raise ValueError("ingest_every must be at least 1m")
+        if not timedelta(0) <= parse_duration(self.draft_before) < timedelta(days=7):
+            raise ValueError("draft_before must be under a week (7d)")
+        if not timedelta(minutes=1) <= parse_duration(self.expire_after) < timedelta(days=7):
+            raise ValueError("expire_after must be between 1m and a week")
+        if parse_duration(self.retry_every) < timedelta(seconds=30):
+            raise ValueError("retry_every must be at least 30s")
+        return self
+
+    @property
+    def weekday(self) -> int:
+        return _DAYS.index(self.send[:3])
+
+    @property
+    def time(self) -> dt_time:
+        hour, minute = self.send[4:].split(":")
+        return dt_time(int(hour), int(minute))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.timezone)
+
+    def duration(self, name: str) -> timedelta:
+        return parse_duration(getattr(self, name))
+
+
 class Settings(_Section):
     """The whole, validated configuration. ``root`` is where relative paths start."""
 
@@ -190,7 +307,7 @@ class Settings(_Section):
     fetch: Fetch = Fetch()
     topics: tuple[Topic, ...] = ()
     issue: IssueSettings = IssueSettings()
-    schedule: dict[str, Any] = Field(default_factory=dict)
+    schedule: Schedule = Schedule()
     delivery: Delivery = Delivery()
     security: Security = Security()
     subscriptions: Subscriptions = Subscriptions()
@@ -367,7 +484,9 @@ def load_settings(
             elif overrides and loc and str(loc[0]) in overrides:
                 where = "the command line"
             extra = " (not a known key)" if err["type"] == "extra_forbidden" else ""
-            problems.append(f"{_where(loc)}: {err['msg'].lower()}{extra} [in {where}]")
+            msg = str(err["msg"]).removeprefix("Value error, ")  # keep the value's own case
+            msg = msg[:1].lower() + msg[1:]
+            problems.append(f"{_where(loc)}: {msg}{extra} [in {where}]")
         raise ConfigError(
             "invalid configuration: " + "; ".join(problems),
             "fix the key named above; README.md lists every key with its default",

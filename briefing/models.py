@@ -201,10 +201,20 @@ class Issue:
     approved_at: datetime | None = None
     sent_at: datetime | None = None
     stories: tuple[IssueStory, ...] = ()
+    planned_for: datetime | None = None  # the scheduled send it is for (None: made by hand)
 
     @property
     def included(self) -> tuple[IssueStory, ...]:
         return tuple(s for s in self.stories if not s.excluded)
+
+    @property
+    def reviewed(self) -> bool:
+        """False when the scheduler approved it because no approval was required."""
+        return not (self.approved_by or "").startswith(AUTO_APPROVER)
+
+
+# who `approved` an issue the scheduler sent without review (require_approval = false)
+AUTO_APPROVER = "scheduler"
 
 
 @dataclass(frozen=True)

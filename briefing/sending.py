@@ -20,7 +20,7 @@ from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.compose import compose
 from briefing.deliver.message import Recipient
-from briefing.deliver.sender import SendOptions, SendSummary, deliver
+from briefing.deliver.sender import SendOptions, SendSummary, Stop, deliver
 from briefing.deliver.transport import open_transport
 from briefing.errors import BriefingError
 from briefing.models import Issue
@@ -40,6 +40,10 @@ class SendRefused(BriefingError):
 class Planned:
     email: str
     subject: str
+
+
+# the queued subscribers' timezones (None: no timezone) -> when each one's rows are due
+ReleaseTimes = Callable[[list[str | None]], dict[str | None, datetime]]
 
 
 def options_from(
@@ -90,8 +94,11 @@ def prepare(
     force: bool,
     actor: str,
     now: datetime | None = None,
+    release_times: ReleaseTimes | None = None,
 ) -> Issue:
-    """Check the issue may be sent, move it to `sending`, queue its recipients."""
+    """Check the issue may be sent, move it to `sending`, queue its recipients.
+    ``release_times`` (per-subscriber local send times): given the queued subscribers'
+    timezones, when each one's rows are due; they are held until then."""
     now = now or utcnow()
     if issue.state == "sent":
         raise SendRefused(
@@ -146,6 +153,9 @@ def prepare(
                 batch = []
         _populate(engine, issue.id, batch, now)
         with engine.begin() as conn:
+            if release_times is not None:
+                zones = store.subscriber_timezones(conn, issue.id)
+                store.set_release_times(conn, issue.id, release_times(zones))
             store.mark_ready(conn, issue.id, now)
     with engine.connect() as conn:
         return issue_store.get_issue(conn, issue.id)
@@ -173,10 +183,15 @@ def send(
     force: bool = False,
     progress: Callable[[dict[str, int]], None] | None = None,
     now: datetime | None = None,
+    stop: Stop | None = None,
+    release_times: ReleaseTimes | None = None,
 ) -> SendSummary:
-    """Send (or resume sending) an approved issue. Returns what happened."""
+    """Send (or resume sending) an approved issue. Returns what happened. ``stop``: see
+    deliver(); ``release_times``: see prepare()."""
     now = now or utcnow()
-    issue = prepare(settings, engine, issue, force=force, actor=actor, now=now)
+    issue = prepare(
+        settings, engine, issue, force=force, actor=actor, now=now, release_times=release_times
+    )
     view = editorial.view(settings, engine, issue)
     templates = settings.path(settings.issue.templates) if settings.issue.templates else None
     rendered = render_issue(view, settings, now=now, templates=templates)
@@ -186,7 +201,7 @@ def send(
         if run.get("paused_reason"):  # the last run paused on refusals: give those another try
             store.requeue_failed(conn, issue.id, now)
             store.set_paused(conn, issue.id, None)
-    summary = deliver(settings, engine, issue, message, options, progress=progress)
+    summary = deliver(settings, engine, issue, message, options, progress=progress, stop=stop)
     if summary.finished and summary.counts["sent"] == 0 and summary.counts["failed"] > 0:
         summary.finished = False
         summary.paused = (
@@ -222,20 +237,27 @@ def send_test(
     *,
     transport: str | None,
     now: datetime | None = None,
+    planned: str | None = None,
 ) -> str:
-    """A proof of any issue to one address; the outbox is not touched."""
+    """A proof of any issue to one address; the outbox is not touched. Its top says it
+    is a proof and, for a draft, how to approve it."""
     now = now or utcnow()
     from briefing.subscribers import normalize_email
 
     address = normalize_email(to)
     view = editorial.view(settings, engine, issue)
     templates = settings.path(settings.issue.templates) if settings.issue.templates else None
-    rendered = render_issue(view, settings, now=now, templates=templates)
-    proof = replace(rendered, subject=f"[Proof] {rendered.subject}")
+    proof = {
+        "cli": f"briefing approve {issue.id} --by 'YOUR NAME'" if issue.state == "draft" else None,
+        "desk_url": None,
+        "planned": planned,
+    }
+    rendered = render_issue(view, settings, now=now, templates=templates, proof=proof)
+    rendered = replace(rendered, subject=f"[Proof] {rendered.subject}")
     unsubscribe, preferences, token = manage_links(
         settings.newsletter.base_url, "proof", settings.secrets()
     )
-    data = compose(proof, settings, issue_id=issue.id, date=now).for_recipient(
+    data = compose(rendered, settings, issue_id=issue.id, date=now).for_recipient(
         Recipient(
             email=address,
             name=None,

@@ -567,9 +567,12 @@ def deliver(
     options: SendOptions,
     *,
     progress: Callable[[dict[str, int]], None] | None = None,
+    stop: Stop | None = None,
 ) -> SendSummary:
     """Run the senders over the issue's outbox until it is done, paused or stopped.
     SIGTERM (and Ctrl-C) stop it cleanly: messages in flight finish and are recorded.
+    ``stop``: a caller's own stop flag (the scheduler's), for a send run off the main
+    thread, where this function cannot take SIGTERM itself.
 
     One sender runs as a thread of this process; several run as forked processes (one
     interpreter, one SMTP connection each) whose writes this process records in group
@@ -587,10 +590,10 @@ def deliver(
                 progress(store.counts(conn, issue.id))
 
     started = time.monotonic()
-    if options.workers <= 1 or not on_main:
-        stop = Stop()
+    if options.workers <= 1 or not on_main or stop is not None:
+        stop = own = stop or Stop()
         previous = (
-            signal.signal(signal.SIGTERM, lambda *_: stop.set("stopped by SIGTERM"))
+            signal.signal(signal.SIGTERM, lambda *_: own.set("stopped by SIGTERM"))
             if on_main
             else None
         )

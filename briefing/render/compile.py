@@ -80,6 +80,7 @@ def _issue_context(view: IssueView, settings: Settings, now: datetime) -> dict[s
         "date_label": day_label(issue.sent_at or now),
         "web_url": web_url(settings, issue.id),
         "state": issue.state,
+        "reviewed": issue.reviewed,
     }
 
 
@@ -100,15 +101,22 @@ def _sections(view: IssueView) -> list[dict[str, Any]]:
 
 
 def context_for(
-    view: IssueView, settings: Settings, now: datetime, links: dict[str, str]
+    view: IssueView,
+    settings: Settings,
+    now: datetime,
+    links: dict[str, str],
+    proof: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return build_context(
-        settings=settings,
-        issue=_issue_context(view, settings, now),
-        sections=_sections(view),
-        articles=view.articles,
-        links=links,
-    )
+    return {
+        **build_context(
+            settings=settings,
+            issue=_issue_context(view, settings, now),
+            sections=_sections(view),
+            articles=view.articles,
+            links=links,
+        ),
+        "proof": proof,
+    }
 
 
 # An attribute holding a placeholder, e.g. href="@@=UNSUBSCRIBE_URL=@@"
@@ -154,12 +162,18 @@ def compile_mjml(source: str) -> str:
 
 
 def render_issue(
-    view: IssueView, settings: Settings, *, now: datetime, templates: Path | None = None
+    view: IssueView,
+    settings: Settings,
+    *,
+    now: datetime,
+    templates: Path | None = None,
+    proof: dict[str, Any] | None = None,
 ) -> RenderedIssue:
-    """Compile the email once: HTML and text with per-subscriber placeholders left in."""
+    """Compile the email once: HTML and text with per-subscriber placeholders left in.
+    ``proof`` (for proofs to editors): how to approve the issue, shown at the top."""
     env = make_environment(templates)
     links = {**PLACEHOLDERS, "web": web_url(settings, view.issue.id)}
-    context = context_for(view, settings, now, links)
+    context = context_for(view, settings, now, links, proof)
     html_out = isolate_slots(
         compile_mjml(load(env, "email/issue.mjml.j2", templates).render(context))
     )

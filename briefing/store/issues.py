@@ -33,6 +33,7 @@ def _issue(row: Any, stories: Sequence[IssueStory]) -> Issue:
         approved_at=row.approved_at,
         sent_at=row.sent_at,
         stories=tuple(stories),
+        planned_for=row.planned_for,
     )
 
 

@@ -22,6 +22,7 @@ issues = Table(
     Column("approved_by", Text),
     Column("approved_at", UTCDateTime()),
     Column("sent_at", UTCDateTime()),
+    Column("planned_for", UTCDateTime()),  # the scheduled send this issue is for
     Index("ix_issues_state", "state"),
 )
 

@@ -225,7 +225,8 @@ def claim(
     # two index-friendly queries (queued rows in id order, then deferred ones now due)
     # rather than one with an OR, which would sort every queued row at every claim
     free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
-    queued = and_(outbox.c.issue_id == issue_id, outbox.c.state == "queued", free)
+    released = or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)
+    queued = and_(outbox.c.issue_id == issue_id, outbox.c.state == "queued", free, released)
     retry = and_(
         outbox.c.issue_id == issue_id,
         outbox.c.state == "deferred",
@@ -321,11 +322,67 @@ def counts(conn: Connection, issue_id: int) -> dict[str, int]:
 
 
 def next_retry(conn: Connection, issue_id: int) -> datetime | None:
+    """When the next row becomes due: a deferred row's retry, or a queued row's release
+    (per-subscriber local send times)."""
     return conn.execute(
         select(func.min(outbox.c.next_attempt_at)).where(
-            outbox.c.issue_id == issue_id, outbox.c.state == "deferred"
+            outbox.c.issue_id == issue_id,
+            outbox.c.state.in_(("deferred", "queued")),
+            outbox.c.next_attempt_at.is_not(None),
         )
     ).scalar()
+
+
+def set_release_times(conn: Connection, issue_id: int, times: dict[str | None, datetime]) -> None:
+    """Hold queued rows until their subscriber's local send time: ``times`` maps a
+    subscriber timezone (None: those without one) to the instant their rows are due."""
+    for tz, at in times.items():
+        who = select(subscribers.c.id).where(
+            subscribers.c.timezone.is_(None) if tz is None else subscribers.c.timezone == tz
+        )
+        conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.issue_id == issue_id,
+                outbox.c.state == "queued",
+                outbox.c.attempts == 0,
+                outbox.c.subscriber_id.in_(who),
+            )
+            .values(next_attempt_at=at)
+        )
+
+
+def expire_unreleased(conn: Connection, issue_id: int, before: datetime, now: datetime) -> int:
+    """Rows still queued whose release time is older than ``before``: their local send
+    time passed too long ago to send a stale issue now."""
+    result = conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.issue_id == issue_id,
+            outbox.c.state == "queued",
+            outbox.c.next_attempt_at.is_not(None),
+            outbox.c.next_attempt_at < before,
+        )
+        .values(
+            state="skipped",
+            updated_at=now,
+            lease_owner=None,
+            lease_until=None,
+            last_error="expired: their local send time passed while the issue could not be sent",
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+def subscriber_timezones(conn: Connection, issue_id: int) -> list[str | None]:
+    """The distinct timezones of the subscribers queued for an issue."""
+    rows = conn.execute(
+        select(subscribers.c.timezone)
+        .distinct()
+        .join(outbox, outbox.c.subscriber_id == subscribers.c.id)
+        .where(outbox.c.issue_id == issue_id, outbox.c.state == "queued")
+    )
+    return [r[0] for r in rows]
 
 
 def sent_since(conn: Connection, since: datetime) -> int:

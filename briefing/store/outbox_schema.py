@@ -36,6 +36,15 @@ send_runs = Table(
     Column("started_at", UTCDateTime(), nullable=False),
     Column("finished_at", UTCDateTime()),
     Column("paused_reason", Text),  # why the last run paused (its refusals get another try)
-    Column("lock_owner", String(96)),
-    Column("lock_until", UTCDateTime()),
+)
+
+# Named leases between processes (and machines): the scheduler's jobs run under one, so
+# two schedulers on one database never do the same job at once.
+locks = Table(
+    "locks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("until", UTCDateTime(), nullable=False),
+    Column("acquired_at", UTCDateTime(), nullable=False),
 )
