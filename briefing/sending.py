@@ -249,7 +249,7 @@ def send_test(
     templates = settings.path(settings.issue.templates) if settings.issue.templates else None
     proof = {
         "cli": f"briefing approve {issue.id} --by 'YOUR NAME'" if issue.state == "draft" else None,
-        "desk_url": None,
+        "desk_url": f"{settings.newsletter.base_url}/desk/issues/{issue.id}",
         "planned": planned,
     }
     rendered = render_issue(view, settings, now=now, templates=templates, proof=proof)

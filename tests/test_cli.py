@@ -22,7 +22,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    from briefing.cli import commands, delivery, issues, schedule, subscribers  # noqa: F401  (registers the commands)
+    from briefing.cli import commands, delivery, editors, issues, schedule, subscribers  # noqa: F401  (registers the commands)
 
     found = []
     for name, command in group.commands.items():

@@ -60,3 +60,17 @@ def test_an_older_database_is_upgraded_on_open_and_keeps_its_rows(tmp_path: Path
             assert conn.execute(text("SELECT title FROM articles")).scalar() == "Kept"
     finally:
         engine.dispose()
+
+
+def test_the_migrations_build_exactly_the_schema_the_code_declares(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from briefing.store.schema import metadata
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    try:
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        engine.dispose()

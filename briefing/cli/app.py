@@ -135,7 +135,7 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("BRIEFING_DEBUG") == "1"
-    from briefing.cli import commands, delivery, issues, schedule, subscribers  # noqa: F401  (registers the commands)
+    from briefing.cli import commands, delivery, editors, issues, schedule, subscribers  # noqa: F401  (registers the commands)
 
     try:
         code = cli.main(args=args, prog_name="briefing", standalone_mode=False)

@@ -14,19 +14,11 @@ from briefing import editorial
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.clock import utcnow
 from briefing.config import Settings
-from briefing.deliver.message import Recipient, as_bytes, build_message
+from briefing.deliver.message import SAMPLE, Recipient, as_bytes, build_message
 from briefing.models import Issue
 from briefing.render import render_issue, render_web
 from briefing.render.lint import lint
 from briefing.store import issues as issue_store
-
-SAMPLE = Recipient(
-    email="reader@example.org",
-    name="Sample Reader",
-    unsubscribe_url="",
-    preferences_url="",
-    token="SAMPLE",
-)
 
 
 def _sample_recipient(

@@ -31,6 +31,16 @@ class Recipient:
     token: str  # opaque: used in the mailto unsubscribe subject
 
 
+# who a preview is addressed to when it must not use a real subscriber's links
+SAMPLE = Recipient(
+    email="reader@example.org",
+    name="Sample Reader",
+    unsubscribe_url="",
+    preferences_url="",
+    token="SAMPLE",
+)
+
+
 def sender_domain(settings: Settings) -> str:
     address = parseaddr(settings.newsletter.sender)[1]
     return address.rsplit("@", 1)[-1] if "@" in address else "localhost"

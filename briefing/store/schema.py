@@ -108,6 +108,7 @@ sources = Table(
     Column("failures", Integer, nullable=False, default=0),
     Column("items", Integer, nullable=False, default=0),
 )
-import briefing.store.issues_schema  # noqa: E402  (registers the tables on metadata)
+import briefing.store.editors_schema  # noqa: E402  (registers the tables on metadata)
+import briefing.store.issues_schema  # noqa: E402
 import briefing.store.outbox_schema  # noqa: E402
 import briefing.store.subscribers_schema  # noqa: E402,F401

@@ -1,5 +1,6 @@
-"""The public pages: subscribe (double opt-in), confirm, unsubscribe (RFC 8058 one-click),
-preferences. Server-rendered with Jinja2; every form carries a CSRF token.
+"""The web app: the public pages (subscribe with double opt-in, confirm, unsubscribe with
+RFC 8058 one-click, preferences, the archive and its Atom feed) and the editor's desk
+(/desk, see web/desk.py). Server-rendered with Jinja2; every form carries a CSRF token.
 
 GET on an unsubscribe link only shows a page (mail scanners prefetch links); a POST
 unsubscribes, and a POST with ``List-Unsubscribe=One-Click`` needs nothing else.
@@ -22,6 +23,7 @@ from briefing.config import Settings
 from briefing.errors import BriefingError
 from briefing.render.env import make_environment
 from briefing.subscribers import InvalidAddress
+from briefing.web.desk import archive_routes, desk_routes
 from briefing.web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -249,6 +251,10 @@ def create_app(settings: Settings, engine: Engine, *, delivery_url: str | None =
             Route("/unsubscribe", generic),
             Route("/preferences", generic),
             Route("/healthz", health),
+            *desk_routes(
+                settings, engine, page, secure_cookie=secure_cookie, delivery_url=delivery_url
+            ),
+            *archive_routes(settings, engine, page),
         ]
     )
     app.add_middleware(SecurityHeaders, hsts=secure_cookie)

@@ -1,0 +1,175 @@
+"""Editor accounts for the desk: argon2id password hashes, sessions kept in the database.
+
+A session is a random token in an HttpOnly cookie; the database keeps only its SHA-256,
+so a copy of the database does not sign anyone in. Sessions last ``SESSION_HOURS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from briefing.clock import utcnow
+from briefing.errors import BriefingError, NotFoundError
+from briefing.store.editors_schema import editor_sessions, editors
+from briefing.subscribers import normalize_email
+
+SESSION_HOURS = 12
+MIN_PASSWORD = 12
+_hasher = PasswordHasher()
+# verified against when the address is unknown, so a wrong address takes as long as a
+# wrong password (no telling which editors exist from the timing)
+_DUMMY = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class Editor:
+    id: int
+    email: str
+    name: str | None
+    disabled: bool = False
+
+    @property
+    def label(self) -> str:
+        """How the audit trail names this editor."""
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+def _editor(row: object) -> Editor:
+    return Editor(row.id, row.email, row.name, bool(row.disabled))  # type: ignore[attr-defined]
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise BriefingError(
+            f"the password is {len(password)} characters; use at least {MIN_PASSWORD}",
+            "a passphrase of several words is easy to type and hard to guess",
+        )
+
+
+def add(engine: Engine, email: str, password: str, *, name: str | None = None) -> Editor:
+    address = normalize_email(email)
+    check_password(password)
+    try:
+        with engine.begin() as conn:
+            new_id = conn.execute(
+                insert(editors).values(
+                    email=address,
+                    name=name,
+                    password_hash=_hasher.hash(password),
+                    disabled=False,
+                    created_at=utcnow(),
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+    except IntegrityError as exc:
+        raise BriefingError(
+            f"{address} is already an editor",
+            f"change the password with `briefing editors passwd {address}`",
+        ) from exc
+    return Editor(int(new_id), address, name)
+
+
+def set_password(engine: Engine, email: str, password: str) -> None:
+    check_password(password)
+    address = normalize_email(email)
+    with engine.begin() as conn:
+        found = conn.execute(
+            update(editors)
+            .where(editors.c.email == address)
+            .values(password_hash=_hasher.hash(password))
+        ).rowcount
+        if found != 1:
+            raise NotFoundError(
+                f"{address} is not an editor", "add one with `briefing editors add`"
+            )
+        ed = conn.execute(select(editors.c.id).where(editors.c.email == address)).scalar_one()
+        conn.execute(delete(editor_sessions).where(editor_sessions.c.editor_id == ed))
+
+
+def remove(engine: Engine, email: str) -> None:
+    address = normalize_email(email)
+    with engine.begin() as conn:
+        if conn.execute(delete(editors).where(editors.c.email == address)).rowcount != 1:
+            raise NotFoundError(f"{address} is not an editor", "see `briefing editors list`")
+
+
+def list_all(engine: Engine) -> list[Editor]:
+    with engine.connect() as conn:
+        return [_editor(r) for r in conn.execute(select(editors).order_by(editors.c.email))]
+
+
+def authenticate(engine: Engine, email: str, password: str) -> Editor | None:
+    """The editor, if the address and password are right and the account is enabled."""
+    try:
+        address = normalize_email(email)
+    except BriefingError:
+        address = ""
+    with engine.connect() as conn:
+        row = conn.execute(select(editors).where(editors.c.email == address)).first()
+    try:
+        _hasher.verify(row.password_hash if row is not None else _DUMMY, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or row.disabled:
+        return None
+    if _hasher.check_needs_rehash(row.password_hash):
+        with engine.begin() as conn:
+            conn.execute(
+                update(editors)
+                .where(editors.c.id == row.id)
+                .values(password_hash=_hasher.hash(password))
+            )
+    return _editor(row)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(engine: Engine, editor: Editor, now: datetime | None = None) -> str:
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(delete(editor_sessions).where(editor_sessions.c.expires_at < now))
+        conn.execute(
+            insert(editor_sessions).values(
+                token_hash=_digest(token),
+                editor_id=editor.id,
+                created_at=now,
+                expires_at=now + timedelta(hours=SESSION_HOURS),
+            )
+        )
+        conn.execute(update(editors).where(editors.c.id == editor.id).values(last_login_at=now))
+    return token
+
+
+def session_editor(engine: Engine, token: str | None, now: datetime | None = None) -> Editor | None:
+    if not token or len(token) > 100:
+        return None
+    now = now or utcnow()
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(editors)
+            .join(editor_sessions, editor_sessions.c.editor_id == editors.c.id)
+            .where(
+                editor_sessions.c.token_hash == _digest(token),
+                editor_sessions.c.expires_at > now,
+                editors.c.disabled.is_(False),
+            )
+        ).first()
+    return _editor(row) if row is not None else None
+
+
+def end_session(engine: Engine, token: str | None) -> None:
+    if token:
+        with engine.begin() as conn:
+            conn.execute(
+                delete(editor_sessions).where(editor_sessions.c.token_hash == _digest(token))
+            )

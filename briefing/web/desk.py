@@ -1,0 +1,459 @@
+"""The editor's desk (/desk, behind a sign-in) and the public archive (/archive, its Atom
+feed). Server-rendered; every form carries the CSRF token; each control posts, changes
+the issue and comes back to the page (post/redirect/get), which shows the email again as
+subscribers get it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import Engine, func, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from briefing import editorial, editors
+from briefing.clock import utcnow
+from briefing.config import Settings
+from briefing.deliver.message import SAMPLE
+from briefing.errors import BriefingError, NotFoundError
+from briefing.models import Issue
+from briefing.render import render_issue, render_web
+from briefing.render.lint import Finding, lint
+from briefing.store import issues as issue_store
+from briefing.store import outbox as outbox_store
+from briefing.store.issues_schema import issues as issues_table
+from briefing.store.subscribers_schema import subscriber_events
+from briefing.web.security import CSRF_FIELD, RateLimiter, csrf_ok
+
+SESSION_COOKIE = "briefing_desk"
+# the email preview is framed by the desk page (same origin only)
+FRAME_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
+DESK_CSP = (
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@dataclass(frozen=True)
+class Preview:
+    issue: Issue
+    html: str
+    text: str
+    findings: list[Finding]
+    stories: list[dict[str, Any]]
+
+
+def build_preview(settings: Settings, engine: Engine, issue: Issue) -> Preview:
+    """The email as a (sample) subscriber gets it, and the preview's checks."""
+    view = editorial.view(settings, engine, issue)
+    templates = settings.path(settings.issue.templates) if settings.issue.templates else None
+    rendered = render_issue(view, settings, now=utcnow(), templates=templates)
+    base = settings.newsletter.base_url
+    html, text = rendered.personalize(
+        {
+            # a sample reader: clicking in the preview must not unsubscribe anyone
+            "unsubscribe": f"{base}/u/{SAMPLE.token}",
+            "preferences": f"{base}/p/{SAMPLE.token}",
+            "name": SAMPLE.name or "",
+        }
+    )
+    findings = lint(
+        rendered, view, html=html, text=text, max_html_bytes=settings.issue.max_html_bytes
+    )
+    by_key = {s.key: s for s in view.stories}
+    names = {t.slug: t.name for t in settings.topics}
+    stories = []
+    for s in issue.stories:
+        story = by_key.get(s.key)
+        stories.append(
+            {
+                "key": s.key,
+                "short": s.key[:8],
+                "topic": names.get(s.topic, s.topic),
+                "topic_slug": s.topic,
+                "excluded": s.excluded,
+                "title": story.lead.title if story else (s.title or s.key[:8]),
+                "publisher": story.lead.publisher if story else None,
+                "ai": bool(story and any(a.ai_generated for a in story.articles)),
+                "sources": len(story.articles) if story else len(s.article_ids),
+            }
+        )
+    return Preview(issue, html, text, findings, stories)
+
+
+def history(engine: Engine) -> list[dict[str, Any]]:
+    """Sent issues, newest first, with their counts and the unsubscribes since."""
+    out = []
+    with engine.connect() as conn:
+        sent = [i for i in issue_store.list_issues(conn) if i.state in ("sent", "sending")]
+        for issue in sorted(sent, key=lambda i: i.id, reverse=True):
+            counts = outbox_store.counts(conn, issue.id)
+            since = issue.sent_at or issue.updated_at
+            unsubscribes = conn.execute(
+                select(func.count()).where(
+                    subscriber_events.c.action == "unsubscribed", subscriber_events.c.at >= since
+                )
+            ).scalar_one()
+            out.append({"issue": issue, "counts": counts, "unsubscribes": int(unsubscribes)})
+    return out
+
+
+def sent_issues(engine: Engine) -> list[Issue]:
+    with engine.connect() as conn:
+        ids = conn.execute(
+            select(issues_table.c.id)
+            .where(issues_table.c.state == "sent")
+            .order_by(issues_table.c.sent_at.desc(), issues_table.c.id.desc())
+        ).scalars()
+        return [issue_store.get_issue(conn, i) for i in ids]
+
+
+async def check_links(html: str, *, timeout: float = 5.0) -> list[dict[str, Any]]:
+    """Each distinct http(s) link of the email and whether it answers (HEAD, then GET)."""
+    import html as html_lib
+    import re
+
+    import httpx
+
+    found = re.findall(r"""href=(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", html)
+    urls = sorted(
+        {
+            u
+            for u in (
+                html_lib.unescape(next(g for g in groups if g) if any(groups) else "")
+                for groups in found
+            )
+            if u.startswith(("http://", "https://"))
+            and "/u/" not in u
+            and "/p/" not in u  # the subscriber's own links
+        }
+    )
+    limit = asyncio.Semaphore(8)
+
+    async def one(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
+        async with limit:
+            try:
+                r = await client.head(url)
+                if r.status_code in (405, 403, 501):
+                    r = await client.get(url)
+                ok = r.status_code < 400
+                return {"url": url, "ok": ok, "status": r.status_code, "error": None}
+            except httpx.HTTPError as exc:
+                return {"url": url, "ok": False, "status": None, "error": type(exc).__name__}
+
+    async with httpx.AsyncClient(
+        timeout=timeout, follow_redirects=True, headers={"User-Agent": "Briefing link check"}
+    ) as client:
+        return list(await asyncio.gather(*(one(client, u) for u in urls)))
+
+
+def desk_routes(
+    settings: Settings,
+    engine: Engine,
+    page: Callable[..., HTMLResponse],
+    *,
+    secure_cookie: bool,
+    delivery_url: str | None,
+) -> list[Route]:
+    login_limit = RateLimiter(10)
+    link_results: dict[int, list[dict[str, Any]]] = {}
+
+    def who(request: Request) -> editors.Editor | None:
+        return editors.session_editor(engine, request.cookies.get(SESSION_COOKIE))
+
+    def to_login(request: Request) -> Response:
+        target = quote(request.url.path)
+        return RedirectResponse(f"/desk/login?next={target}", status_code=303)
+
+    def desk_page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        response = page(request, name, status, **context)
+        response.headers["Content-Security-Policy"] = DESK_CSP
+        return response
+
+    async def login(request: Request) -> Response:
+        nxt = request.query_params.get("next", "/desk")
+        if not nxt.startswith("/desk"):
+            nxt = "/desk"
+        if request.method == "GET":
+            return desk_page(request, "desk/login", next=nxt, editor=None)
+        form = await request.form()
+        if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+            return desk_page(
+                request,
+                "desk/login",
+                403,
+                next=nxt,
+                editor=None,
+                error="The form expired. Please sign in again.",
+            )
+        client = request.client.host if request.client else "unknown"
+        allowed, retry = login_limit.allow(client)
+        if not allowed:
+            response = desk_page(
+                request,
+                "desk/login",
+                429,
+                next=nxt,
+                editor=None,
+                error=f"Too many attempts. Try again in {retry} seconds.",
+            )
+            response.headers["Retry-After"] = str(retry)
+            return response
+        email = str(form.get("email") or "")
+        editor = await run_in_threadpool(
+            editors.authenticate, engine, email, str(form.get("password") or "")
+        )
+        if editor is None:
+            return desk_page(
+                request,
+                "desk/login",
+                401,
+                next=nxt,
+                editor=None,
+                email=email,
+                error="That email and password do not match an editor.",
+            )
+        token = editors.start_session(engine, editor)
+        done = RedirectResponse(nxt, status_code=303)
+        done.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=editors.SESSION_HOURS * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookie,
+            path="/",
+        )
+        return done
+
+    async def logout(request: Request) -> Response:
+        form = await request.form()
+        if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+            return Response("CSRF token missing or wrong", status_code=403)
+        editors.end_session(engine, request.cookies.get(SESSION_COOKIE))
+        response = RedirectResponse("/desk/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    async def home(request: Request) -> Response:
+        editor = who(request)
+        if editor is None:
+            return to_login(request)
+        with engine.connect() as conn:
+            drafts = [i for i in issue_store.list_issues(conn) if i.state in ("draft", "approved")]
+        return desk_page(
+            request, "desk/home", editor=editor, drafts=drafts, history=history(engine)
+        )
+
+    def load_issue(request: Request) -> Issue:
+        try:
+            ref = int(request.path_params["issue_id"])
+        except ValueError as exc:
+            raise NotFoundError("no such issue") from exc
+        with engine.connect() as conn:
+            return issue_store.get_issue(conn, ref)
+
+    async def issue_page(request: Request) -> Response:
+        editor = who(request)
+        if editor is None:
+            return to_login(request)
+        try:
+            issue = load_issue(request)
+        except NotFoundError:
+            return desk_page(request, "message", 404, title="No such issue", text="")
+        preview = await run_in_threadpool(build_preview, settings, engine, issue)
+        with engine.connect() as conn:
+            events = issue_store.events(conn, issue.id)
+        return desk_page(
+            request,
+            "desk/issue",
+            editor=editor,
+            issue=issue,
+            preview=preview,
+            events=events[-12:][::-1],
+            links=link_results.get(issue.id),
+            flash=request.query_params.get("done"),
+            problem=request.query_params.get("problem"),
+            editable=issue.state in ("draft", "approved"),
+        )
+
+    async def email_html(request: Request) -> Response:
+        if who(request) is None:
+            return Response("sign in first", status_code=401)
+        try:
+            issue = load_issue(request)
+        except NotFoundError:
+            return Response("no such issue", status_code=404)
+        preview = await run_in_threadpool(build_preview, settings, engine, issue)
+        response = HTMLResponse(preview.html)
+        response.headers["Content-Security-Policy"] = FRAME_CSP
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        return response
+
+    async def act(request: Request) -> Response:
+        """Every control: exclude, restore, up, down, edit, proof, approve, links."""
+        editor = who(request)
+        if editor is None:
+            return to_login(request)
+        form = await request.form()
+        if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+            return Response("CSRF token missing or wrong", status_code=403)
+        try:
+            issue = load_issue(request)
+        except NotFoundError:
+            return Response("no such issue", status_code=404)
+        action = request.path_params["action"]
+        back = f"/desk/issues/{issue.id}"
+        by = editor.label
+        try:
+            done = await run_in_threadpool(_apply, action, issue, form, by, editor)
+        except BriefingError as exc:
+            return RedirectResponse(f"{back}?problem={quote(exc.message)}", status_code=303)
+        if action == "links":
+            preview = await run_in_threadpool(build_preview, settings, engine, issue)
+            link_results[issue.id] = await check_links(preview.html)
+            bad = sum(not r["ok"] for r in link_results[issue.id])
+            done = f"checked {len(link_results[issue.id])} links: {bad} do not answer"
+        return RedirectResponse(f"{back}?done={quote(done)}#top", status_code=303)
+
+    def _apply(action: str, issue: Issue, form: Any, by: str, editor: editors.Editor) -> str:
+        key = str(form.get("story") or "")
+        if action == "exclude":
+            editorial.edit(settings, engine, issue.id, actor=by, exclude=[key])
+            return "story excluded"
+        if action == "restore":
+            editorial.edit(settings, engine, issue.id, actor=by, restore=[key])
+            return "story restored"
+        if action in ("up", "down"):
+            keys = [s.key for s in issue.stories]
+            topic = {s.key: s.topic for s in issue.stories}
+            if key not in keys:
+                raise NotFoundError("no such story in this issue")
+            i = keys.index(key)
+            j = i - 1 if action == "up" else i + 1
+            if not 0 <= j < len(keys) or topic[keys[j]] != topic[key]:
+                raise BriefingError("the story is already at the edge of its topic")
+            keys[i], keys[j] = keys[j], keys[i]
+            editorial.edit(settings, engine, issue.id, actor=by, order=keys)
+            return "story moved " + action
+        if action == "edit":
+            changes = {
+                "subject": str(form.get("subject") or ""),
+                "preheader": str(form.get("preheader") or ""),
+                "note": str(form.get("note") or ""),
+            }
+            current = {
+                "subject": issue.subject,
+                "preheader": issue.preheader,
+                "note": issue.editor_note or "",
+            }
+            wanted = {
+                k: v
+                for k, v in changes.items()
+                if " ".join(v.split()) != " ".join(current[k].split())
+            }
+            if not wanted:
+                return "nothing changed"
+            editorial.edit(
+                settings,
+                engine,
+                issue.id,
+                actor=by,
+                subject=wanted.get("subject"),
+                preheader=wanted.get("preheader"),
+                note=wanted.get("note"),
+            )
+            return "saved"
+        if action == "proof":
+            from briefing import sending
+
+            address = sending.send_test(
+                settings, engine, issue, editor.email, transport=delivery_url
+            )
+            return f"proof sent to {address}"
+        if action == "approve":
+            editorial.approve(engine, issue.id, by=by)
+            return "approved"
+        if action == "links":
+            return ""
+        raise NotFoundError(f"unknown action {action!r}")
+
+    return [
+        Route("/desk", home),
+        Route("/desk/", home),
+        Route("/desk/login", login, methods=["GET", "POST"]),
+        Route("/desk/logout", logout, methods=["POST"]),
+        Route("/desk/issues/{issue_id}", issue_page),
+        Route("/desk/issues/{issue_id}/email.html", email_html),
+        Route("/desk/issues/{issue_id}/{action}", act, methods=["POST"]),
+    ]
+
+
+def archive_routes(
+    settings: Settings, engine: Engine, page: Callable[..., HTMLResponse]
+) -> list[Route]:
+    def templates_dir() -> Any:
+        return settings.path(settings.issue.templates) if settings.issue.templates else None
+
+    async def index(request: Request) -> Response:
+        found = await run_in_threadpool(sent_issues, engine)
+        return page(request, "archive", issues=found, feed_url="/archive.atom")
+
+    async def one(request: Request) -> Response:
+        try:
+            ref = int(request.path_params["issue_id"])
+            with engine.connect() as conn:
+                issue = issue_store.get_issue(conn, ref)
+        except (ValueError, NotFoundError):
+            issue = None
+        if issue is None or issue.state != "sent":
+            return page(
+                request,
+                "message",
+                404,
+                title="No such issue in the archive",
+                text="Only issues that were sent are published here.",
+            )
+        view = editorial.view(settings, engine, issue)
+        body = render_web(view, settings, now=issue.sent_at or utcnow(), templates=templates_dir())
+        return HTMLResponse(body)
+
+    async def atom(request: Request) -> Response:
+        from briefing.render.env import make_environment
+
+        found = await run_in_threadpool(sent_issues, engine)
+        env = make_environment(templates_dir())
+        entries = []
+        for issue in found[:50]:
+            view = editorial.view(settings, engine, issue)
+            entries.append(
+                {
+                    "issue": issue,
+                    "url": f"{settings.newsletter.base_url}/archive/{issue.id}",
+                    "stories": view.stories,
+                    "ai": any(a.ai_generated for a in view.articles),
+                }
+            )
+        updated: datetime = max((i.sent_at for i in found if i.sent_at), default=utcnow())
+        body = env.get_template("web/archive.atom.j2").render(
+            newsletter=settings.newsletter, entries=entries, updated=updated
+        )
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    return [
+        Route("/archive", index),
+        Route("/archive/", index),
+        Route("/archive.atom", atom),
+        Route("/archive/{issue_id}", one),
+    ]
