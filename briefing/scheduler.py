@@ -539,7 +539,11 @@ def install_jobs(scheduler: Any, rt: Runtime) -> None:
     for job_id, trigger in wanted.items():
         stored = scheduler.get_job(job_id)
         if stored is not None and str(stored.trigger) == str(trigger):
-            continue  # keep its persisted next run time (a missed run fires now)
+            # keep its persisted next run time (a missed run fires now); the retry job
+            # looks at once, so a send cut short by a restart resumes straight away
+            if job_id == "send-retry":
+                scheduler.modify_job(job_id, next_run_time=rt.clock())
+            continue
         extra: dict[str, Any] = {}
         if job_id == "send-retry":
             extra["next_run_time"] = rt.clock()  # look at once: a window may be open

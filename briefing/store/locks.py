@@ -43,7 +43,29 @@ def acquire(engine: Engine, name: str, owner: str, ttl: timedelta) -> bool:
             )
         return True
     except IntegrityError:
-        return False  # another holder got there first
+        pass  # another holder got there first
+    # a holder on this machine that no longer exists (killed) need not be waited out
+    with engine.begin() as conn:
+        current = conn.execute(select(locks.c.owner).where(locks.c.name == name)).scalar()
+        if current is None or not _dead_here(current):
+            return False
+        return (
+            conn.execute(
+                update(locks)
+                .where(locks.c.name == name, locks.c.owner == current)
+                .values(owner=owner, until=now + ttl, acquired_at=now)
+            ).rowcount
+            == 1
+        )
+
+
+def _dead_here(owner: str) -> bool:
+    from briefing.store.outbox import _alive
+
+    parts = owner.split(":")
+    if len(parts) < 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    return int(parts[1]) != os.getpid() and not _alive(int(parts[1]))
 
 
 def renew(engine: Engine, name: str, owner: str, ttl: timedelta) -> bool:
