@@ -23,8 +23,8 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 if TYPE_CHECKING:
@@ -194,6 +194,14 @@ class Delivery(_Section):
 
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# each duration's allowed range: (at least, under)
+_DURATION_RANGES = {
+    "ingest_every": (timedelta(minutes=1), None),
+    "draft_before": (timedelta(0), timedelta(days=7)),
+    "expire_after": (timedelta(minutes=1), timedelta(days=7)),
+    "retry_every": (timedelta(seconds=30), None),
+}
 _DURATION = re.compile(r"(\d+)\s*(d|h|m|s)")
 
 
@@ -205,6 +213,14 @@ def parse_duration(value: str) -> timedelta:
         raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 30m, 6h, 1d or 1h30m")
     unit = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
     return sum((timedelta(**{unit[u]: int(n)}) for n, u in parts), timedelta())
+
+
+def _say(length: timedelta) -> str:
+    seconds = int(length.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 class Schedule(_Section):
@@ -232,13 +248,16 @@ class Schedule(_Section):
     @field_validator("send")
     @classmethod
     def _send(cls, value: str) -> str:
-        m = re.fullmatch(r"\s*([a-zA-Z]{3})[a-zA-Z]*\s+(\d{1,2}):(\d{2})\s*", value)
-        if not m or m.group(1).lower() not in _DAYS:
+        m = re.fullmatch(r"\s*([a-zA-Z]+)\s+(\d{1,2}):(\d{2})\s*", value)
+        day = m.group(1).lower() if m else ""
+        if not m or len(day) < 3 or not any(full.startswith(day) for full in _DAY_NAMES):
             raise ValueError(f'{value!r}: write a weekday and a 24-hour time, e.g. "mon 07:00"')
         hour, minute = int(m.group(2)), int(m.group(3))
         if hour > 23 or minute > 59:
-            raise ValueError(f"{value!r}: {hour:02d}:{minute:02d} is not a time of day")
-        return f"{m.group(1).lower()} {hour:02d}:{minute:02d}"
+            raise ValueError(
+                f'{value!r}: {hour:02d}:{minute:02d} is not a time of day; write e.g. "mon 07:00"'
+            )
+        return f"{day[:3]} {hour:02d}:{minute:02d}"
 
     @field_validator("timezone")
     @classmethod
@@ -255,8 +274,13 @@ class Schedule(_Section):
 
     @field_validator("ingest_every", "draft_before", "expire_after", "retry_every")
     @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
+    def _duration(cls, value: str, info: ValidationInfo) -> str:
+        length = parse_duration(value)
+        low, high = _DURATION_RANGES[str(info.field_name)]
+        if length < low:
+            raise ValueError(f"{value!r} is too short: at least {_say(low)}")
+        if high is not None and length >= high:
+            raise ValueError(f"{value!r} is too long: under {_say(high)}")
         return value
 
     @field_validator("editors")
@@ -265,18 +289,6 @@ class Schedule(_Section):
         from briefing.subscribers import normalize_email
 
         return tuple(normalize_email(v) for v in value)
-
-    @model_validator(mode="after")
-    def _windows(self) -> Schedule:
-        if parse_duration(self.ingest_every) < timedelta(minutes=1):
-            raise ValueError("ingest_every must be at least 1m")
-        if not timedelta(0) <= parse_duration(self.draft_before) < timedelta(days=7):
-            raise ValueError("draft_before must be under a week (7d)")
-        if not timedelta(minutes=1) <= parse_duration(self.expire_after) < timedelta(days=7):
-            raise ValueError("expire_after must be between 1m and a week")
-        if parse_duration(self.retry_every) < timedelta(seconds=30):
-            raise ValueError("retry_every must be at least 30s")
-        return self
 
     @property
     def weekday(self) -> int:

@@ -236,6 +236,14 @@ def edit(
                 "pass --subject, --preheader, --note, --exclude, --restore or --order",
             )
         ordered = [replace(s, position=i) for i, s in enumerate(ordered)]
+        if excluded_keys or restored_keys or order:
+            # a subject or preheader the editor never wrote follows the stories shown
+            if subject is None and not issue.subject_edited:
+                top = next((s.title for s in ordered if not s.excluded), None)
+                values["subject"] = default_subject(settings, top, issue_id, now)
+            if preheader is None and not issue.preheader_edited:
+                names = {t.slug: t.name for t in settings.topics}
+                values["preheader"] = default_preheader(settings, ordered, names)
         store.save_stories(conn, issue_id, ordered)
         store.update_issue(conn, issue_id, now, **values)
         store.add_event(conn, issue_id, now, actor, "edited", changes)

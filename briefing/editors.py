@@ -42,6 +42,11 @@ class Editor:
         return f"{self.name} <{self.email}>" if self.name else self.email
 
 
+def _key(email: str) -> str:
+    """Editors sign in whatever the case of their address."""
+    return normalize_email(email).lower()
+
+
 def _editor(row: object) -> Editor:
     return Editor(row.id, row.email, row.name, bool(row.disabled))  # type: ignore[attr-defined]
 
@@ -55,7 +60,7 @@ def check_password(password: str) -> None:
 
 
 def add(engine: Engine, email: str, password: str, *, name: str | None = None) -> Editor:
-    address = normalize_email(email)
+    address = _key(email)
     check_password(password)
     try:
         with engine.begin() as conn:
@@ -78,7 +83,7 @@ def add(engine: Engine, email: str, password: str, *, name: str | None = None) -
 
 def set_password(engine: Engine, email: str, password: str) -> None:
     check_password(password)
-    address = normalize_email(email)
+    address = _key(email)
     with engine.begin() as conn:
         found = conn.execute(
             update(editors)
@@ -94,7 +99,7 @@ def set_password(engine: Engine, email: str, password: str) -> None:
 
 
 def remove(engine: Engine, email: str) -> None:
-    address = normalize_email(email)
+    address = _key(email)
     with engine.begin() as conn:
         if conn.execute(delete(editors).where(editors.c.email == address)).rowcount != 1:
             raise NotFoundError(f"{address} is not an editor", "see `briefing editors list`")
@@ -108,7 +113,7 @@ def list_all(engine: Engine) -> list[Editor]:
 def authenticate(engine: Engine, email: str, password: str) -> Editor | None:
     """The editor, if the address and password are right and the account is enabled."""
     try:
-        address = normalize_email(email)
+        address = _key(email)
     except BriefingError:
         address = ""
     with engine.connect() as conn:

@@ -70,9 +70,12 @@ def _planned_on(schedule: Schedule, day: date) -> datetime:
 
 
 def cycle_of(schedule: Schedule, planned: datetime) -> Cycle:
+    # the draft time is counted on the wall clock, as the draft job's cron trigger does
+    # (36h before "mon 07:00" is Saturday 19:00 local, whether or not DST changes between)
+    wall = planned.astimezone(schedule.tz).replace(tzinfo=None) - schedule.duration("draft_before")
     return Cycle(
         planned=planned,
-        draft_at=planned - schedule.duration("draft_before"),
+        draft_at=wall.replace(tzinfo=schedule.tz).astimezone(UTC),
         expires=planned + schedule.duration("expire_after"),
     )
 
@@ -314,6 +317,11 @@ def _send_locked(rt: Runtime, now: datetime) -> Outcome:
             return _expire(rt, issue, now, cycle)
         return {"outcome": "nothing due", "next": next_cycle(schedule, now).planned.isoformat()}
 
+    # with local times the window opens before the send time in schedule.timezone; the
+    # editors are told, and the scheduler drafts, only from the send time itself
+    early = now < cycle.planned
+    if issue is None and early:
+        return {"outcome": "no issue yet", "planned": key}
     if issue is None:
         if schedule.require_approval:
             # no issue to hang an event on: a lease that outlives the week says "told"
@@ -331,6 +339,16 @@ def _send_locked(rt: Runtime, now: datetime) -> Outcome:
         with engine.begin() as conn:
             issue_store.update_issue(conn, issue.id, now, planned_for=cycle.planned)
 
+    if (
+        issue.state == "draft"
+        and early
+        and (schedule.require_approval or now < cycle.draft_at or not issue.included)
+    ):
+        return {
+            "outcome": "waiting for approval",
+            "issue": issue.id,
+            "until": expires.isoformat(),
+        }
     if issue.state == "draft":
         if schedule.require_approval:
             told: list[str] = []
@@ -395,13 +413,23 @@ def _deliver(rt: Runtime, issue: Issue, now: datetime, cycle: Cycle | None) -> O
     options = sending.options_from(
         rt.settings, transport=rt.transport, workers=rt.workers, rate=None
     )
-    if by_zone and issue.state == "sending":
-        with rt.engine.begin() as conn:  # never a stale issue hours late, whatever the zone
+    stale = 0
+    if by_zone and cycle is not None:
+        # queue everyone with their release times first, then drop the zones whose local
+        # send time is too long past: never a stale issue hours late, whatever the zone
+        issue = sending.prepare(
+            rt.settings,
+            rt.engine,
+            issue,
+            force=False,
+            actor="scheduler",
+            now=now,
+            release_times=release_times(schedule, cycle),
+        )
+        with rt.engine.begin() as conn:
             stale = outbox_store.expire_unreleased(
                 conn, issue.id, now - schedule.duration("expire_after"), now
             )
-    else:
-        stale = 0
     summary = sending.send(
         rt.settings,
         rt.engine,
@@ -538,7 +566,7 @@ def install_jobs(scheduler: Any, rt: Runtime) -> None:
     wanted = triggers(rt.schedule)
     for job_id, trigger in wanted.items():
         stored = scheduler.get_job(job_id)
-        if stored is not None and str(stored.trigger) == str(trigger):
+        if stored is not None and repr(stored.trigger) == repr(trigger):
             # keep its persisted next run time (a missed run fires now); the retry job
             # looks at once, so a send cut short by a restart resumes straight away
             if job_id == "send-retry":

@@ -119,8 +119,12 @@ def sent_issues(engine: Engine) -> list[Issue]:
         return [issue_store.get_issue(conn, i) for i in ids]
 
 
-async def check_links(html: str, *, timeout: float = 5.0) -> list[dict[str, Any]]:
-    """Each distinct http(s) link of the email and whether it answers (HEAD, then GET)."""
+async def check_links(
+    html: str, *, skip: tuple[str, ...] = (), timeout: float = 5.0
+) -> list[dict[str, Any]]:
+    """Each distinct http(s) link of the email and whether it answers (HEAD, then GET).
+    ``skip``: prefixes not to check (the reader's own links, the issue's archive page,
+    which exists only once it is sent)."""
     import html as html_lib
     import re
 
@@ -134,9 +138,7 @@ async def check_links(html: str, *, timeout: float = 5.0) -> list[dict[str, Any]
                 html_lib.unescape(next(g for g in groups if g) if any(groups) else "")
                 for groups in found
             )
-            if u.startswith(("http://", "https://"))
-            and "/u/" not in u
-            and "/p/" not in u  # the subscriber's own links
+            if u.startswith(("http://", "https://")) and not u.startswith(skip)
         }
     )
     limit = asyncio.Semaphore(8)
@@ -167,14 +169,20 @@ def desk_routes(
     delivery_url: str | None,
 ) -> list[Route]:
     login_limit = RateLimiter(10)
-    link_results: dict[int, list[dict[str, Any]]] = {}
+    link_results: dict[int, tuple[datetime, list[dict[str, Any]]]] = {}
 
     def who(request: Request) -> editors.Editor | None:
         return editors.session_editor(engine, request.cookies.get(SESSION_COOKIE))
 
     def to_login(request: Request) -> Response:
-        target = quote(request.url.path)
-        return RedirectResponse(f"/desk/login?next={target}", status_code=303)
+        target = request.url.path
+        if request.method == "POST" and "issue_id" in request.path_params:
+            target = f"/desk/issues/{request.path_params['issue_id']}"  # back to the page
+        return RedirectResponse(f"/desk/login?next={quote(target)}", status_code=303)
+
+    def _links_for(issue: Issue) -> list[dict[str, Any]] | None:
+        kept = link_results.get(issue.id)
+        return kept[1] if kept is not None and kept[0] == issue.updated_at else None
 
     def desk_page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         response = page(request, name, status, **context)
@@ -282,7 +290,7 @@ def desk_routes(
             issue=issue,
             preview=preview,
             events=events[-12:][::-1],
-            links=link_results.get(issue.id),
+            links=_links_for(issue),
             flash=request.query_params.get("done"),
             problem=request.query_params.get("problem"),
             editable=issue.state in ("draft", "approved"),
@@ -322,9 +330,16 @@ def desk_routes(
             return RedirectResponse(f"{back}?problem={quote(exc.message)}", status_code=303)
         if action == "links":
             preview = await run_in_threadpool(build_preview, settings, engine, issue)
-            link_results[issue.id] = await check_links(preview.html)
-            bad = sum(not r["ok"] for r in link_results[issue.id])
-            done = f"checked {len(link_results[issue.id])} links: {bad} do not answer"
+            base = settings.newsletter.base_url
+            found = await check_links(
+                preview.html,
+                skip=(f"{base}/u/", f"{base}/p/", f"{base}/archive/{issue.id}"),
+            )
+            # kept with the issue's version: an edit makes them stale, and they go
+            current = load_issue(request)
+            link_results[issue.id] = (current.updated_at, found)
+            bad = sum(not r["ok"] for r in found)
+            done = f"checked {len(found)} links: {bad} do not answer"
         return RedirectResponse(f"{back}?done={quote(done)}#top", status_code=303)
 
     def _apply(action: str, issue: Issue, form: Any, by: str, editor: editors.Editor) -> str:
