@@ -542,6 +542,17 @@ def triggers(schedule: Schedule, start: datetime | None = None) -> dict[str, Any
     }
 
 
+def _describe(schedule: Schedule, job_id: str) -> str:
+    """A job's timing in the config's own words."""
+    if job_id == "ingest":
+        return f"every {schedule.ingest_every}"
+    if job_id == "send-retry":
+        return f"every {schedule.retry_every}"
+    if job_id == "send":
+        return f"weekly, {schedule.send}"
+    return f"weekly, {schedule.draft_before} before the send"
+
+
 def make_scheduler(rt: Runtime) -> Any:
     """A BackgroundScheduler with the jobs in the database (SQLAlchemyJobStore, stable
     ids). A job whose trigger is unchanged keeps its stored next run time, so a run missed
@@ -621,7 +632,7 @@ def show(settings: Settings, engine: Engine, now: datetime | None = None) -> lis
                 "id": job_id,
                 "next_run": at.astimezone(UTC).isoformat() if at else None,
                 "next_run_local": at.astimezone(schedule.tz).isoformat() if at else None,
-                "trigger": str(wanted[job_id]) if job_id in wanted else "date",
+                "trigger": _describe(schedule, job_id) if job_id in wanted else "once",
                 "stored": job_id in stored,
             }
         )

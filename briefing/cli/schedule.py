@@ -108,7 +108,11 @@ def show_cmd(as_json: bool) -> None:
     for col in ("job", f"next run ({s.timezone})", "next run (UTC)", "trigger"):
         table.add_column(col)
     for job in jobs:
-        local = datetime.fromisoformat(job["next_run_local"]) if job["next_run_local"] else None
+        local = (
+            datetime.fromisoformat(job["next_run_local"]).astimezone(s.tz)
+            if job["next_run_local"]
+            else None
+        )
         utc = datetime.fromisoformat(job["next_run"]) if job["next_run"] else None
         table.add_row(
             job["id"],
