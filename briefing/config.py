@@ -193,7 +193,7 @@ class Delivery(_Section):
         return value
 
 
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # as APScheduler's cron names them
 _DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # each duration's allowed range: (at least, under)
 _DURATION_RANGES = {
@@ -292,7 +292,7 @@ class Schedule(_Section):
 
     @property
     def weekday(self) -> int:
-        return _DAYS.index(self.send[:3])
+        return DAYS.index(self.send[:3])
 
     @property
     def time(self) -> dt_time:

@@ -34,7 +34,7 @@ from sqlalchemy import Engine, select
 
 from briefing import editorial, sending
 from briefing.clock import utcnow
-from briefing.config import Schedule, Settings
+from briefing.config import DAYS, Schedule, Settings
 from briefing.deliver.sender import Stop
 from briefing.deliver.transport import open_transport
 from briefing.errors import BriefingError
@@ -512,7 +512,6 @@ def triggers(schedule: Schedule, start: datetime | None = None) -> dict[str, Any
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
-    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     # the draft: the send's wall-clock time minus draft_before, on the right weekday
     ref = datetime(2024, 1, 1 + schedule.weekday, schedule.time.hour, schedule.time.minute)
     draft = ref - schedule.duration("draft_before")
@@ -523,13 +522,13 @@ def triggers(schedule: Schedule, start: datetime | None = None) -> dict[str, Any
             timezone=schedule.tz,
         ),
         "draft": CronTrigger(
-            day_of_week=days[draft.weekday()],
+            day_of_week=DAYS[draft.weekday()],
             hour=draft.hour,
             minute=draft.minute,
             timezone=schedule.tz,
         ),
         "send": CronTrigger(
-            day_of_week=days[schedule.weekday],
+            day_of_week=DAYS[schedule.weekday],
             hour=schedule.time.hour,
             minute=schedule.time.minute,
             timezone=schedule.tz,

@@ -169,16 +169,10 @@ class Ledger:
             if op == "step":
                 if self._raw is None:
                     self._raw = self.engine.raw_connection()
-                try:
-                    prev, cur, owner = args
-                    ok = self._hot.sent_and_start(
-                        self._raw.driver_connection, prev, cur, owner, utcnow()
-                    )
-                    self._raw.commit()
-                except BaseException:
-                    self._raw.rollback()
-                    raise
-                return ok
+                prev, cur, owner = args
+                return self._hot.record(
+                    self._raw.driver_connection, [(prev, cur, owner)], utcnow()
+                )[0]
             with self.engine.begin() as conn:
                 return apply(conn, self._hot, op, args)
 
@@ -532,18 +526,8 @@ def _record_batch(
     try:
         if all(op == "step" for _, op, _ in batch):
             # the per-message case: straight on the DB-API connection, one commit
-            dbapi = conn.connection.driver_connection
-            assert dbapi is not None
-            now = utcnow()
-            try:
-                results = [
-                    hot.sent_and_start(dbapi, prev, cur, owner, now)
-                    for _, _, (prev, cur, owner) in batch
-                ]
-                dbapi.commit()
-            except BaseException:
-                dbapi.rollback()
-                raise
+            steps = [(prev, cur, owner) for _, _, (prev, cur, owner) in batch]
+            results = hot.record(conn.connection.driver_connection, steps, utcnow())
         else:
             with conn.begin():
                 results = [apply(conn, hot, op, args) for _, op, args in batch]

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from briefing.clock import utcnow
+from briefing.store.outbox import dead_here
 from briefing.store.outbox_schema import locks
 
 
@@ -47,7 +48,7 @@ def acquire(engine: Engine, name: str, owner: str, ttl: timedelta) -> bool:
     # a holder on this machine that no longer exists (killed) need not be waited out
     with engine.begin() as conn:
         current = conn.execute(select(locks.c.owner).where(locks.c.name == name)).scalar()
-        if current is None or not _dead_here(current):
+        if current is None or not dead_here(current):
             return False
         return (
             conn.execute(
@@ -57,15 +58,6 @@ def acquire(engine: Engine, name: str, owner: str, ttl: timedelta) -> bool:
             ).rowcount
             == 1
         )
-
-
-def _dead_here(owner: str) -> bool:
-    from briefing.store.outbox import _alive
-
-    parts = owner.split(":")
-    if len(parts) < 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
-        return False
-    return int(parts[1]) != os.getpid() and not _alive(int(parts[1]))
 
 
 def renew(engine: Engine, name: str, owner: str, ttl: timedelta) -> bool:

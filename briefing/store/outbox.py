@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, t
 
 from briefing.store.outbox_schema import outbox, send_runs
 from briefing.store.schema import UTCDateTime
-from briefing.store.subscribers_schema import subscribers
+from briefing.store.subscribers_schema import subscribers, takes_every_topic
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def populate_all_topics(conn: Connection, issue_id: int, now: datetime) -> int:
     """Queue, in one statement, every active subscriber who takes every topic (the common
     case: no Python objects per subscriber); those with a topic choice are queued one by
     one by the caller, which knows the issue's topics."""
-    from sqlalchemy import Text, cast, literal
+    from sqlalchemy import literal
 
     already = select(outbox.c.id).where(
         outbox.c.issue_id == issue_id, outbox.c.subscriber_id == subscribers.c.id
@@ -100,8 +100,7 @@ def populate_all_topics(conn: Connection, issue_id: int, now: datetime) -> int:
         subscribers.c.status == "active",
         subscribers.c.paused.is_(False),
         subscribers.c.email.is_not(None),
-        # "every topic" is stored as JSON null (or SQL NULL): both read as 'null' as text
-        func.coalesce(cast(subscribers.c.topics, Text), "null") == "null",
+        takes_every_topic(),
         ~already.exists(),
     )
     result = conn.execute(
@@ -148,9 +147,6 @@ def recover(conn: Connection, issue_id: int, now: datetime, *, resend: bool) -> 
 def _dead_owners(conn: Connection, issue_id: int, now: datetime) -> list[str]:
     """Lease owners on this machine whose process is gone (a SIGKILL, a crash): their
     leases need not run out before the rows are taken up again."""
-    import socket
-
-    host = socket.gethostname()
     owners = conn.execute(
         select(outbox.c.lease_owner)
         .distinct()
@@ -160,14 +156,17 @@ def _dead_owners(conn: Connection, issue_id: int, now: datetime) -> list[str]:
             outbox.c.lease_owner.is_not(None),
         )
     ).scalars()
-    dead = []
-    for owner in owners:
-        parts = owner.rsplit(":", 2)
-        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
-            continue
-        if not _alive(int(parts[1])):
-            dead.append(owner)
-    return dead
+    return [owner for owner in owners if dead_here(owner)]
+
+
+def dead_here(owner: str) -> bool:
+    """Whether a lease owner ("host:pid:...") is a process on this machine that is gone."""
+    import socket
+
+    parts = owner.split(":")
+    if len(parts) < 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    return not _alive(int(parts[1]))
 
 
 def _alive(pid: int) -> bool:
@@ -432,6 +431,21 @@ class HotPath:
         if self.sqlite:  # how SQLAlchemy's SQLite DateTime stores it
             return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
         return value
+
+    def record(
+        self, dbapi: Any, steps: Sequence[tuple[int | None, int | None, str]], now: datetime
+    ) -> list[bool]:
+        """Several steps (sent, start, owner) in one transaction, committed here; rolled
+        back whole if one fails. Returns each step's answer."""
+        try:
+            answers = [
+                self.sent_and_start(dbapi, sent, start, owner, now) for sent, start, owner in steps
+            ]
+            dbapi.commit()
+        except BaseException:
+            dbapi.rollback()
+            raise
+        return answers
 
     def sent_and_start(
         self, dbapi: Any, sent: int | None, start: int | None, owner: str, now: datetime

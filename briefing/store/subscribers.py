@@ -6,11 +6,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from briefing.errors import NotFoundError
 from briefing.models import Subscriber
-from briefing.store.subscribers_schema import subscriber_events, subscribers, suppressions
+from briefing.store.subscribers_schema import (
+    subscriber_events,
+    subscribers,
+    suppressions,
+    takes_every_topic,
+)
 from briefing.subscribers import email_hash
 
 
@@ -75,8 +80,8 @@ def iterate(
         query = select(subscribers).where(subscribers.c.id > last, subscribers.c.email.is_not(None))
         if status:
             query = query.where(subscribers.c.status == status)
-        if chose_topics:  # "every topic" is stored as JSON null (or SQL NULL)
-            query = query.where(func.coalesce(cast(subscribers.c.topics, Text), "null") != "null")
+        if chose_topics:
+            query = query.where(~takes_every_topic())
         rows = conn.execute(query.order_by(subscribers.c.id).limit(batch)).all()
         if not rows:
             return

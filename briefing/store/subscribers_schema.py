@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    cast,
+    func,
+)
 
 from briefing.store.schema import UTCDateTime, metadata
 
@@ -51,3 +64,9 @@ suppressions = Table(
     Column("reason", String(16), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
 )
+
+
+def takes_every_topic() -> ColumnElement[bool]:
+    """A subscriber who chose no topics: stored as JSON null (or SQL NULL), both of which
+    read as 'null' as text."""
+    return func.coalesce(cast(subscribers.c.topics, Text), "null") == "null"

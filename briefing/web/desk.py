@@ -23,9 +23,11 @@ from briefing import editorial, editors
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.message import SAMPLE
+from briefing.editorial import IssueView
 from briefing.errors import BriefingError, NotFoundError
 from briefing.models import Issue
 from briefing.render import render_issue, render_web
+from briefing.render.compile import RenderedIssue
 from briefing.render.lint import Finding, lint
 from briefing.store import issues as issue_store
 from briefing.store import outbox as outbox_store
@@ -54,20 +56,28 @@ class Preview:
     stories: list[dict[str, Any]]
 
 
-def build_preview(settings: Settings, engine: Engine, issue: Issue) -> Preview:
-    """The email as a (sample) subscriber gets it, and the preview's checks."""
+def as_sample_reader(
+    settings: Settings, engine: Engine, issue: Issue
+) -> tuple[IssueView, RenderedIssue, str, str]:
+    """The issue rendered, and its HTML and text as a sample reader gets them: clicking
+    in the preview must not unsubscribe anyone."""
     view = editorial.view(settings, engine, issue)
     templates = settings.path(settings.issue.templates) if settings.issue.templates else None
     rendered = render_issue(view, settings, now=utcnow(), templates=templates)
     base = settings.newsletter.base_url
     html, text = rendered.personalize(
         {
-            # a sample reader: clicking in the preview must not unsubscribe anyone
             "unsubscribe": f"{base}/u/{SAMPLE.token}",
             "preferences": f"{base}/p/{SAMPLE.token}",
             "name": SAMPLE.name or "",
         }
     )
+    return view, rendered, html, text
+
+
+def build_preview(settings: Settings, engine: Engine, issue: Issue) -> Preview:
+    """The email as a (sample) subscriber gets it, its checks and its stories."""
+    view, rendered, html, text = as_sample_reader(settings, engine, issue)
     findings = lint(
         rendered, view, html=html, text=text, max_html_bytes=settings.issue.max_html_bytes
     )
@@ -303,8 +313,8 @@ def desk_routes(
             issue = load_issue(request)
         except NotFoundError:
             return Response("no such issue", status_code=404)
-        preview = await run_in_threadpool(build_preview, settings, engine, issue)
-        response = HTMLResponse(preview.html)
+        _, _, html, _ = await run_in_threadpool(as_sample_reader, settings, engine, issue)
+        response = HTMLResponse(html)
         response.headers["Content-Security-Policy"] = FRAME_CSP
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
         return response
@@ -329,10 +339,10 @@ def desk_routes(
         except BriefingError as exc:
             return RedirectResponse(f"{back}?problem={quote(exc.message)}", status_code=303)
         if action == "links":
-            preview = await run_in_threadpool(build_preview, settings, engine, issue)
+            _, _, html, _ = await run_in_threadpool(as_sample_reader, settings, engine, issue)
             base = settings.newsletter.base_url
             found = await check_links(
-                preview.html,
+                html,
                 skip=(f"{base}/u/", f"{base}/p/", f"{base}/archive/{issue.id}"),
             )
             # kept with the issue's version: an edit makes them stale, and they go
