@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -444,3 +445,37 @@ def smtp_server() -> Iterator[SMTPSink]:
         yield sink
     finally:
         sink.stop()
+
+
+# --- a real browser: Debian's chromium driven by pip's playwright (nothing downloaded) -------
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless chromium for the module; skips when Debian's chromium is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "needs Debian's chromium at /usr/bin/chromium: run scripts/install_test_tools.sh"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # a missing test dependency is a failure, not a skip
+        pytest.fail(f"playwright is not installed ({exc}); pip install playwright", pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

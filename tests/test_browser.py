@@ -10,48 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from test_templates import CONTEXTS, render_web, render_with_pipeline, stories
 
-CHROMIUM = Path("/usr/bin/chromium")
 DOCS = Path(__file__).parent.parent / "docs"
 WIDTHS = (600, 375)
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian's chromium at /usr/bin/chromium: run scripts/install_test_tools.sh",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:  # a missing test dependency is a failure, not a skip
-        pytest.fail(f"playwright is not installed ({exc}); pip install playwright", pytrace=False)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+pytestmark = [pytest.mark.browser]  # the `browser` fixture (conftest) skips without chromium
 
 
 def open_page(browser: Any, path: Path, width: int) -> Any:

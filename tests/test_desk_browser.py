@@ -30,44 +30,13 @@ from briefing.web.app import create_app
 
 REPO = Path(__file__).parent.parent
 DOCS = REPO / "docs"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SECRET = "desk-browser-secret-" + "b" * 20
 EDITOR = "ed.itor@example.org"
 NAME = "Ed Itor"
 PASSWORD = "correct horse battery staple"
 VIEWPORT = {"width": 1440, "height": 1100}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian's chromium at /usr/bin/chromium: run scripts/install_test_tools.sh",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:  # a missing test dependency is a failure, not a skip
-        pytest.fail(f"playwright is not installed ({exc}); pip install playwright", pytrace=False)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+pytestmark = [pytest.mark.browser]  # the `browser` fixture (conftest) skips without chromium
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,30 @@ class Week:
             return [e["action"] for e in issue_store.events(conn, issue_id)]
 
 
+def schedule_settings(root: Path, delivery_url: str, **schedule: Any) -> Settings:
+    """The repo's config on a SQLite file and a copy of the seeds in ``root``, delivering
+    to ``delivery_url``, with a Monday 07:00 London send (``schedule`` overrides)."""
+    shutil.copytree(REPO / "seeds", root / "seeds")
+    return load_settings(
+        REPO / "briefing.toml",
+        overrides={
+            "storage": {"url": f"sqlite:///{root}/briefing.db"},
+            "seeds": {"folder": str(root / "seeds")},
+            "delivery": {"url": delivery_url},
+            "schedule": {
+                "send": "mon 07:00",
+                "timezone": "Europe/London",
+                "ingest_every": "6h",
+                "draft_before": "24h",
+                "retry_every": "10m",
+                "expire_after": "6h",
+                "editors": [EDITOR],
+                **schedule,
+            },
+        },
+    )
+
+
 @pytest.fixture
 def make_week(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: Sink
@@ -57,25 +81,7 @@ def make_week(
     engines: list[Engine] = []
 
     def make(**schedule: Any) -> Week:
-        shutil.copytree(REPO / "seeds", tmp_path / "seeds")
-        settings = load_settings(
-            REPO / "briefing.toml",
-            overrides={
-                "storage": {"url": f"sqlite:///{tmp_path}/briefing.db"},
-                "seeds": {"folder": str(tmp_path / "seeds")},
-                "delivery": {"url": smtp_server.url},
-                "schedule": {
-                    "send": "mon 07:00",
-                    "timezone": "Europe/London",
-                    "ingest_every": "6h",
-                    "draft_before": "24h",
-                    "retry_every": "30m",
-                    "expire_after": "6h",
-                    "editors": [EDITOR],
-                    **schedule,
-                },
-            },
-        )
+        settings = schedule_settings(tmp_path, smtp_server.url, retry_every="30m", **schedule)
         engine = open_engine(settings.database_url)
         engines.append(engine)
         report = subscriptions.import_file(settings, engine, REPO / "subscribers" / "sample.csv")

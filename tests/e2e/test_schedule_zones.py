@@ -19,7 +19,6 @@ happens without it (a known limitation, marked xfail).
 from __future__ import annotations
 
 import importlib
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,9 +30,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, select
+from test_schedule import schedule_settings
 
 from briefing import editorial, subscriptions
-from briefing.config import Settings, load_settings
+from briefing.config import Settings
 from briefing.models import Issue
 from briefing.scheduler import Runtime, execute
 from briefing.store import issues as issue_store
@@ -162,26 +162,10 @@ def make_zones(
     engines: list[Engine] = []
 
     def make(clock: Clock | None, **schedule: Any) -> Zones:
-        shutil.copytree(REPO / "seeds", tmp_path / "seeds")
-        settings = load_settings(
-            REPO / "briefing.toml",
-            overrides={
-                "storage": {"url": f"sqlite:///{tmp_path}/briefing.db"},
-                "seeds": {"folder": str(tmp_path / "seeds")},
-                "delivery": {"url": smtp_server.url},
-                "schedule": {
-                    "send": "mon 07:00",
-                    "timezone": "Europe/London",
-                    "ingest_every": "6h",
-                    "draft_before": "24h",
-                    "retry_every": "10m",
-                    "expire_after": "6h",
-                    "editors": [EDITOR],
-                    "require_approval": False,
-                    "deliver_in_subscriber_timezone": True,
-                    **schedule,
-                },
-            },
+        settings = schedule_settings(
+            tmp_path,
+            smtp_server.url,
+            **{"require_approval": False, "deliver_in_subscriber_timezone": True, **schedule},
         )
         engine = open_engine(settings.database_url)
         engines.append(engine)
