@@ -92,6 +92,11 @@ class Fetch(_Section):
     max_bytes: int = Field(default=10_000_000, gt=0)
     max_redirects: int = Field(default=5, ge=0)
     user_agent: str = "Briefing/0.1 (+https://example.org/briefing)"
+    allow_private_addresses: bool = Field(
+        default=False,
+        description="let URLs from outside (the desk's link check) reach loopback, private "
+        "and link-local addresses; for local testing only",
+    )
 
 
 class Topic(_Section):
@@ -164,6 +169,47 @@ class Subscriptions(_Section):
     consent_version: str = "1"
     confirm_days: int = Field(default=7, ge=1)
     rate_limit_per_minute: int = Field(default=5, ge=1, description="subscribe requests per client")
+
+
+class Web(_Section):
+    """`briefing serve`: the proxy it trusts and how long it waits for slow clients."""
+
+    forwarded_allow_ips: tuple[str, ...] = Field(
+        default=(),
+        description="addresses or networks of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; '*' trusts any client (only when nothing but the "
+        "proxy can reach the app)",
+    )
+    header_timeout: float = Field(default=10.0, gt=0, description="seconds for a request's head")
+    body_timeout: float = Field(default=30.0, gt=0, description="seconds for a request's body")
+    keep_alive_timeout: float = Field(
+        default=5.0, gt=0, description="seconds an idle kept-alive connection stays open"
+    )
+    max_body_bytes: int = Field(default=65_536, ge=1024, description="larger bodies get 413")
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        # "10.0.0.1, 10.0.0.2" from an environment variable or a flag, as a list
+        return (
+            [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+        )
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for item in value:
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8, '*')"
+                ) from exc
+        return value
 
 
 class Delivery(_Section):
@@ -323,6 +369,7 @@ class Settings(_Section):
     delivery: Delivery = Delivery()
     security: Security = Security()
     subscriptions: Subscriptions = Subscriptions()
+    web: Web = Web()
     root: Path = Path(".")
     source: str = "built-in defaults"
 

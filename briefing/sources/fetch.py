@@ -3,6 +3,10 @@
 A whole-fetch deadline (a server that trickles bytes forever is cut off), a size
 cap counted after decompression (a gzip bomb is cut off too), redirects within
 http and https, and conditional GET with the ETag / Last-Modified we kept.
+
+A URL that comes from outside (not the operator's own feed list) is fetched with
+``policy=AddressPolicy(...)`` (briefing.sources.addresses): then only http(s) is taken, and
+every connection, redirects included, goes only to addresses the policy allows.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
 from briefing.config import Fetch
-from briefing.errors import FeedError
+from briefing.errors import BriefingError, FeedError
+
+if TYPE_CHECKING:
+    from briefing.sources.addresses import AddressPolicy
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+xml;q=0.9, "
@@ -121,11 +128,15 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     client: httpx.Client | None = None,
+    policy: AddressPolicy | None = None,
 ) -> Fetched:
-    """Fetch a feed. Raises FeedError naming the location and what went wrong."""
+    """Fetch a feed. Raises FeedError naming the location and what went wrong.
+    ``policy``: the location came from outside; only http(s), only allowed addresses."""
+    if policy is not None and not is_remote(location):
+        raise FeedError(location, "is not an http:// or https:// URL", "give a web address")
     if is_remote(location):
         own = client is None
-        client = client or make_client(settings)
+        client = client or make_client(settings, policy=policy)
         try:
             return _fetch_http(client, location, settings, etag, last_modified)
         finally:
@@ -142,7 +153,7 @@ def fetch(
     return _read_local(path, location, settings)
 
 
-def make_client(settings: Fetch) -> httpx.Client:
+def make_client(settings: Fetch, *, policy: AddressPolicy | None = None) -> httpx.Client:
     timeout = httpx.Timeout(
         connect=settings.connect_timeout,
         read=min(settings.timeout, 30.0),
@@ -150,9 +161,15 @@ def make_client(settings: Fetch) -> httpx.Client:
         pool=settings.connect_timeout,
     )
     transport = httpx.HTTPTransport(retries=0)
-    pool = getattr(transport, "_pool", None)
-    if pool is not None and hasattr(pool, "_network_backend"):
-        pool._network_backend = _DeadlineBackend()  # whole-fetch deadline (see _DeadlineStream)
+    if policy is not None:
+        from briefing.sources.addresses import install_backend
+
+        # the policy picks and checks the address, the deadline backend connects to it
+        install_backend(transport, policy.sync_backend(_DeadlineBackend()))
+    else:
+        pool = getattr(transport, "_pool", None)
+        if pool is not None and hasattr(pool, "_network_backend"):
+            pool._network_backend = _DeadlineBackend()  # whole-fetch deadline (_DeadlineStream)
     return httpx.Client(
         timeout=timeout,
         follow_redirects=True,
@@ -209,6 +226,8 @@ def _fetch_http(
             )
     except FeedError:
         raise
+    except BriefingError as exc:  # AddressRefused: the URL or a redirect points inside
+        raise FeedError(url, getattr(exc, "reason", exc.message), exc.hint) from exc
     except httpx.TooManyRedirects as exc:
         raise FeedError(
             url,
