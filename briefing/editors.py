@@ -178,3 +178,34 @@ def end_session(engine: Engine, token: str | None) -> None:
             conn.execute(
                 delete(editor_sessions).where(editor_sessions.c.token_hash == _digest(token))
             )
+
+
+def set_flash(engine: Engine, token: str | None, kind: str, text: str) -> None:
+    """The one-time message the desk shows on the session's next page ("done" or
+    "problem"). Kept in the session, never in the URL: a link cannot make the desk say
+    anything."""
+    if token:
+        with engine.begin() as conn:
+            conn.execute(
+                update(editor_sessions)
+                .where(editor_sessions.c.token_hash == _digest(token))
+                .values(flash={"kind": kind, "text": text[:500]})
+            )
+
+
+def take_flash(engine: Engine, token: str | None) -> tuple[str, str] | None:
+    """The session's one-time message, (kind, text), removed as it is read."""
+    if not token or len(token) > 100:
+        return None
+    with engine.begin() as conn:
+        found = conn.execute(
+            select(editor_sessions.c.flash).where(editor_sessions.c.token_hash == _digest(token))
+        ).scalar()
+        if not found:
+            return None
+        conn.execute(
+            update(editor_sessions)
+            .where(editor_sessions.c.token_hash == _digest(token))
+            .values(flash=None)
+        )
+    return str(found.get("kind", "")), str(found.get("text", ""))

@@ -381,10 +381,12 @@ def confirm(
     secrets: Sequence[str],
     *,
     now: datetime | None = None,
+    apply: bool = True,
 ) -> Subscriber | None:
     """Follow a confirmation link: a pending subscriber becomes active; one who had left
     comes back only with a link issued after they left. None if the token is not genuine,
-    expired, or older than the person's unsubscribe (an old link must not undo it)."""
+    expired, or older than the person's unsubscribe (an old link must not undo it).
+    ``apply=False``: only say who the link would confirm (the page a GET shows)."""
     now = now or utcnow()
     token_id = verify(token, secrets, purpose="confirm", now=int(now.timestamp()))
     if token_id is None:
@@ -401,6 +403,8 @@ def confirm(
             sub.unsubscribed_at is None or issued <= sub.unsubscribed_at
         ):
             return None
+        if not apply:
+            return sub
         request: dict[str, Any] = next(
             (
                 e["detail"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 
 from briefing.store.schema import UTCDateTime, metadata
 
@@ -19,6 +19,7 @@ editors = Table(
 )
 
 # A session is a random token in the editor's cookie; only its SHA-256 is stored.
+# ``flash``: the one-time message the desk shows on the next page ({"kind", "text"}).
 editor_sessions = Table(
     "editor_sessions",
     metadata,
@@ -26,5 +27,6 @@ editor_sessions = Table(
     Column("editor_id", Integer, ForeignKey("editors.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
+    Column("flash", JSON),
     Index("ix_editor_sessions_editor", "editor_id"),
 )
