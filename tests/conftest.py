@@ -245,7 +245,7 @@ class ASGIServers:
             port=port,
             log_level="warning",
             proxy_headers=proxy_headers,
-            lifespan="off",
+            lifespan="on",  # the app's background work (the confirmation queue) starts and stops
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)

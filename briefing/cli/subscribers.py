@@ -308,21 +308,40 @@ def recipients(issue_ref: str | None, as_json: bool) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--forwarded-allow-ips",
+    metavar="IPS",
+    default=None,
+    help="Comma-separated addresses or networks of the reverse proxies whose "
+    "X-Forwarded-For is believed (overrides web.forwarded_allow_ips).",
+)
 @global_options
-def serve(host: str, port: int) -> None:
+def serve(host: str, port: int, forwarded_allow_ips: str | None) -> None:
     """Run the web app: subscribe form, confirmation, one-click unsubscribe, preferences.
 
     \b
     Example:
         briefing serve --port 8000    # then open http://127.0.0.1:8000/
+        briefing serve --forwarded-allow-ips 127.0.0.1   # behind a proxy on this machine
     """
     import uvicorn
 
     from briefing.web.app import create_app
+    from briefing.web.server import uvicorn_config, warnings_for
 
     st = state()
-    app = create_app(st.settings(), st.engine())
+    if forwarded_allow_ips is not None:
+        st.overrides.setdefault("web", {})["forwarded_allow_ips"] = forwarded_allow_ips
+    settings = st.settings()
+    for warning in warnings_for(settings, host):
+        err_console.print(f"warning: {escape(warning)}")
+    app = create_app(settings, st.engine())
+    trusted = ", ".join(settings.web.forwarded_allow_ips) or "none"
     err_console.print(
-        f"serving on http://{host}:{port}/ (public base_url: {st.settings().newsletter.base_url})"
+        f"serving on http://{host}:{port}/ (public base_url: {settings.newsletter.base_url}; "
+        f"trusted proxies: {escape(trusted)})"
     )
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    server = uvicorn.Server(uvicorn_config(app, settings, host=host, port=port))
+    server.run()
+    if not server.started:  # the port was taken or the address is not this machine's
+        sys.exit(3)

@@ -1,12 +1,18 @@
 """The editor's desk (/desk, behind a sign-in) and the public archive (/archive, its Atom
-feed). Server-rendered; every form carries the CSRF token; each control posts, changes
-the issue and comes back to the page (post/redirect/get), which shows the email again as
-subscribers get it.
+feed). Server-rendered; every form carries the CSRF token (bound to the session); each
+control posts, changes the issue and comes back to the page (post/redirect/get), which
+shows the email again as subscribers get it, and the control's one-time message, kept in
+the session (never taken from the URL, so a link cannot make the desk say anything).
+
+Sign-in is limited per client address and per account (briefing.signins), and every
+attempt is recorded. The link check follows only public addresses unless
+fetch.allow_private_addresses is set (briefing.sources.addresses).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from briefing import editorial, editors
+from briefing import editorial, editors, signins
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.message import SAMPLE
@@ -29,13 +35,14 @@ from briefing.models import Issue
 from briefing.render import render_issue, render_web
 from briefing.render.compile import RenderedIssue
 from briefing.render.lint import Finding, lint
+from briefing.sources.addresses import AddressPolicy, AddressRefused
 from briefing.store import issues as issue_store
 from briefing.store import outbox as outbox_store
 from briefing.store.issues_schema import issues as issues_table
 from briefing.store.subscribers_schema import subscriber_events
-from briefing.web.security import CSRF_FIELD, RateLimiter, csrf_ok
+from briefing.web.security import CSRF_FIELD, Csrf, RateLimiter, client_key, read_form
 
-SESSION_COOKIE = "briefing_desk"
+SESSION_COOKIE = "briefing_desk"  # "__Host-briefing_desk" when the site is https
 # the email preview is framed by the desk page (same origin only)
 FRAME_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
@@ -45,6 +52,12 @@ DESK_CSP = (
     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+def issue_number(text: str) -> int | None:
+    """An issue number from a path: plain ASCII digits that fit the database (no "+1",
+    "1_0", other scripts' digits or 20-digit numbers); None for anything else (a 404)."""
+    return int(text) if re.fullmatch(r"[0-9]{1,15}", text) else None
 
 
 @dataclass(frozen=True)
@@ -130,11 +143,16 @@ def sent_issues(engine: Engine) -> list[Issue]:
 
 
 async def check_links(
-    html: str, *, skip: tuple[str, ...] = (), timeout: float = 5.0
+    html: str,
+    *,
+    skip: tuple[str, ...] = (),
+    timeout: float = 5.0,
+    policy: AddressPolicy | None = None,
 ) -> list[dict[str, Any]]:
     """Each distinct http(s) link of the email and whether it answers (HEAD, then GET).
     ``skip``: prefixes not to check (the reader's own links, the issue's archive page,
-    which exists only once it is sent)."""
+    which exists only once it is sent). The links come from feeds: ``policy`` (by
+    default, public addresses only) decides where they may lead, redirects included."""
     import html as html_lib
     import re
 
@@ -163,9 +181,14 @@ async def check_links(
                 return {"url": url, "ok": ok, "status": r.status_code, "error": None}
             except httpx.HTTPError as exc:
                 return {"url": url, "ok": False, "status": None, "error": type(exc).__name__}
+            except AddressRefused as exc:
+                return {"url": url, "ok": False, "status": None, "error": exc.reason}
 
-    async with httpx.AsyncClient(
-        timeout=timeout, follow_redirects=True, headers={"User-Agent": "Briefing link check"}
+    async with (policy or AddressPolicy()).async_client(
+        timeout=timeout,
+        follow_redirects=True,
+        max_redirects=5,
+        headers={"User-Agent": "Briefing link check"},
     ) as client:
         return list(await asyncio.gather(*(one(client, u) for u in urls)))
 
@@ -175,14 +198,21 @@ def desk_routes(
     engine: Engine,
     page: Callable[..., HTMLResponse],
     *,
+    csrf: Csrf,
+    session_cookie: str,
     secure_cookie: bool,
+    client: Callable[[Request], str],
     delivery_url: str | None,
 ) -> list[Route]:
-    login_limit = RateLimiter(10)
+    login_limit = RateLimiter(10)  # attempts per client per minute
     link_results: dict[int, tuple[datetime, list[dict[str, Any]]]] = {}
+    policy = AddressPolicy.from_settings(settings.fetch)
+
+    def session(request: Request) -> str | None:
+        return request.cookies.get(session_cookie)
 
     def who(request: Request) -> editors.Editor | None:
-        return editors.session_editor(engine, request.cookies.get(SESSION_COOKIE))
+        return editors.session_editor(engine, session(request))
 
     def to_login(request: Request) -> Response:
         target = request.url.path
@@ -205,8 +235,8 @@ def desk_routes(
             nxt = "/desk"
         if request.method == "GET":
             return desk_page(request, "desk/login", next=nxt, editor=None)
-        form = await request.form()
-        if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+        form = await read_form(request)
+        if not csrf.ok(request, form.get(CSRF_FIELD)):
             return desk_page(
                 request,
                 "desk/login",
@@ -215,8 +245,17 @@ def desk_routes(
                 editor=None,
                 error="The form expired. Please sign in again.",
             )
-        client = request.client.host if request.client else "unknown"
-        allowed, retry = login_limit.allow(client)
+        address = client(request)
+        agent = request.headers.get("user-agent")
+        email = str(form.get("email") or "")
+        allowed, retry = login_limit.allow(client_key(address))
+        if allowed:  # this client is under its limit; is the account?
+            retry = await run_in_threadpool(signins.wait_seconds, engine, email, address)
+            allowed = retry == 0
+            if not allowed:
+                await run_in_threadpool(
+                    signins.record, engine, email, "throttled", ip=address, user_agent=agent
+                )
         if not allowed:
             response = desk_page(
                 request,
@@ -228,9 +267,16 @@ def desk_routes(
             )
             response.headers["Retry-After"] = str(retry)
             return response
-        email = str(form.get("email") or "")
         editor = await run_in_threadpool(
             editors.authenticate, engine, email, str(form.get("password") or "")
+        )
+        await run_in_threadpool(
+            signins.record,
+            engine,
+            email,
+            "failed" if editor is None else "signed_in",
+            ip=address,
+            user_agent=agent,
         )
         if editor is None:
             return desk_page(
@@ -245,7 +291,7 @@ def desk_routes(
         token = editors.start_session(engine, editor)
         done = RedirectResponse(nxt, status_code=303)
         done.set_cookie(
-            SESSION_COOKIE,
+            session_cookie,
             token,
             max_age=editors.SESSION_HOURS * 3600,
             httponly=True,
@@ -256,12 +302,12 @@ def desk_routes(
         return done
 
     async def logout(request: Request) -> Response:
-        form = await request.form()
-        if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+        form = await read_form(request)
+        if not csrf.ok(request, form.get(CSRF_FIELD)):
             return Response("CSRF token missing or wrong", status_code=403)
-        editors.end_session(engine, request.cookies.get(SESSION_COOKIE))
+        editors.end_session(engine, session(request))
         response = RedirectResponse("/desk/login", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(session_cookie, path="/", secure=secure_cookie, httponly=True)
         return response
 
     async def home(request: Request) -> Response:
@@ -275,10 +321,9 @@ def desk_routes(
         )
 
     def load_issue(request: Request) -> Issue:
-        try:
-            ref = int(request.path_params["issue_id"])
-        except ValueError as exc:
-            raise NotFoundError("no such issue") from exc
+        ref = issue_number(request.path_params["issue_id"])
+        if ref is None:
+            raise NotFoundError("no such issue")
         with engine.connect() as conn:
             return issue_store.get_issue(conn, ref)
 
@@ -293,6 +338,9 @@ def desk_routes(
         preview = await run_in_threadpool(build_preview, settings, engine, issue)
         with engine.connect() as conn:
             events = issue_store.events(conn, issue.id)
+        # the banner is what the last control said, once; ?done= and ?problem= in the URL
+        # only mark the redirect and are never shown
+        said = await run_in_threadpool(editors.take_flash, engine, session(request))
         return desk_page(
             request,
             "desk/issue",
@@ -301,8 +349,8 @@ def desk_routes(
             preview=preview,
             events=events[-12:][::-1],
             links=_links_for(issue),
-            flash=request.query_params.get("done"),
-            problem=request.query_params.get("problem"),
+            flash=said[1] if said and said[0] == "done" else None,
+            problem=said[1] if said and said[0] == "problem" else None,
             editable=issue.state in ("draft", "approved"),
         )
 
@@ -324,8 +372,8 @@ def desk_routes(
         editor = who(request)
         if editor is None:
             return to_login(request)
-        form = await request.form()
-        if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+        form = await read_form(request)
+        if not csrf.ok(request, form.get(CSRF_FIELD)):
             return Response("CSRF token missing or wrong", status_code=403)
         try:
             issue = load_issue(request)
@@ -337,6 +385,9 @@ def desk_routes(
         try:
             done = await run_in_threadpool(_apply, action, issue, form, by, editor)
         except BriefingError as exc:
+            await run_in_threadpool(
+                editors.set_flash, engine, session(request), "problem", exc.message
+            )
             return RedirectResponse(f"{back}?problem={quote(exc.message)}", status_code=303)
         if action == "links":
             _, _, html, _ = await run_in_threadpool(as_sample_reader, settings, engine, issue)
@@ -344,12 +395,14 @@ def desk_routes(
             found = await check_links(
                 html,
                 skip=(f"{base}/u/", f"{base}/p/", f"{base}/archive/{issue.id}"),
+                policy=policy,
             )
             # kept with the issue's version: an edit makes them stale, and they go
             current = load_issue(request)
             link_results[issue.id] = (current.updated_at, found)
             bad = sum(not r["ok"] for r in found)
             done = f"checked {len(found)} links: {bad} do not answer"
+        await run_in_threadpool(editors.set_flash, engine, session(request), "done", done)
         return RedirectResponse(f"{back}?done={quote(done)}#top", status_code=303)
 
     def _apply(action: str, issue: Issue, form: Any, by: str, editor: editors.Editor) -> str:
@@ -436,11 +489,11 @@ def archive_routes(
         return page(request, "archive", issues=found, feed_url="/archive.atom")
 
     async def one(request: Request) -> Response:
+        ref = issue_number(request.path_params["issue_id"])
         try:
-            ref = int(request.path_params["issue_id"])
             with engine.connect() as conn:
-                issue = issue_store.get_issue(conn, ref)
-        except (ValueError, NotFoundError):
+                issue = issue_store.get_issue(conn, ref) if ref is not None else None
+        except NotFoundError:
             issue = None
         if issue is None or issue.state != "sent":
             return page(
