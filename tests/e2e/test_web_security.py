@@ -74,11 +74,12 @@ def make_site(
             REPO / "briefing.toml", env={"BRIEFING_SECRET": SECRET}, overrides=overrides
         )
         engine = open_engine(settings.database_url)
-        kwargs: dict[str, Any] = {"delivery_url": transport or smtp_server.url}
-        try:
-            app = create_app(settings, engine, mail_retry_seconds=retry, **kwargs)
-        except TypeError:  # before Step 7 there was no confirmation queue
-            app = create_app(settings, engine, **kwargs)
+        app = create_app(
+            settings,
+            engine,
+            delivery_url=transport or smtp_server.url,
+            mail_retry_seconds=retry,  # retries come quickly here
+        )
         assert asgi_server.start(app, port=port) == url
         return Site(url, settings, engine, smtp_server)
 
