@@ -144,8 +144,8 @@ def warnings_for(settings: Settings, host: str) -> list[str]:
 
 
 def _is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return host == "localhost"
+    if host == "localhost":
+        return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
