@@ -5,7 +5,7 @@ shows the email again as subscribers get it, and the control's one-time message,
 the session (never taken from the URL, so a link cannot make the desk say anything).
 
 Sign-in is limited per client address and per account (briefing.signins), and every
-attempt is recorded. The link check follows only public addresses unless
+attempt within the client's limit is recorded. The link check follows only public addresses unless
 fetch.allow_private_addresses is set (briefing.sources.addresses).
 """
 
