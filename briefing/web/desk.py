@@ -40,7 +40,14 @@ from briefing.store import issues as issue_store
 from briefing.store import outbox as outbox_store
 from briefing.store.issues_schema import issues as issues_table
 from briefing.store.subscribers_schema import subscriber_events
-from briefing.web.security import CSRF_FIELD, Csrf, RateLimiter, client_key, read_form
+from briefing.web.security import (
+    CSRF_FIELD,
+    Csrf,
+    RateLimiter,
+    client_key,
+    is_head,
+    read_form,
+)
 
 SESSION_COOKIE = "briefing_desk"  # "__Host-briefing_desk" when the site is https
 # the email preview is framed by the desk page (same origin only)
@@ -340,7 +347,11 @@ def desk_routes(
             events = issue_store.events(conn, issue.id)
         # the banner is what the last control said, once; ?done= and ?problem= in the URL
         # only mark the redirect and are never shown
-        said = await run_in_threadpool(editors.take_flash, engine, session(request))
+        said = (
+            None
+            if is_head(request)  # a HEAD (a prefetch) must not use the message up
+            else await run_in_threadpool(editors.take_flash, engine, session(request))
+        )
         return desk_page(
             request,
             "desk/issue",

@@ -240,15 +240,22 @@ class RequestLimits:
 class HeadAsGet:
     """HEAD is answered exactly as GET: the app sees GET (and never reads a HEAD's body),
     and the server, which still knows the request was HEAD, sends no body. So no handler
-    can treat HEAD as a POST by testing ``method == "GET"``."""
+    can treat HEAD as a POST by testing ``method == "GET"``. ``is_head(request)`` tells
+    the few GET handlers with a side effect of reading (the desk's one-time banner) to
+    skip it: a HEAD changes nothing at all."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "HEAD":
-            scope = dict(scope, method="GET")
+            scope = dict(scope, method="GET", **{"briefing.head": True})
         await self.app(scope, receive, send)
+
+
+def is_head(request: Request) -> bool:
+    """The request was a HEAD (answered as GET, see HeadAsGet)."""
+    return bool(request.scope.get("briefing.head"))
 
 
 async def read_form(request: Request) -> FormData:
