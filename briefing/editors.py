@@ -51,17 +51,43 @@ def _editor(row: object) -> Editor:
     return Editor(row.id, row.email, row.name, bool(row.disabled))  # type: ignore[attr-defined]
 
 
-def check_password(password: str) -> None:
+MIN_STRENGTH = 3  # zxcvbn's score (0-4): 3 is "safely unguessable", over 10^8 guesses
+ZXCVBN_LENGTH = 72  # zxcvbn looks at this much of a password (argon2 takes all of it)
+
+
+def check_password(password: str, *, about: tuple[str | None, ...] = ()) -> None:
+    """Refuse a password that is blank, short, or easy to guess: on a common-password list,
+    a keyboard walk, a repeat, or made of the account's own address or name (``about``).
+    The lists and the estimate are zxcvbn's (Dropbox's estimator, with the 30,000 most
+    common passwords among its dictionaries)."""
+    if not password.strip():
+        raise BriefingError(
+            "the password is blank" if not password else "the password is only whitespace",
+            "a passphrase of several words is easy to type and hard to guess",
+        )
     if len(password) < MIN_PASSWORD:
         raise BriefingError(
             f"the password is {len(password)} characters; use at least {MIN_PASSWORD}",
             "a passphrase of several words is easy to type and hard to guess",
         )
+    from zxcvbn import zxcvbn
+
+    words = [w for value in about if value for w in (value, *value.replace("@", " ").split())]
+    verdict = zxcvbn(password[:ZXCVBN_LENGTH], user_inputs=words)
+    if verdict["score"] < MIN_STRENGTH:
+        feedback = verdict.get("feedback") or {}
+        why = str(feedback.get("warning") or "it is made of common words, names or patterns")
+        tips = " ".join(str(t) for t in feedback.get("suggestions") or ())
+        raise BriefingError(
+            f"the password is too easy to guess: {why.rstrip('.').lower()}",
+            (tips + " " if tips else "")
+            + "a passphrase of four or more unrelated words is easy to type and hard to guess",
+        )
 
 
 def add(engine: Engine, email: str, password: str, *, name: str | None = None) -> Editor:
     address = _key(email)
-    check_password(password)
+    check_password(password, about=(address, name))
     try:
         with engine.begin() as conn:
             new_id = conn.execute(
@@ -82,8 +108,8 @@ def add(engine: Engine, email: str, password: str, *, name: str | None = None) -
 
 
 def set_password(engine: Engine, email: str, password: str) -> None:
-    check_password(password)
     address = _key(email)
+    check_password(password, about=(address,))
     with engine.begin() as conn:
         found = conn.execute(
             update(editors)
