@@ -25,6 +25,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 if TYPE_CHECKING:
@@ -162,13 +163,29 @@ class Security(_Section):
 
     secret_env: str = "BRIEFING_SECRET"
     secret_file: str = "var/secret"
+    # the key of the suppression list's HMACs: its own, so it never rotates with the
+    # signing secrets (a new key would let every forgotten address back in)
+    suppression_key_env: str = "BRIEFING_SUPPRESSION_KEY"
+    suppression_key_file: str = "var/suppression-key"
 
 
 class Subscriptions(_Section):
     consent_text: str = "Yes, send me the weekly briefing by email. I can unsubscribe at any time."
     consent_version: str = "1"
     confirm_days: int = Field(default=7, ge=1)
+    pending_days: int = Field(
+        default=30, ge=1, description="an unconfirmed request is deleted after this many days"
+    )
     rate_limit_per_minute: int = Field(default=5, ge=1, description="subscribe requests per client")
+
+    @model_validator(mode="after")
+    def _pending_outlives_the_link(self) -> Subscriptions:
+        if self.pending_days < self.confirm_days:
+            raise ValueError(
+                f"pending_days ({self.pending_days}) is shorter than confirm_days "
+                f"({self.confirm_days}): a request would be deleted while its link still works"
+            )
+        return self
 
 
 class Web(_Section):
@@ -396,20 +413,7 @@ class Settings(_Section):
         else:
             path = self.path(self.security.secret_file)
             if not path.exists():
-                import secrets as _secrets
-
-                # written whole under another name, then linked into place: processes
-                # starting together agree on one secret and never read a half-written file
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.{_secrets.token_hex(4)}")
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                try:
-                    with os.fdopen(fd, "w") as fh:
-                        fh.write(_secrets.token_urlsafe(32) + "\n")
-                    with contextlib.suppress(FileExistsError):
-                        os.link(tmp, path)
-                finally:
-                    tmp.unlink()
+                create_secret_file(path)
             found = [line.strip() for line in path.read_text().splitlines() if line.strip()]
         if not found or any(len(s) < 16 for s in found):
             raise ConfigError(
@@ -417,6 +421,37 @@ class Settings(_Section):
                 "use at least 16 random characters, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`",
             )
         return found
+
+    def secrets_would_be_created(self, env: Mapping[str, str] | None = None) -> Path | None:
+        """The secret file that secrets() would create now (no variable, no file), if any."""
+        env = os.environ if env is None else env
+        if env.get(self.security.secret_env, "").strip():
+            return None
+        path = self.path(self.security.secret_file)
+        return None if path.exists() else path
+
+    def suppression_key(
+        self, env: Mapping[str, str] | None = None, *, create: bool = True
+    ) -> bytes | None:
+        """The suppression list's HMAC key: ``suppression_key_env``, else the file
+        ``suppression_key_file`` (created with a random key when ``create``). None when
+        there is none and ``create`` is false."""
+        env = os.environ if env is None else env
+        value = env.get(self.security.suppression_key_env, "").strip()
+        if not value:
+            path = self.path(self.security.suppression_key_file)
+            if not path.exists():
+                if not create:
+                    return None
+                create_secret_file(path)
+            value = path.read_text().strip()
+        if len(value) < 16:
+            raise ConfigError(
+                f"the suppression key from {self.security.suppression_key_env} or "
+                f"{self.security.suppression_key_file} is shorter than 16 characters",
+                "restore the key from your backup (it keys the suppression list's hashes)",
+            )
+        return value.encode()
 
     @property
     def seeds_dir(self) -> Path:
@@ -432,6 +467,26 @@ class Settings(_Section):
             if rest and rest != ":memory:" and not rest.startswith("file:"):
                 return prefix + str(self.path(rest).resolve())
         return url
+
+
+def create_secret_file(path: Path) -> None:
+    """A new file holding one random secret, readable by its owner only, in a folder of
+    its owner's only. Written whole under another name, then linked into place: processes
+    starting together agree on one secret and never read a half-written file."""
+    import secrets as _secrets
+
+    from briefing.private import private_dir
+
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{_secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(_secrets.token_urlsafe(32) + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        tmp.unlink()
 
 
 def find_config(explicit: str | Path | None, env: Mapping[str, str]) -> Path | None:

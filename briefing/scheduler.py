@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
-from briefing import editorial, sending
+from briefing import editorial, erasure, sending
 from briefing.clock import utcnow
 from briefing.config import DAYS, Schedule, Settings
 from briefing.deliver.sender import Stop
@@ -212,6 +212,8 @@ def run_ingest(rt: Runtime, now: datetime) -> Outcome:
         if not ok:
             return {"outcome": "skipped", "why": "another scheduler is ingesting"}
         reports = ingest(rt.settings, rt.engine, now=now)
+        # requests nobody confirmed go after subscriptions.pending_days, IP and all
+        expiry = erasure.expire_requests(rt.settings, rt.engine, now=now)
     failed = [r.source for r in reports if r.error]
     return {
         "outcome": "failed" if reports and len(failed) == len(reports) else "ok",
@@ -219,6 +221,7 @@ def run_ingest(rt: Runtime, now: datetime) -> Outcome:
         "new": sum(r.new for r in reports),
         "updated": sum(r.updated for r in reports),
         "failed_sources": failed,
+        "expired_requests": expiry.expired + expiry.requests_dropped,
     }
 
 

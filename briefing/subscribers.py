@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -51,8 +52,16 @@ def normalize_email(address: str) -> str:
 
 
 def email_hash(address: str) -> str:
-    """What the suppression list keeps once an address is forgotten: no address, a hash."""
+    """The bare SHA-256 that older versions kept on the suppression list (still read:
+    those rows still suppress). A dictionary of addresses reverses it: new rows are keyed."""
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()
+
+
+def suppression_hash(key: bytes, address: str) -> str:
+    """What the suppression list keeps once an address is forgotten: an HMAC-SHA256 of the
+    lower-cased address under the suppression key, which nobody can check a list of
+    addresses against without the key."""
+    return hmac.new(key, address.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
 def check_timezone(name: str) -> str:

@@ -1,5 +1,5 @@
-"""Composition for the list: add, import, export, remove, forget, double opt-in,
-one-click unsubscribe, preferences, and who receives an issue.
+"""Composition for the list: add, import, export, remove, double opt-in, one-click
+unsubscribe, preferences, and who receives an issue (forgetting: erasure.py).
 
 Every state change writes an event row (the audit trail that proves consent). The
 suppression list wins over imports: an address that unsubscribed, bounced, complained or
@@ -17,8 +17,9 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine
 
+from briefing import keyring
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.message import POLICY, sender_domain
@@ -26,10 +27,8 @@ from briefing.deliver.transport import open_transport
 from briefing.errors import BriefingError
 from briefing.models import Subscriber
 from briefing.store import subscribers as store
-from briefing.store.subscribers_schema import suppressions
 from briefing.subscribers import (
     SUPPRESSED,
-    email_hash,
     normalize_email,
     parse_topics,
     read_csv,
@@ -68,6 +67,7 @@ def add(
     now = now or utcnow()
     address = normalize_email(email)
     chosen = parse_topics(topics, topic_slugs(settings))
+    key = keyring.suppression_key(settings, engine, now=now)
     with engine.begin() as conn:
         existing = store.by_email(conn, address)
         if existing is not None:
@@ -75,7 +75,7 @@ def add(
                 f"{address} is already on the list ({existing.status})",
                 "see it with `briefing subscribers show`",
             )
-        reason = store.suppressed(conn, address)
+        reason = store.suppressed(conn, address, key)
         if reason:
             raise BriefingError(
                 f"{address} is on the suppression list ({reason})",
@@ -150,8 +150,8 @@ def unsubscribe(
             unsubscribed_at=now,
             unsubscribe_reason=reason or how,
         )
-        if sub.email:
-            store.suppress(conn, sub.email, "unsubscribed", now)
+        # the row's status keeps them off the list; the suppression list's hash is
+        # written when the address itself goes (erasure.forget)
         store.add_event(conn, sub.id, now, "unsubscribed", actor, {"how": how})
     return True
 
@@ -167,33 +167,6 @@ def remove(
         found = store.by_id(conn, sub.id)
     assert found is not None
     return found
-
-
-def forget(engine: Engine, email: str, *, actor: str = "cli", now: datetime | None = None) -> None:
-    """GDPR erasure: the personal data goes; a hash stays on the suppression list so the
-    address is not imported again by accident; the events keep no personal data."""
-    now = now or utcnow()
-    with engine.begin() as conn:
-        sub = store.get(conn, normalize_email(email))
-        assert sub.email is not None
-        store.suppress(conn, sub.email, "forgotten", now)
-        store.update_subscriber(
-            conn,
-            sub.id,
-            now,
-            email=None,
-            email_key=None,
-            name=None,
-            status="forgotten",
-            timezone=None,
-            locale=None,
-            consent_ip=None,
-            consent_user_agent=None,
-            topics=None,
-            unsubscribed_at=sub.unsubscribed_at or now,
-        )
-        store.scrub_events(conn, sub.id)
-        store.add_event(conn, sub.id, now, "forgotten", actor, {})
 
 
 @dataclass
@@ -228,6 +201,7 @@ def import_file(
     if strict and parsed.errors:
         report.committed = False
         return report
+    key = keyring.suppression_key(settings, engine, now=now)
     with engine.begin() as conn:
         for row in parsed.rows:
             found = store.by_email(conn, row.email)
@@ -238,7 +212,7 @@ def import_file(
             if found is not None:
                 report.existing += 1
                 continue
-            reason = store.suppressed(conn, row.email)
+            reason = store.suppressed(conn, row.email, key)
             if reason:
                 report.suppressed += 1
                 report.notes.append(
@@ -392,6 +366,7 @@ def confirm(
     if token_id is None:
         return None
     expires = int(token.rsplit(".", 2)[1])
+    key = keyring.suppression_key(settings, engine, now=now)
     issued = datetime.fromtimestamp(expires, UTC) - timedelta(
         days=settings.subscriptions.confirm_days
     )
@@ -433,9 +408,7 @@ def confirm(
             changes.update(name=request.get("name") or sub.name, topics=request.get("topics"))
         store.update_subscriber(conn, sub.id, now, **changes)
         if sub.email:  # their own confirmed opt-in lifts an earlier suppression
-            conn.execute(
-                delete(suppressions).where(suppressions.c.email_hash == email_hash(sub.email))
-            )
+            store.unsuppress(conn, sub.email, key)
         store.add_event(
             conn, sub.id, now, "confirmed", "link", {"returning": sub.status != "pending"}
         )

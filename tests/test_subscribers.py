@@ -19,15 +19,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, text, update
 
-from briefing import subscriptions
+from briefing import erasure, subscriptions
 from briefing.cli import main
 from briefing.clock import utcnow
 from briefing.config import Settings, load_settings
 from briefing.errors import BriefingError
+from briefing.keyring import suppression_key
 from briefing.store import subscribers as store
 from briefing.store.db import open_engine
 from briefing.store.subscribers_schema import subscriber_events, subscribers, suppressions
-from briefing.subscribers import email_hash, neutralize, read_csv
+from briefing.subscribers import email_hash, neutralize, read_csv, suppression_hash
 from briefing.tokens import verify
 
 REPO = Path(__file__).parent.parent
@@ -268,13 +269,15 @@ def _suppressed_setup(settings: Settings, engine: Engine) -> None:
     subscriptions.add(
         settings, engine, "forget@example.org", name="Fred Forgotten", timezone="Europe/Oslo"
     )
-    subscriptions.forget(engine, "forget@example.org")
+    erasure.forget(settings, engine, "forget@example.org")
     # a bounce processor: the row marked bounced and the address on the suppression list
     subscriptions.add(settings, engine, "bounce@example.org", name="Bea")
     with engine.begin() as conn:
         sub = store.get(conn, "bounce@example.org")
         store.update_subscriber(conn, sub.id, utcnow(), status="bounced")
-        store.suppress(conn, "bounce@example.org", "bounced", utcnow())
+        store.suppress(
+            conn, "bounce@example.org", "bounced", utcnow(), suppression_key(settings, engine)
+        )
 
 
 def test_suppressed_addresses_stay_out_when_reimported(
@@ -298,7 +301,9 @@ def test_suppression_list_alone_blocks_an_import(
 ) -> None:
     """An address known only as a hash (e.g. a bounce from an earlier list) is not added."""
     with engine.begin() as conn:
-        store.suppress(conn, "bounce@example.org", "bounced", utcnow())
+        store.suppress(
+            conn, "bounce@example.org", "bounced", utcnow(), suppression_key(settings, engine)
+        )
     report = subscriptions.import_file(settings, engine, copy("suppressed.csv", tmp_path))
     assert report.suppressed == 1 and report.added == 3
     assert any("line 3:" in n and "(bounced)" in n for n in report.notes), report.notes
@@ -310,15 +315,15 @@ def test_forgotten_address_is_not_kept_in_clear(
 ) -> None:
     subscriptions.import_file(settings, engine, copy("mixed.csv", tmp_path))
     ann = subscriptions.get(engine, "ann@example.org")
-    subscriptions.forget(engine, "ANN@example.org")
+    erasure.forget(settings, engine, "ANN@example.org")
     with engine.connect() as conn:
         row = conn.execute(select(subscribers).where(subscribers.c.id == ann.id)).mappings().one()
         hashes = [dict(r) for r in conn.execute(select(suppressions)).mappings()]
     assert row["email"] is None and row["email_key"] is None and row["name"] is None
     assert row["status"] == "forgotten" and row["timezone"] is None
-    assert hashes == [
-        {"email_hash": email_hash("ann@example.org"), "reason": "forgotten", "at": hashes[0]["at"]}
-    ]
+    keyed = suppression_hash(suppression_key(settings, engine), "ann@example.org")
+    assert hashes == [{"email_hash": keyed, "reason": "forgotten", "at": hashes[0]["at"]}]
+    assert keyed != email_hash("ann@example.org")  # keyed: no dictionary reverses it
     assert re.fullmatch(r"[0-9a-f]{64}", hashes[0]["email_hash"])
     dump = all_cells(engine)
     assert "ann@example.org" not in dump and "ann example" not in dump
@@ -342,7 +347,7 @@ def test_forgetting_a_web_subscriber_leaves_no_personal_data(
         user_agent="Mozilla/5.0 (WendysLaptop)",
     )
     assert sub is not None
-    subscriptions.forget(engine, "web.person@example.org")
+    erasure.forget(settings, engine, "web.person@example.org")
     dump = all_cells(engine)
     for personal in ("web.person@example.org", "wendy web", "wendyslaptop", "203.0.113.77"):
         assert personal not in dump, f"{personal!r} is still stored after forget"
@@ -463,7 +468,7 @@ def test_every_state_change_writes_an_event(
     assert detail == {"file": "good.csv", "line": 2}
 
     jon = subscriptions.get(engine, "jon@example.org")
-    subscriptions.forget(engine, "jon@example.org")
+    erasure.forget(settings, engine, "jon@example.org")
     with engine.connect() as conn:
         trail = [
             r.action
@@ -544,7 +549,7 @@ def test_recipients_are_active_unpaused_and_on_topic(settings: Settings, engine:
         settings, engine, "pending@example.org", name=None, topics=None, ip=None, user_agent=None
     )
     subscriptions.add(settings, engine, "erased@example.org")
-    subscriptions.forget(engine, "erased@example.org")
+    erasure.forget(settings, engine, "erased@example.org")
     subscriptions.add(settings, engine, "bounced@example.org")
     with engine.begin() as conn:
         conn.execute(

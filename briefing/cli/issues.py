@@ -16,6 +16,7 @@ from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.message import SAMPLE, Recipient, as_bytes, build_message
 from briefing.models import Issue
+from briefing.private import private_dir, tighten
 from briefing.render import render_issue, render_web
 from briefing.render.lint import lint
 from briefing.store import issues as issue_store
@@ -326,7 +327,7 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
         rendered, settings, issue_id=issue.id, to=sample, subscriber_key=key, date=now
     )
     folder = out_dir or settings.root / "var" / "preview" / f"issue-{issue.id}"
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)  # the files carry a subscriber's name and links
     files = {
         "html": folder / "issue.html",
         "text": folder / "issue.txt",
@@ -339,6 +340,8 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
     files["web"].write_text(
         render_web(view, settings, now=now, templates=templates), encoding="utf-8"
     )
+    for path in files.values():
+        tighten(path)
     findings = lint(
         rendered, view, html=html, text=text, max_html_bytes=settings.issue.max_html_bytes
     )

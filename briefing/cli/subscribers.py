@@ -171,20 +171,99 @@ def remove_cmd(email: str) -> None:
 
 @subscribers_group.command("forget")
 @click.argument("email")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", is_flag=True, help="Do not ask (needed when there is no terminal).")
+@click.option(
+    "--outbox",
+    "outboxes",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Another outbox folder to delete their .eml files from (delivery.url's always is).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was erased as JSON.")
 @global_options
-def forget_cmd(email: str, yes: bool) -> None:
-    """Erase a person (GDPR Art. 17): their personal data goes, a hash of the address
-    stays on the suppression list so it is not re-imported by accident.
+def forget_cmd(email: str, yes: bool, outboxes: tuple[Path, ...], as_json: bool) -> None:
+    """Erase a person (GDPR Art. 17): their address, name, consent IP and user agent go
+    from every table (free text too) and their .eml files from the outbox folder; an HMAC
+    of the address stays on the suppression list so it is not re-imported by accident.
+    Without a terminal to ask, --yes is required.
 
     \b
     Example:
         briefing subscribers forget ann@example.org --yes
     """
-    if not yes and sys.stdin.isatty():
-        click.confirm(f"Erase {email} for good?", abort=True)
-    subscriptions.forget(state().engine(), email)
-    err_console.print(f"forgot {escape(email)}")
+    from briefing import erasure
+
+    st = state()
+    settings, engine = st.settings(), st.engine()
+    sub = subscriptions.get(engine, email)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise BriefingError(
+                f"forget erases {sub.email} for good, and there is no terminal to ask",
+                "add --yes to erase without asking",
+            )
+        click.confirm(f"Erase {sub.email} for good? It cannot be undone", abort=True)
+    done = erasure.forget(settings, engine, email, outboxes=outboxes)
+    if as_json:
+        emit_json(
+            {
+                "email": done.email,
+                "cells": done.cells,
+                "files_removed": [str(p) for p in done.files],
+                "outboxes": [str(p) for p in done.folders],
+                "wal_truncated": done.wal_truncated,
+                "editor": done.editor,
+            }
+        )
+    else:
+        err_console.print(
+            f"forgot {escape(done.email)}: {done.cells} other field(s) cleaned, "
+            f"{len(done.files)} outbox file(s) deleted"
+        )
+    if done.wal_truncated is False:
+        err_console.print(
+            "[yellow]warning:[/] the database's WAL could not be truncated (another process is "
+            "reading it); copies of the erased rows stay in it until the next checkpoint: run "
+            "`briefing subscribers forget` again once `serve` and the scheduler are stopped"
+        )
+    if done.editor:
+        err_console.print(
+            f"[yellow]note:[/] {escape(done.email)} is also an editor account, left as it is; "
+            f"remove it with `briefing editors remove {escape(done.email)}`"
+        )
+
+
+@subscribers_group.command("expire")
+@click.option("--json", "as_json", is_flag=True, help="Print what was deleted as JSON.")
+@global_options
+def expire_cmd(as_json: bool) -> None:
+    """Delete subscription requests nobody confirmed within subscriptions.pending_days,
+    with their IP address and user agent. `schedule run` does it at every ingest, and
+    `serve` when it starts.
+
+    \b
+    Example:
+        briefing subscribers expire --json
+    """
+    from briefing import erasure
+
+    st = state()
+    settings = st.settings()
+    done = erasure.expire_requests(settings, st.engine())
+    if as_json:
+        emit_json(
+            {
+                "expired": done.expired,
+                "requests_dropped": done.requests_dropped,
+                "before": done.cutoff.isoformat(),
+                "pending_days": settings.subscriptions.pending_days,
+            }
+        )
+    else:
+        err_console.print(
+            f"{done.expired} pending subscriber(s) and {done.requests_dropped} other request(s) "
+            f"older than {settings.subscriptions.pending_days} days deleted"
+        )
 
 
 @subscribers_group.command("list")
@@ -315,8 +394,13 @@ def recipients(issue_ref: str | None, as_json: bool) -> None:
     help="Comma-separated addresses or networks of the reverse proxies whose "
     "X-Forwarded-For is believed (overrides web.forwarded_allow_ips).",
 )
+@click.option(
+    "--new-secret",
+    is_flag=True,
+    help="Accept a signing secret that leaves out the one used last (old links break).",
+)
 @global_options
-def serve(host: str, port: int, forwarded_allow_ips: str | None) -> None:
+def serve(host: str, port: int, forwarded_allow_ips: str | None, new_secret: bool) -> None:
     """Run the web app: subscribe form, confirmation, one-click unsubscribe, preferences.
 
     \b
@@ -326,6 +410,7 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None) -> None:
     """
     import uvicorn
 
+    from briefing import erasure, keyring
     from briefing.web.app import create_app
     from briefing.web.server import uvicorn_config, warnings_for
 
@@ -335,6 +420,9 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None) -> None:
     settings = st.settings()
     for warning in warnings_for(settings, host):
         err_console.print(f"warning: {escape(warning)}")
+    for warning in keyring.check_signing(settings, st.engine(), accept_new=new_secret):
+        err_console.print(f"warning: {escape(warning)}")
+    erasure.expire_requests(settings, st.engine())
     app = create_app(settings, st.engine())
     trusted = ", ".join(settings.web.forwarded_allow_ips) or "none"
     err_console.print(

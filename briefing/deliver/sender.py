@@ -119,12 +119,11 @@ def apply(conn: Connection, hot: store.HotPath, op: str, args: tuple[Any, ...]) 
         row_id, error = args
         return store.finish(conn, row_id, "queued", now, error=error)
     if op == "refused":
-        issue, row_id, subscriber_id, email, code, reason, permanent, hard, delay = args
+        issue, row_id, subscriber_id, _email, code, reason, permanent, hard, delay = args
         if permanent:
             store.finish(conn, row_id, "failed", now, code=code, error=reason)
-            if hard:
+            if hard:  # the status suppresses the address; its hash is kept when forgotten
                 subscriber_store.update_subscriber(conn, subscriber_id, now, status="bounced")
-                subscriber_store.suppress(conn, email, "bounced", now)
                 subscriber_store.add_event(
                     conn,
                     subscriber_id,

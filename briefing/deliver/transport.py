@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from briefing.config import Settings
 from briefing.errors import BriefingError
+from briefing.private import FILE_MODE, private_dir
 
 
 class DeliveryError(BriefingError):
@@ -71,8 +72,8 @@ class OutboxTransport:
     _prepared: bytes | None = None
 
     def __post_init__(self) -> None:
-        for sub in ("tmp", "new", "cur"):
-            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+        for sub in ("tmp", "new", "cur"):  # the messages hold addresses: owner only
+            private_dir(self.folder / sub)
         self.url = self.url or f"outbox://{self.folder}"
 
     def prepare(self, sender: str, recipient: str, message: bytes) -> None:
@@ -89,7 +90,7 @@ class OutboxTransport:
     def send(self, sender: str, recipient: str, message: bytes) -> None:
         name = f"{time.time_ns()}.{uuid.uuid4().hex[:12]}.{socket.gethostname()}.eml"
         tmp = self.folder / "tmp" / name
-        with open(tmp, "wb") as fh:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as fh:
             fh.write(message)
             fh.flush()
             os.fsync(fh.fileno())

@@ -110,6 +110,7 @@ sources = Table(
 )
 import briefing.store.editors_schema  # noqa: E402  (registers the tables on metadata)
 import briefing.store.issues_schema  # noqa: E402
+import briefing.store.keys_schema  # noqa: E402
 import briefing.store.outbox_schema  # noqa: E402
 import briefing.store.subscribers_schema  # noqa: E402
 import briefing.store.web_schema  # noqa: E402,F401

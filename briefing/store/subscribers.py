@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from briefing.errors import NotFoundError
 from briefing.models import Subscriber
@@ -16,7 +16,7 @@ from briefing.store.subscribers_schema import (
     suppressions,
     takes_every_topic,
 )
-from briefing.subscribers import email_hash
+from briefing.subscribers import SUPPRESSED, email_hash, suppression_hash
 
 
 def _subscriber(r: Any) -> Subscriber:
@@ -143,25 +143,99 @@ def scrub_events(conn: Connection, subscriber_id: int) -> None:
             )
 
 
-def suppressed(conn: Connection, email: str) -> str | None:
-    """Why an address may not be (re)added, if it is on the suppression list."""
+def _hashes(email: str, key: bytes | None) -> list[str]:
+    """The suppression list's hashes of an address: keyed (HMAC), and the bare SHA-256
+    older versions wrote (still read)."""
+    return [*([suppression_hash(key, email)] if key is not None else []), email_hash(email)]
+
+
+def suppressed(conn: Connection, email: str, key: bytes | None) -> str | None:
+    """Why an address may not be (re)added: its subscriber left (unsubscribed, bounced,
+    complained), or it is on the suppression list (forgotten: only a hash is left).
+    ``key``: the suppression key (keyring.suppression_key); without it only the rows of
+    older versions are matched."""
     row = conn.execute(
-        select(suppressions.c.reason).where(suppressions.c.email_hash == email_hash(email))
+        select(subscribers.c.status).where(subscribers.c.email_key == email.strip().lower())
     ).first()
-    return row.reason if row else None
+    if row is not None and row.status in SUPPRESSED:
+        return str(row.status)
+    found = conn.execute(
+        select(suppressions.c.reason).where(suppressions.c.email_hash.in_(_hashes(email, key)))
+    ).first()
+    return found.reason if found else None
 
 
-def suppress(conn: Connection, email: str, reason: str, at: datetime) -> None:
-    if suppressed(conn, email) is None:
+def suppress(conn: Connection, email: str, reason: str, at: datetime, key: bytes) -> None:
+    """Put an address on the suppression list as an HMAC under ``key`` (a row an older
+    version wrote for it, a bare SHA-256, is replaced)."""
+    keyed = suppression_hash(key, email)
+    conn.execute(delete(suppressions).where(suppressions.c.email_hash == email_hash(email)))
+    if conn.execute(
+        select(suppressions.c.email_hash).where(suppressions.c.email_hash == keyed)
+    ).first():
         conn.execute(
-            insert(suppressions).values(email_hash=email_hash(email), reason=reason, at=at)
+            update(suppressions).where(suppressions.c.email_hash == keyed).values(reason=reason)
         )
     else:
-        conn.execute(
-            update(suppressions)
-            .where(suppressions.c.email_hash == email_hash(email))
-            .values(reason=reason)
+        conn.execute(insert(suppressions).values(email_hash=keyed, reason=reason, at=at))
+
+
+def unsuppress(conn: Connection, email: str, key: bytes | None) -> None:
+    """Take an address off the suppression list (its owner's own confirmed opt-in)."""
+    conn.execute(delete(suppressions).where(suppressions.c.email_hash.in_(_hashes(email, key))))
+
+
+def expire_requests(conn: Connection, cutoff: datetime) -> tuple[int, int]:
+    """Delete what is left of subscription requests made before ``cutoff`` and never
+    confirmed: pending subscribers (the row, with its IP and user agent, and its events),
+    and the request events of people who had left and asked to come back but did not
+    confirm. Returns (subscribers deleted, requests deleted). A request that was confirmed
+    stays: it is the consent record."""
+    later = subscriber_events.alias("later")
+    recent_request = (
+        select(later.c.id)
+        .where(
+            later.c.subscriber_id == subscribers.c.id,
+            later.c.action == "requested",
+            later.c.at >= cutoff,
         )
+        .exists()
+    )
+    stale = (
+        select(subscribers.c.id)
+        .where(
+            subscribers.c.status == "pending",
+            subscribers.c.created_at < cutoff,
+            ~recent_request,
+        )
+        .scalar_subquery()
+    )
+    conn.execute(delete(subscriber_events).where(subscriber_events.c.subscriber_id.in_(stale)))
+    people = conn.execute(delete(subscribers).where(subscribers.c.id.in_(stale))).rowcount
+    # still pending thanks to a newer request: the first request's IP and user agent go
+    # (confirming takes the consent details from the newest request's event)
+    conn.execute(
+        update(subscribers)
+        .where(subscribers.c.status == "pending", subscribers.c.created_at < cutoff)
+        .values(consent_ip=None, consent_user_agent=None)
+    )
+    confirmed_after = (
+        select(later.c.id)
+        .where(
+            later.c.subscriber_id == subscriber_events.c.subscriber_id,
+            later.c.action == "confirmed",
+            later.c.at >= subscriber_events.c.at,
+        )
+        .exists()
+    )
+    requests = conn.execute(
+        delete(subscriber_events).where(
+            subscriber_events.c.action == "requested",
+            subscriber_events.c.at < cutoff,
+            ~confirmed_after,
+        )
+    ).rowcount
+    return int(people or 0), int(requests or 0)
 
 
 def counts(conn: Connection) -> dict[str, int]:

@@ -144,7 +144,7 @@ class World:
 
     def suppressed(self, email: str) -> str | None:
         with self.engine.connect() as conn:
-            return sub_store.suppressed(conn, email)
+            return sub_store.suppressed(conn, email, None)
 
 
 def address(i: int) -> str:
