@@ -416,6 +416,7 @@ def _deliver(rt: Runtime, issue: Issue, now: datetime, cycle: Cycle | None) -> O
     options = sending.options_from(
         rt.settings, transport=rt.transport, workers=rt.workers, rate=None
     )
+    sending.preflight(rt.settings, rt.engine, options.transport_url, now=now)
     stale = 0
     if by_zone and cycle is not None:
         # queue everyone with their release times first, then drop the zones whose local

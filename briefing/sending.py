@@ -8,14 +8,16 @@ running `send` again resumes where the last run stopped.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from briefing import editorial, subscriptions
+from briefing import editorial, keyring, subscriptions
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.compose import compose
@@ -58,6 +60,54 @@ def options_from(
         resend_ambiguous=d.resend_ambiguous,
         max_error_rate=d.max_error_rate,
     )
+
+
+def _this_machine(host: str) -> bool:
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def check_links(settings: Settings, transport_url: str) -> None:
+    """A real send (smtp://, smtps://) puts links in front of people: refuse one whose
+    base_url cannot work for them (http://, or this machine). outbox:// keeps any."""
+    if urlsplit(transport_url).scheme not in ("smtp", "smtps"):
+        return
+    base = settings.newsletter.base_url
+    parts = urlsplit(base)
+    if parts.scheme != "https":
+        problem = "is not https"
+    elif _this_machine(parts.hostname or ""):
+        problem = "points at this machine"
+    else:
+        return
+    raise SendRefused(
+        f"newsletter.base_url {base} {problem}: the unsubscribe, preferences and archive "
+        f"links in the emails to {urlsplit(transport_url).hostname} would not work for the "
+        "people who get them",
+        "set newsletter.base_url to the public https:// address where `briefing serve` is "
+        "reached (in briefing.toml, or BRIEFING_NEWSLETTER_BASE_URL), and run from the "
+        "newsletter's folder or pass --config; outbox:// and --dry-run take any base_url",
+    )
+
+
+def preflight(
+    settings: Settings,
+    engine: Engine,
+    transport_url: str,
+    *,
+    accept_new_secret: bool = False,
+    now: datetime | None = None,
+) -> list[str]:
+    """What a send checks before it touches the outbox: links that work, and the signing
+    key that signed the links already sent (keyring.check_signing). Returns warnings."""
+    check_links(settings, transport_url)
+    return keyring.check_signing(settings, engine, accept_new=accept_new_secret, now=now)
 
 
 def pick_issue(engine: Engine, ref: str | None, *, force: bool = False) -> Issue:
@@ -187,8 +237,10 @@ def send(
     release_times: ReleaseTimes | None = None,
 ) -> SendSummary:
     """Send (or resume sending) an approved issue. Returns what happened. ``stop``: see
-    deliver(); ``release_times``: see prepare()."""
+    deliver(); ``release_times``: see prepare(). Refused before anything is queued when
+    preflight() finds a problem."""
     now = now or utcnow()
+    preflight(settings, engine, options.transport_url, now=now)
     issue = prepare(
         settings, engine, issue, force=force, actor=actor, now=now, release_times=release_times
     )

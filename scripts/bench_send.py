@@ -80,9 +80,12 @@ def build_world(folder: Path, subscribers: int, stories: int) -> tuple[Path, str
 
     config = folder / "briefing.toml"
     text = (REPO / "briefing.toml").read_text()
-    config.write_text(
-        text.replace('url = "sqlite:///var/briefing.db"', f'url = "sqlite:///{folder}/bench.db"')
+    text = text.replace('url = "sqlite:///var/briefing.db"', f'url = "sqlite:///{folder}/bench.db"')
+    # a real SMTP send refuses links that would not work (http://, loopback)
+    text = text.replace(
+        'base_url = "http://127.0.0.1:8000"', 'base_url = "https://news.example.org"'
     )
+    config.write_text(text)
     os.environ.setdefault("BRIEFING_SECRET", secrets.token_urlsafe(32))
     settings = load_settings(config, env=dict(os.environ))
     engine = open_engine(settings.database_url)

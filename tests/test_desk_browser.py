@@ -122,8 +122,8 @@ def make_desk(
         desk = Desk(url, settings, engine, smtp_server)
         if sent:
             editorial.approve(engine, 1, by=NAME)
-            options = sending.options_from(
-                settings, transport=smtp_server.url, workers=1, rate=None
+            options = sending.options_from(  # links to this server: not for real SMTP
+                settings, transport=f"outbox://{root}/outbox", workers=1, rate=None
             )
             assert sending.send(settings, engine, desk.issue(1), options).finished
             _add_article(engine)

@@ -36,6 +36,11 @@ from briefing.store import outbox as outbox_store
 @click.option(
     "--by", "actor", default="cli", show_default=True, help="Who sends (for the audit trail)."
 )
+@click.option(
+    "--new-secret",
+    is_flag=True,
+    help="Accept a signing secret that leaves out the one used last (old links break).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @global_options
 def send(
@@ -47,6 +52,7 @@ def send(
     test_to: str | None,
     force: bool,
     actor: str,
+    new_secret: bool,
     as_json: bool,
 ) -> None:
     """Send an approved issue to its subscribers, or resume an interrupted send.
@@ -91,6 +97,10 @@ def send(
                 out_console.print(f"  {escape(p.email)}")
         return
     options = sending.options_from(settings, transport=transport, workers=workers, rate=rate)
+    for warning in sending.preflight(
+        settings, engine, options.transport_url, accept_new_secret=new_secret
+    ):
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}")
     bar = Progress(
         TextColumn("issue {task.fields[issue]}"),
         BarColumn(),

@@ -59,6 +59,8 @@ def schedule_settings(root: Path, delivery_url: str, **schedule: Any) -> Setting
             "storage": {"url": f"sqlite:///{root}/briefing.db"},
             "seeds": {"folder": str(root / "seeds")},
             "delivery": {"url": delivery_url},
+            # a real send refuses links that would not work (http://, loopback)
+            "newsletter": {"base_url": "https://news.example.org"},
             "schedule": {
                 "send": "mon 07:00",
                 "timezone": "Europe/London",

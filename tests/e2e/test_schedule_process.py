@@ -255,6 +255,11 @@ def make_world(
         assert found == 1, "the repo's briefing.toml changed its [storage] url"
         text, found = re.subn(r'(?m)^folder = "seeds"$', f'folder = "{root / "seeds"}"', text)
         assert found == 1, "the repo's briefing.toml changed its [seeds] folder"
+        # a real send refuses links that would not work (http://, loopback)
+        text, found = re.subn(
+            r'(?m)^base_url = ".*"$', 'base_url = "https://news.example.org"', text
+        )
+        assert found == 1, "the repo's briefing.toml changed its base_url"
         # the repo's [schedule] is its last table: replace it with this test's
         head, found_schedule, tail = text.partition("\n[schedule]\n")
         assert found_schedule and not re.search(r"(?m)^\[", tail), "[schedule] is not last"

@@ -47,6 +47,7 @@ REPO = Path(__file__).parent.parent.parent
 BRIEFING = REPO / ".venv" / "bin" / "briefing"
 SECRET = "send-e2e-secret-" + "k" * 24
 SENDER = "briefing@example.org"
+BASE_URL = "https://news.example.org"
 TOKEN = re.compile(
     r"(https?://[^\s\"'<>]+)/([up])/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22})(?![A-Za-z0-9_-])"
 )
@@ -160,6 +161,8 @@ def make_world(
     """make_world(n, names=..., approve=True): seeds ingested, an issue drafted (and approved
     by "Ed"), ``n`` active subscribers imported from a CSV (reader000@example.org, ...)."""
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)  # Settings.secrets() reads os.environ
+    # a real send refuses links that would not work (http://, loopback): public ones here
+    monkeypatch.setenv("BRIEFING_NEWSLETTER_BASE_URL", BASE_URL)
     engines: list[Engine] = []
 
     def make(n: int, *, names: dict[int, str] | None = None, approve: bool = True) -> World:
@@ -188,6 +191,7 @@ def make_world(
         assert report.added == n, report
         env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
         env["BRIEFING_SECRET"] = SECRET
+        env["BRIEFING_NEWSLETTER_BASE_URL"] = BASE_URL
         return World(
             root=root,
             db=db,
