@@ -565,3 +565,35 @@ def test_every_sqlite_connection_zeroes_freed_space(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA secure_delete")).scalar() == 1
     engine.dispose()
+
+
+def test_the_address_pattern_takes_the_display_form_and_spares_other_addresses() -> None:
+    from briefing.erasure import address_forms
+    from briefing.store.erasure import REPLACEMENT, address_pattern, name_pattern
+
+    pattern = address_pattern(address_forms("eve@example.org"), "Eve Example")
+    for text, expected in (
+        ('To: "Eve Example" <eve@example.org>', f"To: {REPLACEMENT}"),
+        ("550 5.1.1 <EVE@EXAMPLE.ORG>: unknown", f"550 5.1.1 {REPLACEMENT}: unknown"),
+        ("sent to eve@example.org.", f"sent to {REPLACEMENT}."),
+        ("steve@example.org, eve@example.org.uk", "steve@example.org, eve@example.org.uk"),
+        ("x.eve@example.org and eve@example.organic", "x.eve@example.org and eve@example.organic"),
+    ):
+        assert pattern.sub(REPLACEMENT, text) == expected, text
+    idn = address_forms("zoë@bücher.example")
+    assert idn == ["zoë@bücher.example", "zoë@xn--bcher-kva.example"]
+    assert (
+        name_pattern("Eve").sub(REPLACEMENT, "Eve, Steve, eve.")
+        == f"{REPLACEMENT}, Steve, {REPLACEMENT}."
+    )
+
+
+def test_pending_days_shorter_than_the_link_is_refused_naming_the_key(tmp_path: Path) -> None:
+    from briefing.errors import ConfigError
+
+    config = tmp_path / "briefing.toml"
+    config.write_text("[subscriptions]\nconfirm_days = 7\npending_days = 3\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(config)
+    assert "subscriptions" in info.value.message and "pending_days" in info.value.message
+    assert str(config) in info.value.message

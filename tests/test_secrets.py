@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from briefing.cli import main
+from briefing.clock import utcnow
 
 REPO = Path(__file__).parent.parent
 BRIEFING = REPO / ".venv" / "bin" / "briefing"
@@ -263,3 +264,22 @@ def test_a_real_send_with_https_links_goes(folder: Folder, smtp_server: Sink) ->
     run = folder.cli("send", "--transport", smtp_server.url)
     assert run.code == 0, run.err
     assert folder.state(issue) == "sent" and len(smtp_server.messages) == 2
+
+
+def test_the_schedulers_send_stops_on_a_changed_secret_too(folder: Folder) -> None:
+    from briefing.config import load_settings
+    from briefing.scheduler import next_cycle
+
+    folder.prepare()
+    assert folder.cli("send").code == 0
+    second = folder.approve_next()
+    planned = next_cycle(load_settings(folder.config).schedule, utcnow()).planned
+    run = folder.cli(
+        "schedule", "tick", "--job", "send", "--at", planned.isoformat(), "--json", secret=NEW
+    )
+    doc = json.loads(run.out)
+    outcome = doc[0] if isinstance(doc, list) else doc
+    outcome = outcome.get("send", outcome)
+    assert outcome["outcome"] == "error", doc
+    assert "signing secret changed" in outcome["error"] and "--new-secret" in outcome["hint"]
+    assert folder.state(second) == "approved" and folder.sent_files() == 2
