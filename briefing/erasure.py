@@ -22,7 +22,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, func, select
 
 from briefing import keyring
 from briefing.clock import utcnow
@@ -31,6 +31,7 @@ from briefing.store import subscribers as store
 from briefing.store.db import checkpoint
 from briefing.store.editors_schema import editors
 from briefing.store.erasure import address_pattern, erase
+from briefing.store.web_schema import signin_attempts, subscribe_queue
 from briefing.subscribers import normalize_email
 
 HEADER_LIMIT = 256 * 1024  # a message's header block is read up to here, never the body
@@ -160,12 +161,22 @@ def forget(
             unsubscribed_at=sub.unsubscribed_at or now,
         )
         store.scrub_events(conn, sub.id)
-        cells = erase(conn, forms, sub.name, sub.id)
-        store.add_event(conn, sub.id, now, "forgotten", actor, {})
+        # a subscribe request of theirs still in the web app's queue goes whole (it holds
+        # the address, name, IP and user agent until the worker applies it)
+        conn.execute(
+            delete(subscribe_queue).where(
+                (subscribe_queue.c.subscriber_id == sub.id)
+                | (func.lower(subscribe_queue.c.email) == address.lower())
+            )
+        )
         is_editor = (
             conn.execute(select(editors.c.id).where(editors.c.email == address.lower())).first()
             is not None
         )
+        if not is_editor:  # sign-in attempts under their address, with an IP and browser
+            conn.execute(delete(signin_attempts).where(signin_attempts.c.email == address.lower()))
+        cells = erase(conn, forms, sub.name, sub.id)
+        store.add_event(conn, sub.id, now, "forgotten", actor, {})
     folders = outbox_folders(settings, outboxes)
     theirs = address_pattern(forms, sub.name)
     files = remove_files(folders, theirs)

@@ -14,6 +14,7 @@ import hmac
 import json
 import os
 import pty
+import re
 import select as select_module
 import shutil
 import sqlite3
@@ -30,7 +31,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, update
 
-from briefing import subscriptions
+from briefing import confirmations, signins, subscriptions
 from briefing.cli import main
 from briefing.clock import utcnow
 from briefing.config import Settings, load_settings
@@ -118,13 +119,10 @@ def make_newsletter(root: Path, capsys: pytest.CaptureFixture[str], **config: st
     text = text.replace(
         'base_url = "http://127.0.0.1:8000"', 'base_url = "https://news.example.org"'
     )
-    for key, line in config.items():
-        section = f"[{key}]"
-        text = (
-            text.replace(section, f"{section}\n{line}")
-            if section in text
-            else text + f"\n{section}\n{line}\n"
-        )
+    for key, line in config.items():  # into the section's table, or a new one at the end
+        text, found = re.subn(rf"(?m)^\[{key}\]$", f"[{key}]\n{line}", text, count=1)
+        if not found:
+            text = text.replace("\n[schedule]\n", f"\n[{key}]\n{line}\n\n[schedule]\n")
     (root / "briefing.toml").write_text(text)
     return Newsletter(root, capsys)
 
@@ -211,6 +209,10 @@ def test_forget_erases_the_person_from_every_table_file_and_byte(
     # proofs to her and to Bo in the outbox folder, beside her confirmation email
     assert nl.cli("send", str(issue_id), "--test-to", EVE).code == 0
     assert nl.cli("send", str(issue_id), "--test-to", BO).code == 0
+    # a second request of hers waiting in the web app's queue, a sign-in tried with her
+    # address on the desk (from her IP)
+    confirmations.enqueue(engine, email=EVE, name=NAME, topics=None, ip=IP, user_agent=AGENT)
+    signins.record(engine, EVE, "failed", ip=IP, user_agent=AGENT)
     # free text elsewhere that names her: a paused run's reason, a scheduler event, a note
     with engine.begin() as conn:
         conn.execute(

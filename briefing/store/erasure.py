@@ -33,7 +33,6 @@ KEPT: dict[str, tuple[str, ...] | None] = {
     "articles": None,
     "sources": None,
     "editors": None,
-    "editor_sessions": None,
     "key_fingerprints": None,
     "suppressions": None,
     "locks": None,
