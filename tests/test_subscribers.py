@@ -336,7 +336,7 @@ def test_forgetting_a_web_subscriber_leaves_no_personal_data(
     settings: Settings, engine: Engine
 ) -> None:
     """The form records IP and user agent with the consent; erasure must remove them too
-    (subscriptions.forget: "the events keep no personal data")."""
+    (erasure.forget: "the events keep no personal data")."""
     sub = subscriptions.request_subscription(
         settings,
         engine,
