@@ -77,11 +77,14 @@ def ingest(
     seeds_dir: Path | None = None,
     feeds: Sequence[str] = (),
     only_given: bool = False,
+    keep_feeds: bool = True,
     now: datetime | None = None,
     progress: Progress | None = None,
     client: httpx.Client | None = None,
 ) -> list[SourceReport]:
-    """Ingest seeds and feeds. With ``only_given``, just the seeds folder and feeds named."""
+    """Ingest seeds and feeds. With ``only_given``, just the seeds folder and feeds named.
+    A feed named here joins the list fetched on later runs once it has worked, unless
+    ``keep_feeds`` is false (``--once``); one already on the list stays on it."""
     now = now or utcnow()
     reports: list[SourceReport] = []
 
@@ -93,7 +96,7 @@ def ingest(
     folder = seeds_dir if seeds_dir is not None else (None if only_given else settings.seeds_dir)
     if folder is not None:
         ingest_seeds(settings, engine, folder, now=now, report=done)
-    specs = [FeedSpec(feed_location(f), origin="cli") for f in feeds]
+    specs = [FeedSpec(feed_location(f), origin="cli" if keep_feeds else "adhoc") for f in feeds]
     if not only_given:
         specs = [*configured_feeds(settings, engine), *specs]
     ingest_feeds(settings, engine, _unique_specs(specs), now=now, report=done, client=client)
@@ -287,10 +290,10 @@ def _record_failure(
     exc: BriefingError,
     now: datetime,
 ) -> None:
-    origin = spec.origin if spec else "folder"
+    # a failure never puts a --feed on the list ("adhoc" leaves a row's origin as it is):
+    # one that has not worked yet is not fetched again on later runs
+    origin = "folder" if spec is None else "adhoc" if spec.origin == "cli" else spec.origin
     with engine.begin() as conn:
-        if origin == "cli" and store.get_source(conn, key) is None:
-            origin = "adhoc"  # a --feed that never worked is not fetched again on later runs
         store.ensure_source(
             conn, key, kind=kind, location=location, name=spec.name if spec else None, origin=origin
         )

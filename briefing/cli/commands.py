@@ -108,13 +108,14 @@ def ingest(seeds_dir: Path | None, feeds: tuple[str, ...], once: bool, as_json: 
     st = state()
     settings, engine = st.settings(), st.engine()
     only_given = seeds_dir is not None or bool(feeds)
-    reports = run_ingest(settings, engine, seeds_dir=seeds_dir, feeds=feeds, only_given=only_given)
-    if once and feeds:
-        with engine.begin() as conn:
-            for f in feeds:
-                row = store.get_source(conn, "feed:" + feed_location(f))
-                if row and row["origin"] == "cli":
-                    store.remove_source(conn, row["key"])
+    reports = run_ingest(
+        settings,
+        engine,
+        seeds_dir=seeds_dir,
+        feeds=feeds,
+        only_given=only_given,
+        keep_feeds=not once,
+    )
     totals = {
         k: sum(getattr(r, k) for r in reports)
         for k in ("new", "updated", "unchanged", "duplicates", "failed")

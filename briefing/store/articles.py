@@ -239,7 +239,8 @@ def ensure_source(
     conn: Connection, key: str, *, kind: str, location: str, name: str | None, origin: str
 ) -> None:
     """Create the source row if needed. A feed named with --feed ("cli") is kept for later
-    runs; one that failed on its very first fetch is stored as "adhoc" (not fetched again)."""
+    runs; one that has not worked yet, or was named with --once, is stored as "adhoc" (not
+    fetched again). "cli" turns an "adhoc" row into "cli"; nothing turns "cli" back."""
     row = get_source(conn, key)
     if row is None:
         conn.execute(
