@@ -100,3 +100,33 @@ def test_once_leaves_a_feed_already_on_the_list_there(
     # fetching it now with --once does not take it off the list
     assert run(capsys, "--db", db, "ingest", "--feed", str(feed), "--once")[0] == 0
     assert listed(capsys, db) == [str(feed.resolve())]
+
+
+# --- exit codes ----------------------------------------------------------------------------------
+
+
+def test_ingest_json_exits_1_when_every_source_failed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str
+) -> None:
+    code, out, err = run(
+        capsys, "--db", db, "ingest", "--feed", str(tmp_path / "typo.xml"), "--json"
+    )
+    assert code == 1
+    doc = json.loads(out)  # still one JSON document on stdout, and nothing else
+    assert doc["totals"]["failed"] == 1 and doc["sources"][0]["status"] == "error"
+    assert "error: every source failed" in err and "hint:" in err
+    # one good source among failing ones: exit 0
+    good = tmp_path / "good.xml"
+    good.write_text(FEED)
+    code, out, _ = run(
+        capsys,
+        "--db",
+        db,
+        "ingest",
+        "--feed",
+        str(tmp_path / "typo.xml"),
+        "--feed",
+        str(good),
+        "--json",
+    )
+    assert code == 0 and json.loads(out)["totals"]["failed"] == 1

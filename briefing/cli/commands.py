@@ -120,8 +120,14 @@ def ingest(seeds_dir: Path | None, feeds: tuple[str, ...], once: bool, as_json: 
         k: sum(getattr(r, k) for r in reports)
         for k in ("new", "updated", "unchanged", "duplicates", "failed")
     }
+    every_failed = bool(reports) and all(r.failed for r in reports)
     if as_json:
         emit_json({"sources": [report_json(r) for r in reports], "totals": totals})
+        if every_failed:  # the same exit status as without --json, for scripts
+            raise BriefingError(
+                f"every source failed ({len(reports)})",
+                "each source's error and hint are in the JSON on stdout",
+            )
         return
     table = Table(title="Ingest", title_justify="left")
     table.add_column("source", overflow="fold")
@@ -151,7 +157,7 @@ def ingest(seeds_dir: Path | None, feeds: tuple[str, ...], once: bool, as_json: 
             )
         for w in r.warnings:
             err_console.print(f"[yellow]note:[/] {escape(r.source)}: {escape(w)}")
-    if reports and all(r.failed for r in reports):
+    if every_failed:
         raise BriefingError(f"every source failed ({len(reports)})", "see the reasons above")
     if not reports:
         err_console.print(
