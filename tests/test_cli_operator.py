@@ -4,6 +4,8 @@ file or field, exits 1, and changes nothing it should not."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,43 @@ def test_ingest_json_exits_1_when_every_source_failed(
         "--json",
     )
     assert code == 0 and json.loads(out)["totals"]["failed"] == 1
+
+
+# --- editors: no terminal to ask the password on -------------------------------------------------
+
+
+def briefing(
+    *args: str, cwd: Path, stdin: str = "", timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """The real command in a process of its own (stdin a pipe, not a terminal)."""
+    return subprocess.run(
+        [sys.executable, "-m", "briefing", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )
+
+
+@pytest.mark.parametrize("command", ["add", "passwd"])
+def test_editors_without_a_terminal_say_to_use_password_stdin(
+    tmp_path: Path, db: str, command: str
+) -> None:
+    if command == "passwd":  # an editor to change the password of
+        made = briefing(
+            "--db",
+            db,
+            "editors",
+            "add",
+            "ed@example.org",
+            "--password-stdin",
+            cwd=tmp_path,
+            stdin="a long enough passphrase\n",
+        )
+        assert made.returncode == 0, made.stderr
+    done = briefing("--db", db, "editors", command, "ed@example.org", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: ") and "\nhint: " in done.stderr
+    assert "--password-stdin" in done.stderr
+    assert "Traceback" not in done.stderr and "echoed" not in done.stderr

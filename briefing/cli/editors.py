@@ -9,11 +9,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
+from briefing.errors import BriefingError
 
 
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():  # cron, CI, a pipe: a prompt would echo or read the wrong input
+        raise BriefingError(
+            "no terminal to ask for the password on (stdin is not a terminal)",
+            "pass it on stdin: printf '%s\\n' \"$PASSWORD\" | briefing editors "
+            f"{click.get_current_context().info_name} EMAIL --password-stdin",
+        )
     value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     return value
 
