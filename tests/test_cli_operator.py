@@ -3,9 +3,17 @@ file or field, exits 1, and changes nothing it should not."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import os
+import re
+import shutil
+import socket
+import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +27,16 @@ FEED = (
     "<link>https://wire.example.org/one</link><guid>https://wire.example.org/one</guid>"
     "<description>Text of the story.</description></item></channel></rss>"
 )
+
+
+@pytest.fixture(autouse=True)
+def _root_logger() -> Iterator[None]:
+    """`schedule tick` points the root logger at this test's stderr; put it back after."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture
@@ -172,3 +190,202 @@ def test_editors_without_a_terminal_say_to_use_password_stdin(
     assert done.stderr.startswith("error: ") and "\nhint: " in done.stderr
     assert "--password-stdin" in done.stderr
     assert "Traceback" not in done.stderr and "echoed" not in done.stderr
+
+
+# --- a read-only database ------------------------------------------------------------------------
+#
+# Tests run as root, and root ignores file modes. So the read-only database is made two
+# honest ways: SQLite's own read-only mode (`?mode=ro` in the URL) in this process, and a
+# real 0444 file (or 0555 folder) used by the command in a process without root's
+# capabilities (setpriv), for which the kernel enforces the modes.
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the repo's config and seeds, and a database with an issue in draft."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "briefing.toml").write_text((REPO / "briefing.toml").read_text())
+    shutil.copytree(REPO / "seeds", site / "seeds")
+    shutil.copy(REPO / "subscribers" / "sample.csv", site / "list.csv")
+    monkeypatch.setenv("BRIEFING_CONFIG", str(site / "briefing.toml"))
+    monkeypatch.setenv("BRIEFING_SECRET", "test-secret-" + "s" * 24)
+    monkeypatch.chdir(site)
+    return site
+
+
+def stock(capsys: pytest.CaptureFixture[str], db: str) -> None:
+    for args in (("ingest",), ("subscribers", "import", "list.csv"), ("draft",)):
+        code, _, err = run(capsys, "--db", db, *args)
+        assert code == 0, err
+
+
+WRITES = [
+    ("subscribers", "add", "new@example.org"),
+    ("subscribers", "import", "list2.csv"),
+    ("subscribers", "remove", "ann.editor@example.org"),
+    ("ingest",),
+    ("draft",),
+    ("edit", "1", "--subject", "A new subject", "--by", "Ed"),
+    ("approve", "1", "--by", "Ed"),
+    ("cancel", "1", "--by", "Ed"),
+    ("send", "--force", "--transport", "outbox://outbox"),
+    ("schedule", "tick", "--job", "ingest"),
+    ("editors", "add", "ed@example.org", "--password-stdin"),
+    ("subscribers", "forget", "bo.reader@example.org", "--yes"),
+    ("feeds", "remove", "https://example.org/feed.xml"),
+]
+
+
+@pytest.mark.parametrize("args", WRITES, ids=[" ".join(a[:2]) for a in WRITES])
+def test_every_write_to_a_read_only_database_is_an_error_with_a_hint(
+    capsys: pytest.CaptureFixture[str],
+    site: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a long enough passphrase\n"))
+    path = site / "var" / "briefing.db"
+    stock(capsys, f"sqlite:///{path}")
+    (site / "list2.csv").write_text("email,name\nnew@example.org,New\n")
+    before = path.read_bytes()
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+    code, out, err = run(capsys, "--db", read_only, *args)
+    assert code == 1, (out, err)
+    assert "Traceback" not in err and "sqlalchemy" not in err.lower()
+    # (schedule tick names the job first: "error: ingest: the database ...")
+    assert re.search(
+        rf"^error: (\w+: )?the database {re.escape(str(path))} is read-only", err, re.M
+    )
+    assert "\nhint: " in err and "mode=ro" in err
+    assert path.read_bytes() == before
+    # reading still works
+    code, out, _ = run(capsys, "--db", read_only, "subscribers", "list", "--json")
+    assert code == 0 and len(json.loads(out)) == 4
+
+
+def unprivileged() -> list[str]:
+    """A prefix that runs a command without root's power over file modes (as root, drop
+    every capability; as anyone else, nothing to drop)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    prefix = [setpriv or "setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"]
+    if setpriv is None or subprocess.run([*prefix, "true"], check=False).returncode != 0:
+        pytest.skip("root without a working setpriv: no way to make a file read-only for real")
+    return prefix
+
+
+def copy_database(capsys: pytest.CaptureFixture[str], folder: Path) -> Path:
+    """A stocked database, whole in one file (no -wal beside it), in ``folder``."""
+    scratch = folder.parent / "scratch.db"
+    stock(capsys, f"sqlite:///{scratch}")
+    folder.mkdir(exist_ok=True)
+    target = folder / "briefing.db"
+    with sqlite3.connect(scratch) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return target
+
+
+def as_unprivileged(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            [*unprivileged(), sys.executable, "-m", "briefing", *args],
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=cwd,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"`briefing {' '.join(args)}` still running: {exc.stderr!r}") from exc
+
+
+def test_a_read_only_file_for_real(capsys: pytest.CaptureFixture[str], site: Path) -> None:
+    path = copy_database(capsys, site / "ro")
+    path.chmod(0o444)
+    url = f"sqlite:///{path}"
+    done = as_unprivileged("--db", url, "subscribers", "add", "new@example.org", cwd=site)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith(f"error: the database {path} is read-only"), done.stderr
+    assert "\nhint: " in done.stderr and "chmod" in done.stderr
+    assert "Traceback" not in done.stderr
+    # what only reads still works
+    done = as_unprivileged("--db", url, "subscribers", "list", "--json", cwd=site)
+    assert done.returncode == 0 and len(json.loads(done.stdout)) == 4
+
+
+def test_a_read_only_folder_for_real(capsys: pytest.CaptureFixture[str], site: Path) -> None:
+    path = copy_database(capsys, site / "ro")
+    path.parent.chmod(0o555)  # the file is writable; SQLite cannot make its -wal beside it
+    try:
+        done = as_unprivileged("--db", f"sqlite:///{path}", "draft", cwd=site)
+    finally:
+        path.parent.chmod(0o755)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith(f"error: the database {path} is read-only"), done.stderr
+    assert "folder" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_refuses_to_start_on_a_read_only_database(
+    capsys: pytest.CaptureFixture[str], site: Path
+) -> None:
+    path = copy_database(capsys, site / "ro")
+    path.chmod(0o444)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = as_unprivileged(
+        "--db", f"sqlite:///{path}", "serve", "--port", str(port), cwd=site, timeout=20
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"error: the database {path} is read-only" in done.stderr
+    assert "\nhint: " in done.stderr and "Uvicorn running" not in done.stderr
+
+
+# --- serve: where it cannot listen ---------------------------------------------------------------
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield other.getsockname()[1]
+
+
+def test_serve_on_a_port_in_use_says_so(
+    capsys: pytest.CaptureFixture[str], site: Path, db: str, busy_port: int
+) -> None:
+    code, _, err = run(capsys, "--db", db, "serve", "--port", str(busy_port))
+    assert code == 1
+    assert err.startswith(
+        f"error: cannot listen on 127.0.0.1:{busy_port}: the port is already in use"
+    )
+    assert "\nhint: " in err and "--port" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--port", "99999"), "99999 is not in the range 1<=x<=65535"),
+        (("--port", "0"), "0 is not in the range"),
+        (("--host", "no-such-host.invalid"), "cannot listen on --host no-such-host.invalid"),
+        (("--host", "192.0.2.1"), "192.0.2.1 is not an address of this machine"),
+    ],
+)
+def test_serve_with_a_bad_host_or_port_says_which(
+    site: Path, db: str, args: tuple[str, ...], message: str
+) -> None:
+    # a process of its own: before the fix, --port 0 served on a random port for ever
+    done = briefing("--db", db, "serve", *args, cwd=site, timeout=20)
+    assert done.returncode == 1 and done.stderr.startswith("error: "), done.stderr
+    assert message in done.stderr and "\nhint: " in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_serve_on_a_port_below_1024_without_root(site: Path, db: str) -> None:
+    done = as_unprivileged("--db", db, "serve", "--port", "1", cwd=site, timeout=20)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("error: cannot listen on 127.0.0.1:1: permission denied")
+    assert "--port 8000" in done.stderr

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import click
 from rich.table import Table
 
-from briefing.cli.app import cli, emit_json, global_options, out_console, state
+from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.clock import utcnow
 from briefing.errors import BriefingError
 
@@ -184,5 +184,11 @@ def tick_cmd(
     else:
         for name, result in results.items():
             out_console.print(f"{name}: {result.get('outcome')}")
-    if any(r.get("outcome") == "error" for r in results.values()):
+    failed = {name: r for name, r in results.items() if r.get("outcome") == "error"}
+    for name, r in failed.items():  # the JSON line above is for logs; this is for people
+        err_console.print(f"error: {name}: {r.get('error')}", markup=False)
+        err_console.print(
+            f"hint: {r.get('hint') or 'the log line above has the details'}", markup=False
+        )
+    if failed:
         sys.exit(1)

@@ -386,7 +386,13 @@ def recipients(issue_ref: str | None, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.option(
     "--forwarded-allow-ips",
     metavar="IPS",
@@ -411,6 +417,8 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None, new_secret: boo
     import uvicorn
 
     from briefing import erasure, keyring
+    from briefing.cli.preflight import check_can_listen
+    from briefing.store.db import check_writable
     from briefing.web.app import create_app
     from briefing.web.server import uvicorn_config, warnings_for
 
@@ -418,6 +426,8 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None, new_secret: boo
     if forwarded_allow_ips is not None:
         st.overrides.setdefault("web", {})["forwarded_allow_ips"] = forwarded_allow_ips
     settings = st.settings()
+    check_writable(st.engine())  # a read-only database: refuse now, not 500 on each write
+    check_can_listen(host, port)
     for warning in warnings_for(settings, host):
         err_console.print(f"warning: {escape(warning)}")
     for warning in keyring.check_signing(settings, st.engine(), accept_new=new_secret):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from briefing.errors import StorageError
@@ -70,6 +71,13 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
+        @event.listens_for(engine, "handle_error")
+        def _read_only(context: ExceptionContext) -> None:
+            # every write of every command and request meets this one translation
+            orig = context.original_exception
+            if isinstance(orig, sqlite3.Error) and orig.sqlite_errorcode & 0xFF in _READ_ONLY:
+                raise read_only(parsed, orig) from orig
+
     return engine
 
 
@@ -99,6 +107,41 @@ def checkpoint(engine: Engine) -> bool | None:
     finally:
         raw.close()
     return bool(row is not None and row[0] == 0)
+
+
+# SQLITE_READONLY (and its extended codes), and SQLITE_PERM: the file, its folder or
+# the URL (mode=ro) does not let SQLite write
+_READ_ONLY = {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM}
+
+
+def read_only(url: URL, exc: BaseException) -> StorageError:
+    """The error for a database SQLite may read but not write."""
+    db = url.database or ""
+    uri = db.startswith("file:")
+    path = Path(db.removeprefix("file:").split("?", 1)[0])
+    if uri and "mode=ro" in str(url):
+        hint = "remove mode=ro from the database URL (storage.url or --db) to let Briefing write"
+    else:
+        hint = (
+            f"Briefing writes to the file and to its folder (SQLite keeps {path.name}-wal and "
+            f"{path.name}-shm beside it): run as the user that owns them or make both writable "
+            "(chmod u+w), or point storage.url / --db at a writable copy"
+        )
+    return StorageError(f"the database {path} is read-only ({exc})", hint)
+
+
+def check_writable(engine: Engine) -> None:
+    """Refuse a database Briefing cannot write to, before a server takes requests: a
+    write that is rolled back (it waits, like any write, while another one commits)."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            conn.rollback()
+    except SQLAlchemyError as exc:
+        raise StorageError(
+            f"cannot write to the database {engine.url!r}: {getattr(exc, 'orig', None) or exc}",
+            "check that the database user may write (storage.url or --db)",
+        ) from exc
 
 
 def migrate(engine: Engine) -> None:
