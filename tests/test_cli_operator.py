@@ -389,3 +389,57 @@ def test_serve_on_a_port_below_1024_without_root(site: Path, db: str) -> None:
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("error: cannot listen on 127.0.0.1:1: permission denied")
     assert "--port 8000" in done.stderr
+
+
+# --- the first hour: files and URLs given by mistake ---------------------------------------------
+
+
+def test_a_config_file_that_is_not_text(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str
+) -> None:
+    config = tmp_path / "briefing.toml"
+    config.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xbd\xff")
+    code, _, err = run(capsys, "--config", str(config), "--db", db, "articles")
+    assert code == 1 and err.startswith(f"error: {config} is not UTF-8 text"), err
+    assert "\nhint: " in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("", "names no database file"),
+        ("folder", "is a folder, not a database file"),
+        ("notes.txt", "is not a SQLite database"),
+    ],
+)
+def test_a_database_url_that_names_no_database(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, target: str, message: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "notes.txt").write_text("some notes, not a database\n" * 200)
+    url = f"sqlite:///{tmp_path / target}" if target else "sqlite:///"
+    code, _, err = run(capsys, "--db", url, "articles")
+    assert code == 1 and err.startswith("error: ") and message in err, err
+    assert "\nhint: " in err and "sqlalche.me" not in err and "Traceback" not in err
+    assert (tmp_path / "notes.txt").read_text().startswith("some notes")
+
+
+def test_export_into_a_folder_that_does_not_exist(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str
+) -> None:
+    out = tmp_path / "no" / "such" / "folder" / "list.csv"
+    code, _, err = run(capsys, "--db", db, "subscribers", "export", str(out))
+    assert code == 1 and err.startswith(f"error: cannot write {out}"), err
+    assert "\nhint: " in err and "Traceback" not in err
+
+
+def test_preview_into_a_folder_it_cannot_make(
+    capsys: pytest.CaptureFixture[str], site: Path
+) -> None:
+    db = f"sqlite:///{site}/var/briefing.db"
+    stock(capsys, db)
+    (site / "a-file").write_text("x")
+    out = site / "a-file" / "preview"  # under a file: no folder can be made there
+    code, _, err = run(capsys, "--db", db, "preview", "--out", str(out))
+    assert code == 1 and err.startswith(f"error: cannot write the preview to {out}"), err
+    assert "\nhint: " in err and "Traceback" not in err

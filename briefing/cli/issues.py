@@ -15,6 +15,7 @@ from briefing.cli.app import cli, emit_json, err_console, global_options, out_co
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.message import SAMPLE, Recipient, as_bytes, build_message
+from briefing.errors import BriefingError
 from briefing.models import Issue
 from briefing.private import private_dir, tighten
 from briefing.render import render_issue, render_web
@@ -327,19 +328,24 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
         rendered, settings, issue_id=issue.id, to=sample, subscriber_key=key, date=now
     )
     folder = out_dir or settings.root / "var" / "preview" / f"issue-{issue.id}"
-    private_dir(folder)  # the files carry a subscriber's name and links
     files = {
         "html": folder / "issue.html",
         "text": folder / "issue.txt",
         "eml": folder / "issue.eml",
         "web": folder / "web.html",
     }
-    files["html"].write_text(html, encoding="utf-8")
-    files["text"].write_text(text, encoding="utf-8")
-    files["eml"].write_bytes(as_bytes(message))
-    files["web"].write_text(
-        render_web(view, settings, now=now, templates=templates), encoding="utf-8"
-    )
+    web = render_web(view, settings, now=now, templates=templates)
+    try:
+        private_dir(folder)  # the files carry a subscriber's name and links
+        files["html"].write_text(html, encoding="utf-8")
+        files["text"].write_text(text, encoding="utf-8")
+        files["eml"].write_bytes(as_bytes(message))
+        files["web"].write_text(web, encoding="utf-8")
+    except OSError as exc:
+        raise BriefingError(
+            f"cannot write the preview to {folder}: {exc.strerror}",
+            "give --out a folder you can write to (it is created if needed)",
+        ) from exc
     for path in files.values():
         tighten(path)
     findings = lint(

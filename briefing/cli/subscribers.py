@@ -116,9 +116,15 @@ def export_cmd(file: Path | None) -> None:
         for chunk in chunks:
             sys.stdout.write(chunk)
         return
-    with file.open("w", encoding="utf-8", newline="") as fh:
-        for chunk in chunks:
-            fh.write(chunk)
+    try:
+        with file.open("w", encoding="utf-8", newline="") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+    except OSError as exc:
+        raise BriefingError(
+            f"cannot write {file}: {exc.strerror}",
+            "give a file in a folder that exists and that you can write to",
+        ) from exc
     err_console.print(f"wrote {escape(str(file))}")
 
 

@@ -47,7 +47,17 @@ def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
-        if db and db != ":memory:" and not db.startswith("file:"):
+        if not db:  # SQLite's in-memory database: gone when the command ends, with its data
+            raise StorageError(
+                f"{url!r} names no database file",
+                "name one, e.g. sqlite:///var/briefing.db (relative to the config's folder)",
+            )
+        if db != ":memory:" and not db.startswith("file:"):
+            if Path(db).is_dir():
+                raise StorageError(
+                    f"the database {db} is a folder, not a database file",
+                    f"name a file in it, e.g. sqlite:///{Path(db) / 'briefing.db'}",
+                )
             _private_sqlite_file(Path(db))
         kwargs["connect_args"] = {"timeout": 30}
     try:
@@ -72,11 +82,19 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "handle_error")
-        def _read_only(context: ExceptionContext) -> None:
-            # every write of every command and request meets this one translation
+        def _translate(context: ExceptionContext) -> None:
+            # every statement of every command and request meets this one translation
             orig = context.original_exception
-            if isinstance(orig, sqlite3.Error) and orig.sqlite_errorcode & 0xFF in _READ_ONLY:
+            if not isinstance(orig, sqlite3.Error):
+                return
+            if orig.sqlite_errorcode & 0xFF in _READ_ONLY:
                 raise read_only(parsed, orig) from orig
+            if orig.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
+                raise StorageError(
+                    f"{db} is not a SQLite database ({orig})",
+                    "point storage.url or --db at a SQLite database file; one that does not "
+                    "exist yet is created (e.g. sqlite:///var/briefing.db)",
+                ) from orig
 
     return engine
 
