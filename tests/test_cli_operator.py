@@ -443,3 +443,21 @@ def test_preview_into_a_folder_it_cannot_make(
     code, _, err = run(capsys, "--db", db, "preview", "--out", str(out))
     assert code == 1 and err.startswith(f"error: cannot write the preview to {out}"), err
     assert "\nhint: " in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://", "the URL has no host name"),
+        ("http:/example.org/feed.xml", "the URL has no host name"),
+        ("https://[::1/feed.xml", "not a valid URL"),
+    ],
+)
+def test_a_malformed_feed_url_is_that_feed_failing(
+    capsys: pytest.CaptureFixture[str], db: str, url: str, reason: str
+) -> None:
+    code, out, err = run(capsys, "--db", db, "ingest", "--feed", url, "--json")
+    assert code == 1 and "Traceback" not in err
+    (source,) = json.loads(out)["sources"]
+    assert source["status"] == "error" and source["error"].startswith(reason), source
+    assert "https://example.org/feed.xml" in source["hint"]

@@ -108,12 +108,17 @@ class Fetched:
 
 
 def is_remote(location: str) -> bool:
-    return urlsplit(location).scheme.lower() in {"http", "https"}
+    # the scheme alone: urlsplit raises on some malformed URLs, which fetch() reports
+    scheme, colon, _ = location.strip().partition(":")
+    return bool(colon) and scheme.lower() in {"http", "https"}
 
 
 def local_path(location: str) -> Path | None:
     """A plain path or a file: URL; None for anything with another scheme."""
-    parts = urlsplit(location)
+    try:
+        parts = urlsplit(location)
+    except ValueError:  # "//host/[x": not a URL we can read, so a path
+        return Path(location)
     if parts.scheme == "file":
         return Path(parts.path)
     if parts.scheme == "" or (len(parts.scheme) == 1 and location[1:3] in {":\\", ":/"}):
@@ -135,6 +140,7 @@ def fetch(
     if policy is not None and not is_remote(location):
         raise FeedError(location, "is not an http:// or https:// URL", "give a web address")
     if is_remote(location):
+        _check_url(location)
         own = client is None
         client = client or make_client(settings, policy=policy)
         try:
@@ -151,6 +157,17 @@ def fetch(
             "use an http:// or https:// URL, or a local file path",
         )
     return _read_local(path, location, settings)
+
+
+def _check_url(url: str) -> None:
+    """A typo'd http(s) URL fails as itself, not as a redirect or a traceback."""
+    example = "write it whole, e.g. https://example.org/feed.xml"
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError as exc:
+        raise FeedError(url, f"not a valid URL ({exc})", example) from exc
+    if not host:
+        raise FeedError(url, "the URL has no host name", example)
 
 
 def make_client(settings: Fetch, *, policy: AddressPolicy | None = None) -> httpx.Client:
@@ -334,7 +351,10 @@ def _read_local(path: Path, location: str, settings: Fetch) -> Fetched:
         data = path.read_bytes()
     except FileNotFoundError as exc:
         raise FeedError(
-            location, "no such file", "check the path (relative paths start at the current folder)"
+            location,
+            "no such file",
+            "check the path (relative paths start at the current folder); a web address "
+            "starts with https://",
         ) from exc
     except IsADirectoryError as exc:
         raise FeedError(location, "is a folder, not a feed file") from exc
