@@ -134,7 +134,7 @@ def read_csv(data: bytes, *, source: str, known_topics: Iterable[str]) -> Import
         raise BriefingError(
             f"{source} is empty", "the first line must be a header: email,name,topics,timezone"
         )
-    if head.error or head.last > head.first:
+    if head.error or head.unclosed or head.last > head.first:
         raise BriefingError(
             f"{source} line 1: the header has a quote that is not closed",
             "close the quote on line 1; the header must be one line, such as: email,name",

@@ -110,9 +110,10 @@ def test_a_line_break_in_an_ignored_column_is_kept_with_a_note() -> None:
     assert any("line 2" in n and "notes" in n for n in notes), notes
 
 
-def test_an_unclosed_quote_in_the_header_is_refused() -> None:
+@pytest.mark.parametrize("data", [b'"email,name\nann@example.org,Ann\n', b'email,"name\n'])
+def test_an_unclosed_quote_in_the_header_is_refused(data: bytes) -> None:
     with pytest.raises(BriefingError) as info:
-        read_csv(b'"email,name\nann@example.org,Ann\n', source="list.csv", known_topics=[TOPIC])
+        read_csv(data, source="list.csv", known_topics=[TOPIC])
     assert "list.csv line 1" in info.value.message
     assert "close the quote on line 1" in info.value.hint
 
