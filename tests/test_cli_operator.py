@@ -231,6 +231,7 @@ WRITES = [
     ("cancel", "1", "--by", "Ed"),
     ("send", "--force", "--transport", "outbox://outbox"),
     ("schedule", "tick", "--job", "ingest"),
+    ("schedule", "run"),  # refuses to start, as serve does
     ("editors", "add", "ed@example.org", "--password-stdin"),
     ("subscribers", "forget", "bo.reader@example.org", "--yes"),
     ("feeds", "remove", "https://example.org/feed.xml"),

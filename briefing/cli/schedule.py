@@ -74,9 +74,11 @@ def run_cmd(transport: str | None, workers: int | None) -> None:
         briefing schedule run --transport smtp://mailer@smtp.example.org:587 --workers 4
     """
     from briefing.scheduler import Runtime, run
+    from briefing.store.db import check_writable
 
     st = state()
     settings, engine = st.settings(), st.engine()
+    check_writable(engine)  # a read-only database: refuse now, not fail in every job
     _logging()
     rt = Runtime(
         settings, engine, transport=transport, workers=workers or settings.delivery.workers
