@@ -432,10 +432,10 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None, new_secret: boo
     if forwarded_allow_ips is not None:
         st.overrides.setdefault("web", {})["forwarded_allow_ips"] = forwarded_allow_ips
     settings = st.settings()
-    check_writable(st.engine())  # a read-only database: refuse now, not 500 on each write
-    check_can_listen(host, port)
     for warning in warnings_for(settings, host):
         err_console.print(f"warning: {escape(warning)}")
+    check_writable(st.engine())  # a read-only database: refuse now, not 500 on each write
+    check_can_listen(host, port)
     for warning in keyring.check_signing(settings, st.engine(), accept_new=new_secret):
         err_console.print(f"warning: {escape(warning)}")
     erasure.expire_requests(settings, st.engine())
