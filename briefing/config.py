@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
 from briefing.errors import ConfigError
+from briefing.headertext import NAME_MAX, PREHEADER_MAX, SUBJECT_MAX, control_characters
 
 CONFIG_NAME = "briefing.toml"
 ENV_PREFIX = "BRIEFING_"
@@ -39,6 +40,34 @@ ENV_PREFIX = "BRIEFING_"
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _header_bound(value: str, limit: int) -> str:
+    """A config value that reaches an email header: refused (not silently cleaned) when it
+    holds a control character or is longer than ``limit`` characters."""
+    bad = control_characters(value)
+    if bad is not None:
+        raise ValueError(f"holds the control character {bad}; header text must be one plain line")
+    if len(value) > limit:
+        raise ValueError(f"is {len(value)} characters; at most {limit}")
+    return value
+
+
+def _mailbox(value: str) -> str:
+    """One address, with or without a display name ("Name <addr@example.org>")."""
+    from email.utils import getaddresses
+
+    _header_bound(value, NAME_MAX + 320)
+    found = getaddresses([value])
+    if len(found) != 1 or not found[0][1] or "@" not in found[0][1]:
+        raise ValueError(f"{value!r} is not an email address; write e.g. Name <name@example.org>")
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(found[0][1], check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"{found[0][1]!r} is not a valid email address: {exc}") from exc
+    return value
 
 
 class Newsletter(_Section):
@@ -54,7 +83,24 @@ class Newsletter(_Section):
     def _base_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        if any(c.isspace() or not c.isprintable() or c in '<>"' for c in value):
+            raise ValueError("must be a URL without spaces, quotes or control characters")
         return value.rstrip("/")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _header_bound(value, NAME_MAX)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        return _mailbox(value)
+
+    @field_validator("reply_to")
+    @classmethod
+    def _reply_to(cls, value: str | None) -> str | None:
+        return None if value is None else _mailbox(value)
 
 
 class Storage(_Section):
@@ -85,6 +131,11 @@ class Seeds(_Section):
 class Feed(_Section):
     url: str
     name: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return None if value is None else _header_bound(value, NAME_MAX)
 
 
 class Fetch(_Section):
@@ -141,6 +192,16 @@ class IssueSettings(_Section):
     templates: str | None = Field(
         default=None, description="a folder whose templates override the shipped ones"
     )
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        return _header_bound(value, SUBJECT_MAX)
+
+    @field_validator("preheader")
+    @classmethod
+    def _preheader(cls, value: str) -> str:
+        return _header_bound(value, PREHEADER_MAX)
 
     @field_validator("story_order")
     @classmethod

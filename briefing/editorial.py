@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.errors import BriefingError, NotFoundError
+from briefing.headertext import PREHEADER_MAX, SUBJECT_MAX, header_text, note_text
 from briefing.issue import default_preheader, default_subject, plan_stories
 from briefing.models import Article, Issue, IssueStory, Story, TopicMatch
 from briefing.store import articles as article_store
@@ -185,15 +186,16 @@ def edit(
         excluded_keys: list[str] = []
         restored_keys: list[str] = []
         if subject is not None:
-            if not subject.strip():
+            subject = header_text(subject, SUBJECT_MAX)
+            if not subject:
                 raise BriefingError("the subject cannot be empty", "give --subject some text")
-            values.update(subject=" ".join(subject.split()), subject_edited=True)
+            values.update(subject=subject, subject_edited=True)
             changes["subject"] = values["subject"]
         if preheader is not None:
-            values.update(preheader=" ".join(preheader.split()), preheader_edited=True)
+            values.update(preheader=header_text(preheader, PREHEADER_MAX), preheader_edited=True)
             changes["preheader"] = values["preheader"]
         if note is not None:
-            values["editor_note"] = note.strip() or None
+            values["editor_note"] = note_text(note) or None
             changes["note"] = values["editor_note"]
         stories = list(issue.stories)
         keys = {s.key: s for s in stories}

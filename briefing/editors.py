@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from briefing.clock import utcnow
 from briefing.errors import BriefingError, NotFoundError
+from briefing.headertext import name_text
 from briefing.store.editors_schema import editor_sessions, editors
 from briefing.subscribers import normalize_email
 
@@ -87,6 +88,7 @@ def check_password(password: str, *, about: tuple[str | None, ...] = ()) -> None
 
 def add(engine: Engine, email: str, password: str, *, name: str | None = None) -> Editor:
     address = _key(email)
+    name = name_text(name)
     check_password(password, about=(address, name))
     try:
         with engine.begin() as conn:

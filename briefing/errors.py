@@ -6,7 +6,8 @@
     ├── SourceError               one seed file or feed could not be read or parsed
     │   ├── SeedError             a seed file (unreadable, empty, not text, bad front matter)
     │   └── FeedError             a feed (network, HTTP status, size, not a feed, hostile XML)
-    └── NotFoundError             a named thing (article, issue, subscriber) does not exist
+    ├── NotFoundError             a named thing (article, issue, subscriber) does not exist
+    └── UnsafeHeader              a header value with CR or LF, or an address that cannot go on the wire
 
 Library exceptions are translated at the boundary with ``raise ... from exc`` so the
 traceback stays available under ``--debug``.
@@ -56,3 +57,13 @@ class FeedError(SourceError):
 
 class NotFoundError(BriefingError):
     default_hint = "list what exists with the matching list command (e.g. `briefing articles`)"
+
+
+class UnsafeHeader(BriefingError):
+    """Raised by the composers, whatever the value's source: text with CR or LF would add
+    headers (or a body) of its own to the email."""
+
+    default_hint = (
+        "header-bound text is cleaned where it enters (form, CSV, CLI, config, feeds); "
+        "a stored value that is not was written by something else: fix it and send again"
+    )

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from briefing.config import Settings
 from briefing.errors import BriefingError
+from briefing.headertext import PREHEADER_MAX, SUBJECT_MAX, header_text
 from briefing.models import Issue, IssueState, IssueStory, Story
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -88,7 +89,7 @@ def default_subject(settings: Settings, top_title: str | None, number: int, when
         "number": str(number),
     }
     try:
-        return " ".join(template.format(**values).split())
+        return header_text(template.format(**values), SUBJECT_MAX)
     except (KeyError, IndexError, ValueError) as exc:
         raise BriefingError(
             f"issue.subject {template!r} has an unknown placeholder: {exc}",
@@ -100,7 +101,7 @@ def default_preheader(
     settings: Settings, stories: Sequence[IssueStory], topic_names: Mapping[str, str]
 ) -> str:
     if settings.issue.preheader:
-        return settings.issue.preheader
+        return header_text(settings.issue.preheader, PREHEADER_MAX)
     shown = [s for s in stories if not s.excluded]
     if not shown:
         return "No new stories this week."
@@ -108,4 +109,4 @@ def default_preheader(
     count = f"{len(shown)} {'story' if len(shown) == 1 else 'stories'}"
     more = f" Also: {shown[1].title}" if len(shown) > 1 else ""
     text = f"{count} on {', '.join(topics)}.{more}"
-    return text if len(text) <= 140 else text[:139].rstrip() + "…"
+    return header_text(text if len(text) <= 140 else text[:139].rstrip() + "…", PREHEADER_MAX)

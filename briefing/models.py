@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Literal
 
+from briefing.headertext import TITLE_MAX, header_text, name_text
+
 SourceKind = Literal["seed", "feed"]
 
 
@@ -68,7 +70,12 @@ class Article:
     duplicate_of: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.title.strip():
+        # the title can become a Subject; publisher and author are names a reader sees:
+        # whatever the source (a feed, a seed's front matter), they lose control characters
+        object.__setattr__(self, "title", header_text(self.title, TITLE_MAX))
+        object.__setattr__(self, "publisher", name_text(self.publisher))
+        object.__setattr__(self, "author", name_text(self.author))
+        if not self.title:
             raise ValueError("an article needs a title")
         if isinstance(self.published, datetime) and self.published.tzinfo is None:
             object.__setattr__(self, "published", self.published.replace(tzinfo=UTC))

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from email_validator import EmailNotValidError, validate_email
 
 from briefing.errors import BriefingError
+from briefing.headertext import name_text
 from briefing.normalize import decode_text
 
 SUPPRESSED = ("unsubscribed", "bounced", "complained", "forgotten")
@@ -193,7 +194,7 @@ def read_csv(data: bytes, *, source: str, known_topics: Iterable[str]) -> Import
             out.errors.append((line, f"{address} repeats line {seen[key]}"))
             continue
         seen[key] = line
-        out.rows.append(ImportRow(line, address, get("name"), topics, tz))
+        out.rows.append(ImportRow(line, address, name_text(get("name")), topics, tz))
     return out
 
 

@@ -25,6 +25,7 @@ from briefing.config import Settings
 from briefing.deliver.message import POLICY, sender_domain
 from briefing.deliver.transport import open_transport
 from briefing.errors import BriefingError
+from briefing.headertext import name_text
 from briefing.models import Subscriber
 from briefing.store import subscribers as store
 from briefing.subscribers import (
@@ -34,6 +35,10 @@ from briefing.subscribers import (
     read_csv,
 )
 from briefing.tokens import manage_links, new_token_id, sign, verify
+
+# a confirmation link is made a moment after its request is recorded (and its issue time
+# is kept to the second): how much later than the link a request may be and still be its own
+LINK_SLACK = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ def add(
     """Add an active subscriber by hand (the operator vouches for the consent)."""
     now = now or utcnow()
     address = normalize_email(email)
+    name = name_text(name)
     chosen = parse_topics(topics, topic_slugs(settings))
     key = keyring.suppression_key(settings, engine, now=now)
     with engine.begin() as conn:
@@ -281,6 +287,7 @@ def request_subscription(
     """
     now = now or utcnow()
     address = normalize_email(email)
+    name = name_text(name)
     chosen = [t for t in topics or () if t in topic_slugs(settings)] or None
     request = {
         "ip": ip,
@@ -380,11 +387,16 @@ def confirm(
             return None
         if not apply:
             return sub
+        # The request this link was made for: the latest one at or before the link's issue
+        # time (a link is made as its request is answered). Anyone who knows an address can
+        # request for it; a later request gets a link of its own, mailed to the owner, and
+        # cannot rename or re-topic the owner through the link the owner follows.
+        bound = issued + LINK_SLACK
         request: dict[str, Any] = next(
             (
-                e["detail"]
+                e["detail"] or {}
                 for e in reversed(store.events(conn, sub.id))
-                if e["action"] == "requested"
+                if e["action"] == "requested" and e["at"] <= bound
             ),
             {},
         )
@@ -405,7 +417,11 @@ def confirm(
             **consent,
         }
         if sub.status != "pending":  # returning: their new request decides name and topics
-            changes.update(name=request.get("name") or sub.name, topics=request.get("topics"))
+            changes.update(
+                name=name_text(request.get("name")) or sub.name, topics=request.get("topics")
+            )
+        elif request:  # pending: the confirmed request decides, not whoever asked first
+            changes.update(name=name_text(request.get("name")), topics=request.get("topics"))
         store.update_subscriber(conn, sub.id, now, **changes)
         if sub.email:  # their own confirmed opt-in lifts an earlier suppression
             store.unsuppress(conn, sub.email, key)
