@@ -25,8 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +34,7 @@ from sqlalchemy import Engine, select
 from briefing import editorial, erasure, sending
 from briefing.clock import utcnow
 from briefing.config import DAYS, Schedule, Settings
+from briefing.deliver.message import notice
 from briefing.deliver.sender import Stop
 from briefing.deliver.transport import open_transport
 from briefing.errors import BriefingError
@@ -179,19 +179,13 @@ def tell_editors(rt: Runtime, subject: str, body: str) -> list[str]:
     if not editors:
         return []
     sender = rt.settings.newsletter.sender
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     channel = open_transport(rt.transport or rt.settings.delivery.url, rt.settings)
     try:
         for to in editors:
-            msg = EmailMessage()
-            msg["From"] = sender
-            msg["To"] = to
-            msg["Subject"] = f"[{rt.settings.newsletter.name}] {subject}"
-            msg["Date"] = formatdate(localtime=False)
-            msg["Message-ID"] = make_msgid(domain=domain)
-            msg["Auto-Submitted"] = "auto-generated"
-            msg.set_content(body)
-            channel.send(parseaddr(sender)[1], to, msg.as_bytes())
+            recipient, data = notice(
+                rt.settings, to, f"[{rt.settings.newsletter.name}] {subject}", body
+            )
+            channel.send(parseaddr(sender)[1], recipient, data)
     finally:
         channel.close()
     return editors

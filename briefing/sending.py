@@ -104,9 +104,11 @@ def preflight(
     accept_new_secret: bool = False,
     now: datetime | None = None,
 ) -> list[str]:
-    """What a send checks before it touches the outbox: links that work, and the signing
-    key that signed the links already sent (keyring.check_signing). Returns warnings."""
+    """What a send checks before it touches the outbox: links that work, a transport that
+    can take messages (an outbox folder that can be written), and the signing key that
+    signed the links already sent (keyring.check_signing). Returns warnings."""
     check_links(settings, transport_url)
+    check_transport(settings, transport_url)  # before anything moves or is queued
     return keyring.check_signing(settings, engine, accept_new=accept_new_secret, now=now)
 
 
@@ -209,6 +211,16 @@ def prepare(
             store.mark_ready(conn, issue.id, now)
     with engine.connect() as conn:
         return issue_store.get_issue(conn, issue.id)
+
+
+def check_transport(settings: Settings, url: str) -> None:
+    """DeliveryError now, in this process, when the transport cannot work at all (an outbox
+    folder that cannot be written), rather than in every sender once the send started."""
+    channel = open_transport(url, settings)
+    try:
+        channel.check()
+    finally:
+        channel.close()
 
 
 def _populate(engine: Engine, issue_id: int, batch: list[int], now: datetime) -> None:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from sqlalchemy import Engine
 from briefing import keyring
 from briefing.clock import utcnow
 from briefing.config import Settings
-from briefing.deliver.message import POLICY, sender_domain
+from briefing.deliver.message import notice
 from briefing.deliver.transport import open_transport
 from briefing.errors import BriefingError
 from briefing.headertext import name_text
@@ -334,23 +333,18 @@ def send_confirmation(
     settings: Settings, sub: Subscriber, link: str, *, url: str | None = None
 ) -> None:
     n = settings.newsletter
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = n.sender
-    msg["To"] = sub.email or ""
-    msg["Subject"] = f"Confirm your subscription to {n.name}"
-    msg["Date"] = format_datetime(utcnow())
-    msg["Message-ID"] = make_msgid(domain=sender_domain(settings))
-    msg["Auto-Submitted"] = "auto-generated"
+    if not sub.email:
+        raise BriefingError("this subscriber has no address any more (forgotten)")
     text = (
         f"Please confirm that you want to receive {n.name}.\n\n"
         f"Confirm: {link}\n\n"
         f'You asked for it with: "{settings.subscriptions.consent_text}"\n'
         f"If it was not you, ignore this email: you will not be added.\n\n{n.postal_address}\n"
     )
-    msg.set_content(text, cte="quoted-printable")
+    recipient, data = notice(settings, sub.email, f"Confirm your subscription to {n.name}", text)
     transport = open_transport(url or settings.delivery.url, settings)
     try:
-        transport.send(parseaddr(n.sender)[1], sub.email or "", msg.as_bytes(policy=POLICY))
+        transport.send(parseaddr(n.sender)[1], recipient, data)
     finally:
         transport.close()
 

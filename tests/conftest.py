@@ -285,6 +285,7 @@ class ReceivedMail:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     data: bytes  # the message as received after DATA
+    smtp_utf8: bool = False  # MAIL FROM carried SMTPUTF8 (RFC 6531)
 
     def message(self) -> Any:
         """The parsed message (an email.message.EmailMessage, modern policy)."""
@@ -306,13 +307,16 @@ class SMTPSink:
         sink.on_message = lambda mail: ...            # after a message is accepted
         sink.pipelining = True                        # offer PIPELINING (RFC 2920) in EHLO
 
+    ``SMTPSink(smtputf8=False)`` is a server that does not offer SMTPUTF8 (RFC 6531): it
+    answers a non-ASCII command with 500. By default it offers it (aiosmtpd's default).
+
     ``nth`` counts RCPT commands (``refuse``) or DATA commands (``refuse_data``, ``drop``)
     for that address, from 1. ``messages`` holds only accepted messages; ``refused``,
     ``refused_data`` and ``dropped`` what was turned away (``dropped`` keeps the bytes
     read before hanging up: the headers at least).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, smtputf8: bool = True) -> None:
         import asyncio
 
         from aiosmtpd.controller import Controller
@@ -360,7 +364,10 @@ class SMTPSink:
 
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 mail = ReceivedMail(
-                    str(envelope.mail_from), tuple(envelope.rcpt_tos), bytes(envelope.content)
+                    str(envelope.mail_from),
+                    tuple(envelope.rcpt_tos),
+                    bytes(envelope.content),
+                    bool(envelope.smtp_utf8),
                 )
                 if owner.delay:
                     await asyncio.sleep(owner.delay)
@@ -407,7 +414,9 @@ class SMTPSink:
 
         self.port = free_port()
         self.host = "127.0.0.1"
-        self._controller = _Controller(_Handler(), hostname=self.host, port=self.port)
+        self._controller = _Controller(
+            _Handler(), hostname=self.host, port=self.port, enable_SMTPUTF8=smtputf8
+        )
 
     @property
     def url(self) -> str:
@@ -440,6 +449,17 @@ class SMTPSink:
 def smtp_server() -> Iterator[SMTPSink]:
     """A running SMTPSink; ``smtp_server.url`` is a delivery URL, ``.messages`` what arrived."""
     sink = SMTPSink()
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture
+def ascii_smtp_server() -> Iterator[SMTPSink]:
+    """A running SMTPSink that does not offer SMTPUTF8 (an older or stricter server)."""
+    sink = SMTPSink(smtputf8=False)
     sink.start()
     try:
         yield sink

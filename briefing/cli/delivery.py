@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from briefing import sending
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
+from briefing.errors import BriefingError
 from briefing.store import outbox as outbox_store
 
 
@@ -70,6 +71,17 @@ def send(
     settings, engine = st.settings(), st.engine()
     issue = sending.pick_issue(engine, issue_ref, force=force)
     if test_to:
+        from briefing.subscribers import InvalidAddress, normalize_email
+
+        try:
+            normalize_email(test_to)
+        except InvalidAddress as exc:
+            raise BriefingError(
+                f"--test-to {exc.message}",
+                "--test-to takes an email address; to write the proof into a folder instead, "
+                "send it to yourself with --transport outbox:///path/to/folder (the .eml lands "
+                "in its new/), or use `briefing preview N --out DIR`",
+            ) from exc
         address = sending.send_test(settings, engine, issue, test_to, transport=transport)
         if as_json:
             emit_json({"issue": issue.id, "proof_to": address})
@@ -174,8 +186,6 @@ def send(
                 f"[red]{p['state']}[/] {escape(str(p['email']))}: {p['code']} {escape(str(p['error']))}"
             )
     if summary.paused:
-        from briefing.errors import BriefingError
-
         raise BriefingError(
             f"issue {issue.id}: {summary.paused}",
             "fix the cause, then run `briefing send` again: it resumes where it stopped",

@@ -9,6 +9,10 @@ own (in HTML, by line breaks around the attribute: whitespace between attributes
 insignificant); those short lines are encoded per subscriber, everything else once.
 
 The result parses to the same message ``message.build_message`` gives (tested).
+
+Defence in depth: whatever cleaned the text before, a header value with CR or LF is
+refused (UnsafeHeader). The issue-wide values are checked once in ``compose``; per
+recipient only the name, the address and the links, which costs a few ``in`` tests.
 """
 
 from __future__ import annotations
@@ -18,18 +22,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import quoprimime
-from email.header import Header
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, make_msgid
 
 from briefing.config import Settings
 from briefing.deliver.message import (
     Recipient,
-    list_id,
+    encoded_words,
     list_slug,
+    mailbox,
     message_id,
     sender_domain,
+    sender_mailbox,
     unsubscribe_mailto,
 )
+from briefing.headertext import refuse_line_breaks
 from briefing.render.compile import RenderedIssue
 from briefing.render.context import PLACEHOLDERS
 
@@ -102,13 +108,22 @@ class IssueMessage:
     issue_id: int
 
     def for_recipient(self, to: Recipient, subscriber_key: str) -> bytes:
+        """This recipient's message. UnsafeHeader when one of their values holds CR or LF
+        (a name stored by something that did not clean it), or their address cannot go
+        on the wire."""
         values = {
             "unsubscribe": to.unsubscribe_url,
             "preferences": to.preferences_url,
             "name": to.name or "",
         }
-        name = to.name or ""
-        to_header = formataddr((name, to.email), charset="utf-8") if name else to.email
+        for field, value in (
+            ("the unsubscribe link", to.unsubscribe_url),
+            ("the unsubscribe token", to.token),
+            ("the Message-ID key", subscriber_key),
+        ):
+            if "\r" in value or "\n" in value:
+                refuse_line_breaks(field, value)
+        to_header = mailbox(to.name, to.email)
         personal = (
             f"To: {to_header}{CRLF}"
             f"Message-ID: {message_id(self.domain, self.issue_id, subscriber_key)}{CRLF}"
@@ -128,9 +143,20 @@ class IssueMessage:
 
 
 def _header_line(name: str, value: str) -> str:
-    if value.isascii():
+    """An unstructured header: as it is when plain short ASCII, else RFC 2047-encoded (which
+    folds it to short lines and carries any character). Refuses CR and LF."""
+    refuse_line_breaks(name, value)
+    if value.isascii() and value.isprintable() and len(value) < 900 and "=?" not in value:
         return f"{name}: {value}{CRLF}"
-    return f"{name}: {Header(value, 'utf-8', header_name=name).encode(linesep=CRLF)}{CRLF}"
+    return f"{name}: {encoded_words(value)}{CRLF}"
+
+
+def _list_id(settings: Settings, domain: str) -> str:
+    """List-Id (RFC 2919): the name as a phrase (encoded when it needs), then <slug.domain>."""
+    phrase = refuse_line_breaks("newsletter.name", settings.newsletter.name)
+    if not (phrase.isascii() and phrase.isprintable()) or len(phrase) > 200 or "=?" in phrase:
+        phrase = encoded_words(phrase)
+    return f"List-Id: {phrase} <{list_slug(settings)}.{domain}>{CRLF}"
 
 
 def compose(
@@ -147,13 +173,14 @@ def compose(
     boundary = "=_briefing_" + make_msgid(domain="b").strip("<>").replace("@", "_").replace(
         ".", "_"
     )
-    lines = [_header_line("From", n.sender)]
+    refuse_line_breaks("newsletter.base_url", n.base_url)  # in every List-Unsubscribe
+    lines = [f"From: {sender_mailbox(settings)}{CRLF}"]
     if n.reply_to:
-        lines.append(_header_line("Reply-To", n.reply_to))
+        lines.append(f"Reply-To: {sender_mailbox(settings, n.reply_to)}{CRLF}")
     lines += [
         _header_line("Subject", rendered.subject),
         f"Date: {format_datetime(date)}{CRLF}",
-        _header_line("List-Id", list_id(settings)),
+        _list_id(settings, domain),
         f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}",
         f"Feedback-ID: {issue_id}:{list_slug(settings)}:briefing:{domain}{CRLF}",
         f"Auto-Submitted: auto-generated{CRLF}",
@@ -172,7 +199,7 @@ def compose(
     html = html if html.endswith("\n") else html + "\n"
     text = text if text.endswith("\n") else text + "\n"
     return IssueMessage(
-        head="".join(lines).encode("ascii"),
+        head="".join(lines).encode("utf-8"),  # UTF-8 only for a sender with a non-ASCII local part
         boundary=boundary,
         text=_Body.of(text, escape=False),
         html=_Body.of(html, escape=True),

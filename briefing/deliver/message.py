@@ -5,6 +5,11 @@ UTF-8, quoted-printable, with the list headers bulk senders need (RFC 2369, 2919
 Python's email package folds a long List-Unsubscribe into an RFC 2047 encoded word,
 which breaks one-click unsubscribe; the message is therefore serialized with a policy
 whose line limit is 998 octets, and the header is kept as plain ASCII.
+
+Addresses go into headers in their wire form (``headertext.wire_address``: an IDN domain
+in punycode). An address whose local part is not ASCII makes the message an RFC 6532 one:
+its headers are UTF-8 (``policy_for``), never an encoded word inside an address, and it
+travels only with SMTPUTF8. Every builder here refuses a header value with CR or LF.
 """
 
 from __future__ import annotations
@@ -12,14 +17,74 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from email.charset import Charset
 from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, formataddr, parseaddr
+from email.policy import SMTP, EmailPolicy
+from email.utils import format_datetime, make_msgid, parseaddr
 
+from briefing.clock import utcnow
 from briefing.config import Settings
+from briefing.errors import UnsafeHeader
+from briefing.headertext import refuse_line_breaks, wire_address
 from briefing.render.compile import RenderedIssue
 
 POLICY = SMTP.clone(max_line_length=998)
+UTF8_POLICY = POLICY.clone(utf8=True)  # RFC 6532 headers, for non-ASCII local parts
+CRLF = "\r\n"
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+_ESCAPES = re.compile(r'[\\"]')
+_UTF8 = Charset("utf-8")
+
+
+def policy_for(*header_values: str) -> EmailPolicy[EmailMessage]:
+    """The policy that serializes a message with these header values: UTF-8 headers when
+    one of them is not ASCII (an address with a non-ASCII local part)."""
+    return POLICY if all(v.isascii() for v in header_values) else UTF8_POLICY
+
+
+def mailbox(name: str | None, address: str) -> str:
+    """An address header's value, ready for the wire: ``Name <addr>`` with the name quoted
+    or RFC 2047-encoded as it needs, the address in wire form. It is UTF-8 only when the
+    address's local part is (then a printable name is UTF-8 too, as RFC 6532 allows).
+    UnsafeHeader when the name or the address holds CR or LF."""
+    addr = wire_address(address)
+    if not name:
+        return addr
+    refuse_line_breaks("a display name", name)
+    # as it is when it can be: printable, short, and not like an encoded word ("=?...")
+    # that a reader would decode into something else
+    plain = name.isprintable() and len(name) <= 200 and "=?" not in name
+    if plain and (name.isascii() or not addr.isascii()):
+        if _SPECIALS.search(name):
+            quoted = _ESCAPES.sub(r"\\\g<0>", name)
+            return f'"{quoted}" <{addr}>'
+        return f"{name} <{addr}>"
+    # one encoded word, as formataddr writes it: Python's own parser (and tools built on
+    # it) puts a space between several words of a display name; only a name too long for
+    # one line is split into words of RFC 2047's length
+    single = _UTF8.header_encode(name)
+    return f"{single if len(single) <= 900 else encoded_words(name)} <{addr}>"
+
+
+def encoded_words(text: str) -> str:
+    """``text`` as RFC 2047 encoded words of at most 75 characters, folded onto lines of
+    their own: any character survives, and no line comes near 998 octets. (Python's
+    Header folds a long ASCII text as plain words, which adds spaces where it breaks.)"""
+    if len(text) <= 20:  # the common case: one word
+        return _UTF8.header_encode(text)
+    words: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for char in text:
+        width = len(char.encode("utf-8", "surrogatepass"))
+        if size + width > 45:  # 45 octets: 60 in base64, 72 with the word's frame
+            words.append(_UTF8.header_encode("".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(char)
+        size += width
+    if chunk:
+        words.append(_UTF8.header_encode("".join(chunk)))
+    return (CRLF + " ").join(words)
 
 
 @dataclass(frozen=True)
@@ -42,8 +107,36 @@ SAMPLE = Recipient(
 
 
 def sender_domain(settings: Settings) -> str:
+    """The sender's domain as it goes on the wire (punycode for an IDN)."""
     address = parseaddr(settings.newsletter.sender)[1]
-    return address.rsplit("@", 1)[-1] if "@" in address else "localhost"
+    return wire_address(address).rsplit("@", 1)[-1] if "@" in address else "localhost"
+
+
+def sender_mailbox(settings: Settings, value: str | None = None) -> str:
+    """newsletter.sender (or another configured "Name <addr>") as an address header's value."""
+    value = refuse_line_breaks("the sender", value or settings.newsletter.sender)
+    name, address = parseaddr(value)
+    if "@" not in address:
+        raise UnsafeHeader(f"{value!r} is not an address", "check newsletter.sender and reply_to")
+    return mailbox(name, address)
+
+
+def notice(settings: Settings, to: str, subject: str, text: str) -> tuple[str, bytes]:
+    """A short plain-text email from the newsletter (a confirmation, a notice to the
+    editors): the envelope recipient and the bytes. Header values are checked, and an
+    address with a non-ASCII local part gets UTF-8 headers."""
+    sender = sender_mailbox(settings)
+    recipient = mailbox(None, to)
+    refuse_line_breaks("the subject", subject)
+    msg = EmailMessage(policy=policy_for(sender, recipient))
+    msg["From"] = sender
+    msg["To"] = recipient
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(utcnow())
+    msg["Message-ID"] = make_msgid(domain=sender_domain(settings))
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text, cte="quoted-printable")
+    return recipient, msg.as_bytes()
 
 
 def list_slug(settings: Settings) -> str:
@@ -79,12 +172,14 @@ def build_message(
             "name": to.name or "",
         }
     )
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = settings.newsletter.sender
-    msg["To"] = formataddr((to.name or "", to.email))
+    sender = sender_mailbox(settings)
+    recipient = mailbox(to.name, to.email)
+    msg = EmailMessage(policy=policy_for(sender, recipient))
+    msg["From"] = sender
+    msg["To"] = recipient
     if settings.newsletter.reply_to:
-        msg["Reply-To"] = settings.newsletter.reply_to
-    msg["Subject"] = rendered.subject
+        msg["Reply-To"] = sender_mailbox(settings, settings.newsletter.reply_to)
+    msg["Subject"] = refuse_line_breaks("the subject", rendered.subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id(sender_domain(settings), issue_id, subscriber_key)
     msg["List-Id"] = list_id(settings)
@@ -102,4 +197,4 @@ def build_message(
 
 
 def as_bytes(msg: EmailMessage) -> bytes:
-    return msg.as_bytes(policy=POLICY)
+    return msg.as_bytes()  # with the message's own policy (UTF-8 headers when it needs them)

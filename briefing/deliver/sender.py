@@ -11,6 +11,13 @@ any point loses nothing and sends nothing twice: rows marked sent are never sent
 rows never tried are claimed again once their lease runs out, and the at most one row
 per connection caught in `sending` is reported by address (and resent by default).
 
+No single row stops a send: a row that cannot be composed or sent (a stored name the
+composer refuses, an address the server cannot take without SMTPUTF8, any unexpected
+error on that one message) fails with its reason and the senders go on; a row whose
+subscriber was forgotten after it was queued is skipped. A fault of the transport itself
+(an outbox folder that cannot be written, a server that refuses the sender) pauses the
+send with its reason and leaves the rows queued for the next run.
+
 The senders of a process record progress one at a time through a Ledger (a lock and
 one connection): a sender waits for its row to be recorded before it sends the next
 message, which keeps the "at most one unknown per connection" promise. Waiting on the SMTP server releases the GIL, so threads give
@@ -46,8 +53,10 @@ from briefing.deliver.transport import (
     DeliveryError,
     RecipientRefused,
     Transport,
+    Undeliverable,
     open_transport,
 )
+from briefing.errors import BriefingError
 from briefing.models import Issue
 from briefing.store import outbox as store
 from briefing.store import subscribers as subscriber_store
@@ -118,6 +127,9 @@ def apply(conn: Connection, hot: store.HotPath, op: str, args: tuple[Any, ...]) 
     if op == "requeue":
         row_id, error = args
         return store.finish(conn, row_id, "queued", now, error=error)
+    if op == "failed":  # this one message cannot be sent: not a refusal, not a bounce
+        row_id, error = args
+        return store.finish(conn, row_id, "failed", now, error=error)
     if op == "refused":
         issue, row_id, subscriber_id, _email, code, reason, permanent, hard, delay = args
         if permanent:
@@ -223,6 +235,13 @@ class RemoteLedger:
         self.pipe.close()
 
 
+def _reason(exc: Exception) -> str:
+    """What a row's last_error says about an error no handler expected."""
+    if isinstance(exc, BriefingError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _is_hard_bounce(exc: RecipientRefused) -> bool:
     """5.1.x (bad mailbox or address) is a hard bounce; other 5xx may be about the message."""
     text = exc.reason.lower()
@@ -269,8 +288,9 @@ class Worker:
         self.sent = 0
 
     def run(self) -> None:
-        transport = open_transport(self.options.transport_url, self.settings)
+        transport: Transport | None = None
         try:
+            transport = open_transport(self.options.transport_url, self.settings)
             while not self.stop.is_set():
                 self._respect_hourly_limit()
                 rows = self.db.do(
@@ -299,6 +319,8 @@ class Worker:
                     following = rows[i + 1] if i + 1 < len(rows) else None
                     self._deliver(transport, row, following)
                 self._flush()
+        except DeliveryError as exc:  # the transport cannot start (an outbox folder, ...)
+            self.stop.set(f"paused: {exc.message}")
         except Exception as exc:  # a bug or a database failure: stop the run, say why
             self.stop.set(f"stopped: {type(exc).__name__}: {exc}")
             raise
@@ -306,7 +328,8 @@ class Worker:
             try:
                 self._flush()
             finally:
-                transport.close()
+                if transport is not None:
+                    transport.close()
 
     def _release(self, row_ids: list[int]) -> None:
         self.db.do("release", self.owner, row_ids)
@@ -353,24 +376,35 @@ class Worker:
         recorded while this message travels; the final dot, which is when the server
         accepts it, waits for that record. So at most one accepted message per connection
         is ever unrecorded, and the commit costs no time on the connection."""
-        self._pace()
         previous, self.pending_sent = self.pending_sent, None
+        if row.email is None:
+            # forgotten after the row was queued: the step finds no address and records
+            # the row as skipped; nothing goes to the server
+            self.db.do("step", previous, row.id, self.owner)
+            return
+        self._pace()
         self.db.start("step", previous, row.id, self.owner)  # recorded while we splice
-        unsubscribe, preferences, token = manage_links(self.base_url, row.token_id, self.secrets)
-        data = self.message.for_recipient(
-            Recipient(
-                email=row.email,
-                name=row.name,
-                unsubscribe_url=unsubscribe,
-                preferences_url=preferences,
-                token=token,
-            ),
-            str(row.subscriber_id),
-        )
-        if self.signer is not None:
-            data = self.signer.sign(data)
         try:
+            unsubscribe, preferences, token = manage_links(
+                self.base_url, row.token_id, self.secrets
+            )
+            data = self.message.for_recipient(
+                Recipient(
+                    email=row.email,
+                    name=row.name,
+                    unsubscribe_url=unsubscribe,
+                    preferences_url=preferences,
+                    token=token,
+                ),
+                str(row.subscriber_id),
+            )
+            if self.signer is not None:
+                data = self.signer.sign(data)
             transport.prepare(self.sender, row.email, data)
+        except Undeliverable as exc:
+            if self.db.answer():  # this row alone; it says nothing about the server
+                self._fail(row.id, exc.reason)
+            return
         except RecipientRefused as exc:
             if self.db.answer():  # the row is ours and wanted: record what the server said
                 self._refused(row, exc)
@@ -385,11 +419,21 @@ class Worker:
                 self._requeue(row.id, str(exc))
             self.stop.set(f"paused: {exc.message}")
             return
+        except Exception as exc:  # anything else about this one message: it fails alone
+            transport.abandon()  # the connection's state is unknown: start a fresh one
+            if self.db.answer():
+                self._fail(row.id, _reason(exc))
+            self._record(False)
+            return
         if not self.db.answer():
             transport.abandon()  # the subscriber left, or the row is not ours: withdraw it
             return
         # the next row's envelope rides with this final dot (when the server pipelines)
-        then = None if following is None or self.stop.is_set() else (self.sender, following.email)
+        then = (
+            None
+            if following is None or following.email is None or self.stop.is_set()
+            else (self.sender, following.email)
+        )
         try:
             transport.complete(row.email, then)
         except RecipientRefused as exc:
@@ -401,12 +445,24 @@ class Worker:
             self._requeue(row.id, str(exc))
             self._record(False)
             return
+        except DeliveryError as exc:  # the transport failed (an outbox that cannot be written)
+            self._requeue(row.id, str(exc))
+            self.stop.set(f"paused: {exc.message}")
+            return
+        except Exception as exc:  # unknown whether it went: failed, never sent twice
+            transport.abandon()
+            self._fail(row.id, _reason(exc))
+            self._record(False)
+            return
         self.pending_sent = row.id  # accepted: recorded with the next row's step, or by _flush
         self.sent += 1
         self._record(True)
 
     def _requeue(self, row_id: int, error: str) -> None:
         self.db.do("requeue", row_id, error)
+
+    def _fail(self, row_id: int, reason: str) -> None:
+        self.db.do("failed", row_id, reason[:500])
 
     def _refused(self, row: store.Claimed, exc: RecipientRefused) -> None:
         delays = self.options.retry_delays

@@ -7,6 +7,11 @@
 
 A password never goes in the URL in the config: it comes from the environment variable
 or file that delivery.password_env / delivery.password_file names.
+
+Addresses go on the wire in their wire form: an IDN domain in punycode. A local part that
+is not ASCII needs SMTPUTF8 (RFC 6531): MAIL FROM then carries the SMTPUTF8 parameter,
+and a server that does not offer it gets no such message (that one recipient fails with
+"server does not offer SMTPUTF8"; the others go on).
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from briefing.config import Settings
-from briefing.errors import BriefingError
+from briefing.errors import BriefingError, UnsafeHeader
+from briefing.headertext import wire_address
 from briefing.private import FILE_MODE, private_dir
 
 
@@ -49,10 +55,32 @@ class ConnectionLost(DeliveryError):
     """The connection dropped: the message's fate is unknown if it happened after DATA."""
 
 
+class Undeliverable(DeliveryError):
+    """This one message cannot go over this transport, whatever we retry (the server does
+    not offer SMTPUTF8, the address cannot be written on the wire): it fails alone, and it
+    says nothing about the server or the address being bad."""
+
+    def __init__(self, recipient: str, reason: str, hint: str | None = None) -> None:
+        super().__init__(f"{recipient}: {reason}", hint)
+        self.recipient, self.reason = recipient, reason
+
+
+SMTPUTF8_HINT = (
+    "the address has a non-ASCII local part (RFC 6531): send through a server that offers "
+    "SMTPUTF8 (Postfix 3 with smtputf8_enable = yes, Exim 4.86+, most mailbox providers)"
+)
+OUTBOX_HINT = (
+    "the outbox folder (delivery.url or --transport outbox://DIR) must be a folder this user "
+    "can write; outbox:///absolute/path or outbox://relative/path (from the config's folder)"
+)
+
+
 class Transport(Protocol):
     url: str
 
     def send(self, sender: str, recipient: str, message: bytes) -> None: ...
+
+    def check(self) -> None: ...
 
     def prepare(self, sender: str, recipient: str, message: bytes) -> None: ...
 
@@ -72,9 +100,30 @@ class OutboxTransport:
     _prepared: bytes | None = None
 
     def __post_init__(self) -> None:
-        for sub in ("tmp", "new", "cur"):  # the messages hold addresses: owner only
-            private_dir(self.folder / sub)
         self.url = self.url or f"outbox://{self.folder}"
+        try:
+            for sub in ("tmp", "new", "cur"):  # the messages hold addresses: owner only
+                private_dir(self.folder / sub)
+        except OSError as exc:
+            raise DeliveryError(
+                f"cannot use the outbox folder {self.folder}: {exc.strerror or exc}", OUTBOX_HINT
+            ) from exc
+
+    def check(self) -> None:
+        """Write, move and remove a probe file, as a message is: a folder that cannot take
+        messages is found before a send starts, not by the senders."""
+        probe = f".probe.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        try:
+            os.close(os.open(self.folder / "tmp" / probe, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+            os.replace(self.folder / "tmp" / probe, self.folder / "new" / probe)
+            (self.folder / "new" / probe).unlink()
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                (self.folder / "tmp" / probe).unlink()
+            raise DeliveryError(
+                f"cannot write to the outbox folder {self.folder}: {exc.strerror or exc}",
+                OUTBOX_HINT,
+            ) from exc
 
     def prepare(self, sender: str, recipient: str, message: bytes) -> None:
         self._prepared = message
@@ -90,11 +139,21 @@ class OutboxTransport:
     def send(self, sender: str, recipient: str, message: bytes) -> None:
         name = f"{time.time_ns()}.{uuid.uuid4().hex[:12]}.{socket.gethostname()}.eml"
         tmp = self.folder / "tmp" / name
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as fh:
-            fh.write(message)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.folder / "new" / name)
+        try:
+            with os.fdopen(
+                os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb"
+            ) as fh:
+                fh.write(message)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.folder / "new" / name)
+        except OSError as exc:  # the folder, not the message: every message would fail
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise DeliveryError(
+                f"cannot write to the outbox folder {self.folder}: {exc.strerror or exc}",
+                OUTBOX_HINT,
+            ) from exc
 
     def close(self) -> None:
         pass
@@ -161,12 +220,20 @@ class SMTPTransport:
         self.prepare(sender, recipient, message)
         self.complete(recipient)
 
+    def check(self) -> None:
+        pass  # a server that is down pauses the send with its reason; nothing to do first
+
     def prepare(self, sender: str, recipient: str, message: bytes) -> None:
         """Everything but the final dot: MAIL, RCPT and DATA (pipelined when offered),
         then the message itself. Until ``complete`` sends the dot, the server has accepted
         nothing, and ``abandon`` can still withdraw the message."""
         if "<" in sender:  # a display form ("Name <addr>"): the envelope wants the address
             sender = parseaddr(sender)[1]
+        try:
+            wire_sender, wire_recipient = wire_address(sender), wire_address(recipient)
+        except UnsafeHeader as exc:
+            raise Undeliverable(recipient, exc.message, exc.hint) from exc
+        utf8 = not (wire_sender.isascii() and wire_recipient.isascii())
         if self._inflight is not None and self._inflight != recipient:
             # commands for another message are on their way and cannot be taken back: a
             # DATA the server accepted could only be ended by sending a message, so hang up
@@ -174,12 +241,17 @@ class SMTPTransport:
         if self._smtp is None:
             self._smtp = self._connect()
         smtp = self._smtp
+        if utf8 and not self._smtputf8(smtp):
+            if self._inflight is not None:  # (complete() never pipelines such an envelope)
+                self._drop()
+            raise Undeliverable(recipient, "server does not offer SMTPUTF8", SMTPUTF8_HINT)
+        option = " SMTPUTF8" if utf8 else ""
         try:
             if self._inflight is not None or self._pipelining(smtp):
                 # RFC 2920: MAIL, RCPT and DATA in one write (or already sent behind the
                 # previous message's final dot), then their three replies
                 if self._inflight is None:
-                    smtp.send(_envelope(sender, recipient))
+                    smtp.send(_envelope(wire_sender, wire_recipient, utf8))
                 self._inflight = None
                 (mail, mail_reply), (rcpt, rcpt_reply), (data, data_reply) = [
                     smtp.getreply() for _ in range(3)
@@ -188,9 +260,11 @@ class SMTPTransport:
                     smtp.send(b".\r\n")  # DATA was accepted on its own: end it empty
                     smtp.getreply()
             else:
-                mail, mail_reply = self._command(smtp, "mail", f"FROM:<{sender}>")
+                mail, mail_reply = self._command(smtp, "mail", f"FROM:<{wire_sender}>{option}")
                 rcpt, rcpt_reply = (
-                    self._command(smtp, "rcpt", f"TO:<{recipient}>") if mail == 250 else (0, b"")
+                    self._command(smtp, "rcpt", f"TO:<{wire_recipient}>")
+                    if mail == 250
+                    else (0, b"")
                 )
                 data, data_reply = (
                     self._command(smtp, "data", "") if rcpt in (250, 251) else (0, b"")
@@ -229,9 +303,9 @@ class SMTPTransport:
                 f"connection to {self.host}:{self.port} lost before the message was complete"
             )
         try:
-            if then is not None and self._pipelining(smtp):
-                sender = parseaddr(then[0])[1] if "<" in then[0] else then[0]
-                smtp.send(b".\r\n" + _envelope(sender, then[1]))
+            following = self._next_envelope(smtp, then)
+            if following is not None and then is not None:
+                smtp.send(b".\r\n" + following)
                 self._inflight = then[1]
             else:
                 smtp.send(b".\r\n")
@@ -247,13 +321,34 @@ class SMTPTransport:
         the server delivers nothing (the next message opens a new connection)."""
         self._drop()
 
+    def _next_envelope(self, smtp: smtplib.SMTP, then: tuple[str, str] | None) -> bytes | None:
+        """The next message's MAIL, RCPT and DATA to send behind this final dot, or None
+        (no pipelining, or an envelope prepare() will have to refuse or handle itself)."""
+        if then is None or not self._pipelining(smtp):
+            return None
+        sender = parseaddr(then[0])[1] if "<" in then[0] else then[0]
+        try:
+            wire_sender, wire_recipient = wire_address(sender), wire_address(then[1])
+        except UnsafeHeader:
+            return None
+        utf8 = not (wire_sender.isascii() and wire_recipient.isascii())
+        if utf8 and not self._smtputf8(smtp):
+            return None
+        return _envelope(wire_sender, wire_recipient, utf8)
+
     @staticmethod
     def _pipelining(smtp: smtplib.SMTP) -> bool:
         return bool(smtp.does_esmtp and smtp.has_extn("pipelining"))
 
     @staticmethod
+    def _smtputf8(smtp: smtplib.SMTP) -> bool:
+        return bool(smtp.does_esmtp and smtp.has_extn("smtputf8"))
+
+    @staticmethod
     def _command(smtp: smtplib.SMTP, verb: str, args: str) -> tuple[int, bytes]:
-        smtp.putcmd(verb, args)
+        # UTF-8 on the wire: only ever non-ASCII with SMTPUTF8 (prepare checks first);
+        # smtplib's putcmd would encode the command as ASCII
+        smtp.send(f"{verb} {args}\r\n".encode())
         return smtp.getreply()
 
     @staticmethod
@@ -281,8 +376,9 @@ class SMTPTransport:
                 self._smtp = None
 
 
-def _envelope(sender: str, recipient: str) -> bytes:
-    return f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode()
+def _envelope(sender: str, recipient: str, utf8: bool = False) -> bytes:
+    option = " SMTPUTF8" if utf8 else ""
+    return f"MAIL FROM:<{sender}>{option}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode()
 
 
 def _text(value: bytes | str) -> str:

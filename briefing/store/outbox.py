@@ -27,7 +27,7 @@ from briefing.store.subscribers_schema import subscribers, takes_every_topic
 class Claimed:
     id: int
     subscriber_id: int
-    email: str
+    email: str | None  # None: the subscriber was forgotten after the row was queued
     name: str | None
     token_id: str
     attempts: int
