@@ -26,6 +26,7 @@ from briefing import subscriptions
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.transport import RecipientRefused
+from briefing.headertext import name_text
 from briefing.store import subscribers as subscriber_store
 from briefing.store.web_schema import subscribe_queue as queue
 from briefing.subscribers import InvalidAddress
@@ -59,7 +60,7 @@ def enqueue(
                 created_at=now,
                 state="received",
                 email=email,
-                name=name,
+                name=name_text(name),  # header-bound: cleaned before it is stored at all
                 topics=list(topics) if topics else None,
                 ip=ip[:64] if ip else None,
                 user_agent=user_agent[:512] if user_agent else None,

@@ -381,19 +381,27 @@ def confirm(
             return None
         if not apply:
             return sub
-        # The request this link was made for: the latest one at or before the link's issue
-        # time (a link is made as its request is answered). Anyone who knows an address can
-        # request for it; a later request gets a link of its own, mailed to the owner, and
-        # cannot rename or re-topic the owner through the link the owner follows.
-        bound = issued + LINK_SLACK
-        request: dict[str, Any] = next(
-            (
-                e["detail"] or {}
-                for e in reversed(store.events(conn, sub.id))
-                if e["action"] == "requested" and e["at"] <= bound
-            ),
-            {},
-        )
+        # Anyone who knows an address can ask to subscribe it, under any name. The link
+        # proves the mailbox, not which request it answers (one confirmation per ten
+        # minutes: the owner may hold the link another's request sent). So the request
+        # applied is the one the link was made for (the latest at or before its issue
+        # time), and a name or topic choice that other requests since the subscriber last
+        # changed state disagree with is not applied at all: nobody can make a name stick
+        # against the owner's own request, at most erase it.
+        since = None if sub.status == "pending" else sub.unsubscribed_at
+        requests = [
+            (e["at"], e["detail"] or {})
+            for e in store.events(conn, sub.id)
+            if e["action"] == "requested" and (since is None or e["at"] > since)
+        ]
+        made_for = [d for at, d in requests if at <= issued + LINK_SLACK]
+        request: dict[str, Any] = made_for[-1] if made_for else {}
+        wanted = {"name": name_text(request.get("name")), "topics": request.get("topics")}
+        for _, other in requests:
+            if name_text(other.get("name")) != wanted["name"]:
+                wanted["name"] = None
+            if other.get("topics") != wanted["topics"]:
+                wanted["topics"] = None
         consent = {
             "consent_source": "form",
             "consent_at": now,
@@ -411,11 +419,9 @@ def confirm(
             **consent,
         }
         if sub.status != "pending":  # returning: their new request decides name and topics
-            changes.update(
-                name=name_text(request.get("name")) or sub.name, topics=request.get("topics")
-            )
+            changes.update(name=wanted["name"] or sub.name, topics=wanted["topics"])
         elif request:  # pending: the confirmed request decides, not whoever asked first
-            changes.update(name=name_text(request.get("name")), topics=request.get("topics"))
+            changes.update(**wanted)
         store.update_subscriber(conn, sub.id, now, **changes)
         if sub.email:  # their own confirmed opt-in lifts an earlier suppression
             store.unsuppress(conn, sub.email, key)

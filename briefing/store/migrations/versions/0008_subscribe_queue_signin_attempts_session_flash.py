@@ -2,7 +2,7 @@
 session's one-time message (Step 7)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-30 10:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import briefing.store.schema
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
