@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, update
 
-from briefing import editorial, pipeline, sending, subscriptions
+from briefing import editorial, erasure, pipeline, sending, subscriptions
 from briefing.config import Settings, load_settings
 from briefing.deliver.sender import SendOptions
 from briefing.models import Issue
@@ -96,7 +96,10 @@ ASCII = [
 def _world(tmp_path: Path, people: list[tuple[str, str | None]]) -> World:
     shutil.copytree(REPO / "seeds", tmp_path / "seeds")
     db = f"sqlite:///{tmp_path}/briefing.db"
-    settings = load_settings(REPO / "briefing.toml", overrides={"storage": {"url": db}})
+    settings = load_settings(
+        REPO / "briefing.toml",
+        overrides={"storage": {"url": db}, "newsletter": {"base_url": "https://news.example.org"}},
+    )
     engine = open_engine(settings.database_url)
     pipeline.ingest(settings, engine, seeds_dir=tmp_path / "seeds", only_given=True)
     issue = editorial.approve(engine, editorial.draft(settings, engine).id, by="Ed")
@@ -258,7 +261,7 @@ def test_a_subscriber_forgotten_after_queueing_is_skipped(
     sending.prepare(
         ascii_world.settings, ascii_world.engine, ascii_world.issue, force=False, actor="test"
     )
-    subscriptions.forget(ascii_world.engine, "first@example.org")
+    erasure.forget(ascii_world.settings, ascii_world.engine, "first@example.org")
     summary = ascii_world.send(smtp_server.url)
     assert summary.finished and ascii_world.state() == "sent"
     assert "none" not in smtp_server.rcpt_count and "None" not in smtp_server.rcpt_count
