@@ -1,0 +1,146 @@
+"""The text-dump path: a browser's text of a page in, an ``Extraction`` out.
+
+Steps: lines and their features (``lines.py``) -> the body region and the header above
+it (``blocks.py``) -> bylines (``byline.py``) -> the title (``headline.py``), author,
+date (``dateline.py``) and publisher (``masthead.py``), each scored with its reasons ->
+the body without furniture, or "no article" with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from briefing.clock import utcnow
+from briefing.sources import page
+from briefing.sources.extract import blocks, byline, dateline, headline, masthead
+from briefing.sources.extract.lines import Line, read_dump
+from briefing.sources.extract.model import Extraction, FieldChoice, nothing
+
+MIN_BODY_WORDS = 40  # below this the page holds no story worth sending
+_URL_LINE = re.compile(r"(?i)^(?:(?:url|source|link|original|canonical)\s*:\s*)?(https?://\S+)$")
+
+
+def boilerplate_pattern(extra: Iterable[str] = ()) -> re.Pattern[str]:
+    patterns = [*page.DEFAULT_BOILERPLATE, *extra]
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+
+
+_DEFAULT = boilerplate_pattern()
+
+
+def extract_text(
+    text: str,
+    *,
+    name: str,
+    boilerplate: re.Pattern[str] | None = None,
+    today: date | None = None,
+) -> Extraction:
+    """Read one text dump (no front matter). Never raises for odd content: a page with
+    no article comes back with ``no_article`` set and the reason."""
+    dump = read_dump(text, boilerplate or _DEFAULT)
+    lines, lang = dump.lines, dump.lang
+    url = _url(lines)
+    lay = blocks.layout(lines)
+    if lay is None:
+        return _no_article(name, "the page has no paragraph of text", lang.code, url)
+    bylines = byline.find_bylines(lines, lay, lang)
+    metas = byline.meta_lines(lines, bylines)
+    names = {b.at for b in bylines if not b.explicit}
+    ctx = headline.Context(lines, lay, frozenset(metas), frozenset(names))
+    opening = headline.opening_words(lines, lay, lang.stopwords)
+    title = headline.title(ctx, opening, lang.stopwords)
+    at_of = {ln.number: ln.at for ln in lines}
+    title_at = _line_of(title, at_of)
+    lowered = "\n".join(ln.text.lower() for ln in lines)
+    site = masthead.publisher(lines, title_at, title.text, lowered)
+    who = byline.author(lines, lay, bylines, site.text)
+    when = dateline.published(
+        lines, lay, title_at, _line_of(who, at_of), today=today or utcnow().date()
+    )
+    used = {i for i in (title_at, _line_of(who, at_of), _line_of(when, at_of)) if i is not None}
+    body_lines = _body(lines, lay, used | metas | names)
+    body = "\n\n".join(ln.text for ln in body_lines)
+    dropped = blocks.dropped_blocks(lines, lay, used)
+    words = len(body.split())
+    prose = sum(1 for ln in body_lines if ln.prose)
+    reason = None
+    if words < MIN_BODY_WORDS:
+        reason = f"the body has {words} words (under {MIN_BODY_WORDS}): no article text"
+    elif prose < 2 and words < 150:
+        reason = "no run of paragraphs: the page is a list of links or a notice"
+    elif title.value is None:
+        reason = "no line reads as the article's headline"
+    reading = next(
+        (int(m.group(1)) for ln in lines[lay.header_start : lay.start + 3]
+         if (m := page.READING_TIME.match(ln.text))),
+        None,
+    )  # fmt: skip
+    return Extraction(
+        name=name,
+        kind="text",
+        title=title,
+        author=who,
+        published=when,
+        publisher=site,
+        body=body if reason is None else "",
+        no_article=reason,
+        url=url,
+        lang=lang.code,
+        reading_time_min=reading,
+        dropped=tuple(dropped),
+    )
+
+
+def _line_of(choice: FieldChoice, at_of: dict[int, int]) -> int | None:
+    """Which of the dump's lines the chosen value came from."""
+    if choice.value is None or choice.chosen is None or choice.chosen.line is None:
+        return None
+    return at_of.get(choice.chosen.line)
+
+
+def _url(lines: list[Line]) -> str | None:
+    for ln in [*lines[:5], *lines[-5:]]:
+        if m := _URL_LINE.match(ln.text):
+            return m.group(1)
+    return None
+
+
+def _body(lines: list[Line], lay: blocks.Layout, header: set[int]) -> list[Line]:
+    """The body region less furniture, the header lines and any list that opens inside it."""
+    out: list[Line] = []
+    skipping = False
+    numbers = {lines[i].number for i in header if 0 <= i < len(lines)} if header else set()
+    for ln in lines[lay.start : lay.end + 1]:
+        if ln.boundary == "comments":
+            break
+        if ln.boundary == "related":
+            skipping = True
+            continue
+        if skipping:
+            if ln.prose:
+                skipping = False
+            else:
+                continue
+        if ln.furniture:
+            continue
+        if ln.number in numbers and (ln.at <= lay.start + 4 or not ln.prose):
+            continue
+        out.append(ln)
+    return out
+
+
+def _no_article(name: str, reason: str, lang: str, url: str | None) -> Extraction:
+    empty = "the page holds no article"
+    return Extraction(
+        name=name,
+        kind="text",
+        title=nothing("title", empty),
+        author=nothing("author", empty),
+        published=nothing("published", empty),
+        publisher=nothing("publisher", empty),
+        no_article=reason,
+        url=url,
+        lang=lang,
+    )
