@@ -38,8 +38,8 @@ def line_score(ln: Line) -> float:
         return -_FURNITURE_COST
     if ln.prose:
         return ln.words * (0.6 + ln.stop)
-    if ln.words >= 4 and ln.stop >= 0.3:
-        return 0.5  # a short sentence or a subheading
+    if ln.words >= 3 and ln.stop >= 0.3 and ln.text[-1:] in ".!?:;":
+        return 0.5  # a short sentence
     return -_SHORT_COST
 
 
@@ -69,7 +69,12 @@ def layout(lines: list[Line]) -> Layout | None:
     # or list line, and ends on its last line that is not furniture.
     while end > start and (lines[end].furniture or not _keeps(lines[end])):
         end -= 1
-    header_start = max(0, start - HEADER_SPAN)
+    while start < end and not lines[start].prose:
+        start += 1  # headline-like lines at its top belong to the header
+    header_start, counted = start, 0
+    while header_start > 0 and counted < HEADER_SPAN:  # counted in lines that are not furniture
+        header_start -= 1
+        counted += not lines[header_start].furniture
     tail_kind, tail_at = "footer", None
     for ln in lines[end + 1 : end + 40]:
         if ln.boundary:

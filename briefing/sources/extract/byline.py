@@ -22,7 +22,7 @@ from briefing.sources.extract.model import FieldChoice
 from briefing.sources.extract.scoring import Scored, choose
 
 _CUT = re.compile(
-    r"\s+(?:\||•|·|—|–|-|/|::)\s+.*$|\s*,\s*@.*$|\s+@\w.*$|\s*\(@.*$|"
+    r"\s*(?:\||•|·|—|–|/|::)(?:\s+.*)?$|\s+-\s+.*$|\s*,\s*@.*$|\s+@\w.*$|\s*\(@.*$|"
     r"\s+(?:on|at|in|le|el|em|am|il|op|le|dne|den)\s+\S.*$|,\s*(?=[^,]*\d).*$",
     re.I,
 )
@@ -35,6 +35,10 @@ _INSTITUTION_WORDS = re.compile(
     re.I,
 )
 _ROLE = page.ROLE
+_NAME_WORD = r"(?:[^\W\d_][^\W\d_'’-]*(?:[-'’][^\W\d_]+)*|[^\W\d_]\.)"
+_BARE_NAME = re.compile(
+    rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}}(?:\s*(?:,|&|and|et|y|e|und)\s*{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}})*"
+)
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,15 @@ def parse_byline(ln: Line, lang: Language, following: Line | None) -> Byline | N
             return Byline(None, True, ln.at)
         who = _names(rest, explicit=True)
         return Byline(who, True, ln.at) if who else None
-    if ln.words > 12 or ln.prose:
+    if ln.words > 12 or ln.prose or ln.furniture or ln.boundary:
         return None
-    words = [w for w in re.findall(r"[^\W\d_]+", text.lower())]
+    bare = _CUT.sub("", _HANDLE.sub("", text)).strip(" ,;:|")
+    if not _BARE_NAME.fullmatch(bare):
+        return None  # a bare name: two to four capitalized words, no digits, no sentence
+    words = re.findall(r"[^\W\d_]+", bare.lower())
     if any(w in lang.stopwords and w not in _PARTICLES for w in words) or _ROLE.search(text):
         return None
-    who = _names(text, explicit=False)
+    who = _names(bare, explicit=False)
     if who and 2 <= len(who.split()) <= 8:
         return Byline(who, False, ln.at)
     return None
@@ -108,7 +115,13 @@ def find_bylines(lines: list[Line], lay: Layout, lang: Language) -> list[Byline]
     return out
 
 
-def author(lines: list[Line], lay: Layout, bylines: list[Byline], site: str | None) -> FieldChoice:
+def author(
+    lines: list[Line],
+    lay: Layout,
+    bylines: list[Byline],
+    site: str | None,
+    title_at: int | None,
+) -> FieldChoice:
     candidates: list[Scored] = []
     counts: dict[str, int] = {}
     for b in bylines:
@@ -125,6 +138,10 @@ def author(lines: list[Line], lay: Layout, bylines: list[Byline], site: str | No
             c.add("a byline word before the names", 4.0)
         else:
             c.add("a person's name on its own", 1.0)
+            if not near_date and not (title_at is not None and 0 < b.at - title_at <= 3):
+                c.refused = "a name with no date or headline beside it"
+        if title_at is not None and 0 < b.at - title_at <= 3:
+            c.add("right under the headline", 1.5)
         if near_date:
             c.add("beside a date", 2.0)
         if b.at < lay.start:
@@ -132,14 +149,16 @@ def author(lines: list[Line], lay: Layout, bylines: list[Byline], site: str | No
         elif b.at <= lay.start + 3:
             c.add("at the top of the body", 1.0)
         elif b.at > lay.end:
-            if not b.explicit:
-                c.refused = "a name below the article (teasers, comments)"
-            elif lay.tail_at is not None and b.at > lay.tail_at:
+            if lay.tail_at is not None and b.at > lay.tail_at:
                 c.refused = f"below the {lay.tail_kind} heading"
+            elif not b.explicit and not (ln.dates and b.at <= lay.end + 6):
+                c.refused = "a name below the article (teasers, comments)"
             else:
                 c.add("a sign-off under the article", 0.5)
         else:
             c.refused = "inside the article text"
+        if c.refused and not b.explicit:
+            c.parts.clear()
         if b.names and counts.get(b.names.lower(), 0) >= 2:
             c.add("the same name twice (avatar and byline)", 1.0)
         if b.names and site and b.names.lower() == site.lower():

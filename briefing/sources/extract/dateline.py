@@ -54,7 +54,7 @@ def published(
             if len(near) >= 2 and ln.at < lay.start:
                 c.refused = "in a list of dated links"
                 continue
-            if title_at is not None and lay.header_start <= ln.at < title_at - 6:
+            if title_at is not None and lay.header_start <= ln.at < title_at - 6 and not f.published_word:
                 c.refused = "well above the headline"
                 continue
             distance = abs(ln.at - anchor)

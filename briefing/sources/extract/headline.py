@@ -31,15 +31,13 @@ class Context:
     names: frozenset[int]  # lines that are a bare person's name
 
 
-def opening_words(lines: list[Line], lay: Layout, stop: frozenset[str]) -> set[str]:
-    words: set[str] = set()
-    prose = [ln for ln in lines[lay.start : lay.end + 1] if ln.prose][:4]
-    for ln in prose:
-        words.update(w for w in _WORD.findall(ln.text.lower()) if w not in stop)
-    return words
+def opening_words(lines: list[Line], lay: Layout, stop: frozenset[str]) -> list[tuple[int, set[str]]]:
+    """The content words of the body's first paragraphs, each with its line."""
+    prose = [ln for ln in lines[lay.start : lay.end + 1] if ln.prose][:5]
+    return [(ln.at, {w for w in _WORD.findall(ln.text.lower()) if w not in stop}) for ln in prose]
 
 
-def title(ctx: Context, opening: set[str], stop: frozenset[str]) -> FieldChoice:
+def title(ctx: Context, paragraphs: list[tuple[int, set[str]]], stop: frozenset[str]) -> FieldChoice:
     lines, lay = ctx.lines, ctx.lay
     window = list(range(lay.header_start, min(lay.start + 3, lay.end + 1)))
     top = [i for i in range(min(6, len(lines))) if i not in window]
@@ -63,15 +61,31 @@ def title(ctx: Context, opening: set[str], stop: frozenset[str]) -> FieldChoice:
             c.add("close to the body's first paragraph", max(-3.0, 3.0 - 0.35 * len(between)))
         else:
             c.add("inside the body region", -1.0 if not ln.prose else -3.0)
-        below = [j for j in range(i + 1, min(i + 6, len(lines)))]
-        if any(j in ctx.bylines or j in ctx.names for j in below):
-            c.add("a byline or date right under it", 2.5)
+        below = _next_lines(lines, i, 5)
+        meta_below = [k for k, j in enumerate(below) if j in ctx.bylines or j in ctx.names]
+        if meta_below:
+            c.add("a byline or date right under it", 2.5 if meta_below[0] <= 1 else 1.2)
+        nxt = below[0] if below else None
+        if (
+            nxt is not None
+            and nxt not in ctx.bylines
+            and _headline_like(lines[nxt])
+            and lines[nxt].words > ln.words >= 5
+            and lines[nxt].words >= 10
+            and lines[nxt].stop >= 0.25
+        ):
+            c.add("a longer standfirst straight under it", 1.5)
+        prev = _prev_line(lines, i)
+        if prev is not None and 3 <= lines[prev].words < ln.words and _headline_like(lines[prev]) \
+                and prev not in ctx.bylines and lines[prev].gap_before:  # fmt: skip
+            c.add("under a shorter headline-like line (a standfirst?)", -1.0)
         above = [j for j in range(max(0, i - 3), i)]
         if any(j in ctx.bylines for j in above):
             c.add("a byline or date right above it", 1.0)
         if ln.words >= 3 and ln.repeats >= 2:
             c.add("shown twice (title bar and headline)", 2.0)
         words = [w for w in _WORD.findall(ln.text.lower()) if w not in stop]
+        opening = set().union(*(w for at, w in paragraphs if at != i)) if paragraphs else set()
         if words and opening:
             share = sum(1 for w in words if w in opening) / len(words)
             c.add("its words recur in the opening paragraphs", round(4.0 * share, 2))
@@ -97,6 +111,15 @@ def title(ctx: Context, opening: set[str], stop: frozenset[str]) -> FieldChoice:
     _site_title_parts(candidates, lines)
     return choose("title", candidates, minimum=1.0,
                   rule="the headline-like line that best heads the body")  # fmt: skip
+
+
+def _next_lines(lines: list[Line], i: int, n: int) -> list[int]:
+    """The next ``n`` lines that are not furniture."""
+    return [j for j in range(i + 1, min(len(lines), i + 12)) if not lines[j].furniture][:n]
+
+
+def _prev_line(lines: list[Line], i: int) -> int | None:
+    return next((j for j in range(i - 1, max(-1, i - 6), -1) if not lines[j].furniture), None)
 
 
 def _headline_like(ln: Line) -> bool:

@@ -37,7 +37,8 @@ _RELATED = re.compile(
     r"popular (?:on|in) .{2,30}|more from .{2,40})\s*:?",
     re.I,
 )
-_SENTENCE_END = re.compile(r"[.!?…:;»”\"')\]]$")
+_SENTENCE_END = re.compile(r"(?:[.!?…:;]|[.!?…][»”\"')\]]+)$")
+_LINK_WORDS = re.compile(r"(?:go to )?permalink|(?:show|hide) (?:replies|more)|expand|collapse", re.I)
 _NUMBERS_ONLY = re.compile(r"^[\W\d_]+$")
 
 
@@ -89,7 +90,8 @@ def read_dump(text: str, boilerplate: re.Pattern[str]) -> Dump:
     counts = Counter(t for t, _, _ in raw)
     lines: list[Line] = []
     for at, (t, number, gap_before) in enumerate(raw):
-        dates = find_dates(t, lang) if any(c.isdigit() for c in t) else []
+        label = raw[at - 1][0] if at and len(raw[at - 1][0]) <= 30 else ""
+        dates = find_dates(t, lang, label) if any(c.isdigit() for c in t) else []
         ln = Line(
             text=t,
             at=at,
@@ -115,7 +117,7 @@ def furniture(text: str, boilerplate: re.Pattern[str]) -> str | None:
     """Why a line is page furniture wherever it stands, or None."""
     if _NUMBERS_ONLY.match(text):
         return "no words (a counter, a symbol)"
-    if boilerplate.fullmatch(text):
+    if boilerplate.fullmatch(text) or _LINK_WORDS.fullmatch(text):
         return "boilerplate (menu, button or label words)"
     if page.is_cookie_banner(text):
         return "cookie banner"
@@ -128,6 +130,6 @@ def furniture(text: str, boilerplate: re.Pattern[str]) -> str | None:
         return "a call to subscribe or click"
     if page.copyright_line(text) is not None:
         return "copyright line"
-    if page.is_breadcrumb(text):
+    if page.is_breadcrumb(text) and not re.search(r"[<(){}=\"]", text):
         return "breadcrumb"
     return None

@@ -47,7 +47,7 @@ def extract_text(
         return _no_article(name, "the page has no paragraph of text", lang.code, url)
     bylines = byline.find_bylines(lines, lay, lang)
     metas = byline.meta_lines(lines, bylines)
-    names = {b.at for b in bylines if not b.explicit}
+    names = {b.at for b in bylines if not b.explicit and _beside_date(lines, b.at)}
     ctx = headline.Context(lines, lay, frozenset(metas), frozenset(names))
     opening = headline.opening_words(lines, lay, lang.stopwords)
     title = headline.title(ctx, opening, lang.stopwords)
@@ -55,7 +55,7 @@ def extract_text(
     title_at = _line_of(title, at_of)
     lowered = "\n".join(ln.text.lower() for ln in lines)
     site = masthead.publisher(lines, title_at, title.text, lowered)
-    who = byline.author(lines, lay, bylines, site.text)
+    who = byline.author(lines, lay, bylines, site.text, title_at)
     when = dateline.published(
         lines, lay, title_at, _line_of(who, at_of), today=today or utcnow().date()
     )
@@ -98,6 +98,10 @@ def _line_of(choice: FieldChoice, at_of: dict[int, int]) -> int | None:
     if choice.value is None or choice.chosen is None or choice.chosen.line is None:
         return None
     return at_of.get(choice.chosen.line)
+
+
+def _beside_date(lines: list[Line], at: int) -> bool:
+    return any(lines[j].dates for j in range(max(0, at - 2), min(len(lines), at + 3)))
 
 
 def _url(lines: list[Line]) -> str | None:

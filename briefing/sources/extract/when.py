@@ -79,7 +79,7 @@ class Found:
         return self.day
 
 
-def find_dates(text: str, lang: Language) -> list[Found]:
+def find_dates(text: str, lang: Language, label: str = "") -> list[Found]:
     """Every full date (day, month and year) in a line, left to right, without overlaps."""
     out: list[Found] = []
     taken: list[tuple[int, int]] = []
@@ -87,14 +87,14 @@ def find_dates(text: str, lang: Language) -> list[Found]:
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
-            found = _build(m, text, lang)
+            found = _build(m, text, lang, label)
             if found is not None:
                 out.append(found)
                 taken.append((m.start(), m.end()))
     return sorted(out, key=lambda f: f.start)
 
 
-def _build(m: re.Match[str], text: str, lang: Language) -> Found | None:
+def _build(m: re.Match[str], text: str, lang: Language, label: str) -> Found | None:
     g = m.groupdict()
     numeric = ambiguous = False
     if g.get("a"):
@@ -129,6 +129,8 @@ def _build(m: re.Match[str], text: str, lang: Language) -> Found | None:
         return None
     clock, offset = _clock(g)
     before = text[max(0, m.start() - 40) : m.start()]
+    if not before.strip(" \t:|-–—•·,"):
+        before = label  # "Published:" on the line above, the date on its own line
     return Found(
         text=m.group(0).strip(),
         start=m.start(),
