@@ -18,14 +18,18 @@ from briefing.sources.extract.model import (
     Extraction,
     FieldChoice,
 )
+from briefing.sources.extract.html import MAX_HTML_BYTES, decode_html, extract_html
 from briefing.sources.extract.text import extract_text
 
 __all__ = [
     "FIELDS",
+    "MAX_HTML_BYTES",
     "UNCERTAIN_BELOW",
     "Block",
     "Candidate",
     "Extraction",
     "FieldChoice",
+    "decode_html",
+    "extract_html",
     "extract_text",
 ]

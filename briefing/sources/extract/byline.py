@@ -29,7 +29,7 @@ _CUT = re.compile(
 _JOIN = re.compile(r"\s*(?:,|&|\band\b|\bet\b|\by\b|\be\b|\bund\b|\ba\b|\bi\b|\bog\b|\boch\b|\ben\b)\s*")
 _HANDLE = re.compile(r"@\w+")
 _PARTICLES = frozenset("de da del della di van von der den la le al el bin ibn du dos das".split())
-_INSTITUTION_WORDS = re.compile(
+INSTITUTION_WORDS = re.compile(
     r"\b(?:staff|desk|team|editors?|editorial|newsroom|redac\w+|redak\w+|rédaction|redacción|"
     r"agenc\w+|agencies|wires?|bureau|press|afp|reuters|ap|dpa|efe|ansa|čtk)\b",
     re.I,
@@ -86,7 +86,7 @@ def parse_byline(ln: Line, lang: Language, following: Line | None) -> Byline | N
             rest = following.text  # "por" alone, the names on the next line
         if not rest:
             return None
-        if _INSTITUTION_WORDS.search(rest) and page.word_count(rest) <= 6:
+        if INSTITUTION_WORDS.search(rest) and page.word_count(rest) <= 6:
             return Byline(None, True, ln.at)
         who = _names(rest, explicit=True)
         return Byline(who, True, ln.at) if who else None

@@ -57,6 +57,9 @@ def published(
             if title_at is not None and lay.header_start <= ln.at < title_at - 6 and not f.published_word:
                 c.refused = "well above the headline"
                 continue
+            if not (ln.date_only or f.published_word or (byline_at is not None and abs(ln.at - byline_at) <= 1)):
+                c.refused = "inside other text, not a dateline or byline"
+                continue
             distance = abs(ln.at - anchor)
             c.add("close to the headline", max(0.0, 4.0 - 0.4 * distance))
             if byline_at is not None and abs(ln.at - byline_at) <= 2:

@@ -172,4 +172,4 @@ def is_date_line(text: str, found: list[Found], lang: Language) -> bool:
     for f in reversed(found):
         rest = rest[: f.start] + " " + rest[f.end :]
     words = [w for w in re.findall(r"[^\W\d_]+", rest.lower()) if w not in lang.weekdays]
-    return len(words) <= 3
+    return len(words) <= 4
