@@ -109,7 +109,7 @@ class Storage(_Section):
 
 class Seeds(_Section):
     folder: str = "seeds"
-    patterns: tuple[str, ...] = ("*.txt", "*.md")
+    patterns: tuple[str, ...] = ("*.txt", "*.md", "*.html", "*.htm")
     boilerplate: tuple[str, ...] = Field(
         default=(),
         description="extra regular expressions; a line matching one is dropped from seeds",

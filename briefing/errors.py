@@ -5,6 +5,7 @@
     ├── StorageError              the database cannot be opened or migrated
     ├── SourceError               one seed file or feed could not be read or parsed
     │   ├── SeedError             a seed file (unreadable, empty, not text, bad front matter)
+    │   │   └── NoArticleError    the page holds no article (a home page, a list, a cookie wall)
     │   └── FeedError             a feed (network, HTTP status, size, not a feed, hostile XML)
     ├── NotFoundError             a named thing (article, issue, subscriber) does not exist
     └── UnsafeHeader              a header value with CR or LF, or an address that cannot go on the wire
@@ -49,6 +50,12 @@ class SourceError(BriefingError):
 
 class SeedError(SourceError):
     default_hint = "fix or remove the seed file; other seeds were still ingested"
+
+
+class NoArticleError(SeedError):
+    """Not a failure of the file: the page it holds is not a story. Reported as a warning."""
+
+    default_hint = "save the article's own page, not a home page, list or consent notice"
 
 
 class FeedError(SourceError):

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from briefing.clock import utcnow
 from briefing.config import Settings
-from briefing.errors import BriefingError, SeedError, SourceError
+from briefing.errors import BriefingError, NoArticleError, SeedError, SourceError
 from briefing.models import Article, SourceReport
 from briefing.sources.seed import SeedParser
 
@@ -136,6 +136,9 @@ def ingest_seeds(
         key = f"seed:{path.name}"
         try:
             article = parser.parse_file(path, source=key)
+        except NoArticleError as exc:  # not a failure of the file: reported, nothing stored
+            report(SourceReport(key, "seed", status="warning", warnings=(exc.reason,), hint=exc.hint))
+            continue
         except SeedError as exc:
             _record_failure(engine, key, "seed", str(path), None, exc, now)
             report(

@@ -5,7 +5,9 @@ Reads an extraction corpus (default ``../shared/extract-corpus`` relative to the
 ``pages/*.txt`` (browser text dumps), ``html/*.html.gz`` (the same pages' HTML) and
 ``expected.json``. In one run it scores:
 
-- ``text``: Briefing's text-dump path (``extract_text``) on every dump;
+- ``text``: Briefing's text-dump path on every dump, as seed ingest runs it
+  (``SeedParser``: the scored extractor merged with the older line heuristics);
+- ``text_extractor``: the scored extractor alone (``extract_text``);
 - ``html``: Briefing's HTML path (``extract_html``) on every HTML file;
 - ``trafilatura``: ``trafilatura.bare_extraction`` with metadata on the same HTML.
 
@@ -106,6 +108,19 @@ def _date(value: Any) -> str | None:
 
 
 def briefing_text(path: Path) -> Output:
+    """What seed ingest stores: SeedParser (the extractor merged with the line heuristics)."""
+    from briefing.errors import NoArticleError
+    from briefing.sources.seed import SeedParser
+
+    try:
+        a = SeedParser().parse_file(path)
+    except NoArticleError:
+        return Output(None, None, None, None, "")
+    return Output(a.title, a.author, a.publisher, _date(a.published), a.body)
+
+
+def briefing_text_extractor(path: Path) -> Output:
+    """The scored extractor alone (briefing.sources.extract.extract_text)."""
     from briefing.sources.extract import extract_text
 
     ex = extract_text(path.read_text("utf-8"), name=path.name)
@@ -245,8 +260,9 @@ def show(scores: list[PageScore], expected: dict[str, Any]) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
-    ap.add_argument("--show", choices=["text", "html", "trafilatura"], action="append", default=[])
-    ap.add_argument("--only", choices=["text", "html", "trafilatura"], action="append")
+    names = ["text", "text_extractor", "html", "trafilatura"]
+    ap.add_argument("--show", choices=names, action="append", default=[])
+    ap.add_argument("--only", choices=names, action="append")
     args = ap.parse_args()
     corpus: Path = args.corpus
     if not (corpus / "expected.json").is_file():
@@ -260,6 +276,7 @@ def main() -> int:
     results: dict[str, Any] = {"pages": len(keys)}
     runs = [
         ("text", briefing_text, texts, True),
+        ("text_extractor", briefing_text_extractor, texts, True),
         ("html", briefing_html, htmls, False),
         ("trafilatura", trafilatura_html, htmls, False),
     ]
@@ -270,9 +287,9 @@ def main() -> int:
         results[name] = res
         if name in args.show:
             show(scores, expected)
-    header = f"{'':14} {'title':>6} {'author':>6} {'publ.':>6} {'date':>6} {'inv.':>5} {'P':>5} {'R':>5} {'F1':>5} {'pages/s':>8}"
+    header = f"{'':20} {'title':>6} {'author':>6} {'publ.':>6} {'date':>6} {'inv.':>5} {'P':>5} {'R':>5} {'F1':>5} {'pages/s':>8}"
     print(header)
-    for name in ("text", "html", "trafilatura"):
+    for name in names:
         if name not in results:
             continue
         for part in ("all", "even", "odd"):
@@ -280,7 +297,7 @@ def main() -> int:
             label = f"{name}:{part}" if part != "all" else name
             pps = f"{r['pages_per_s']:>8}" if "pages_per_s" in r else ""
             print(
-                f"{label:14} {r['title']:>6.3f} {r['author']:>6.3f} {r['publisher']:>6.3f} "
+                f"{label:20} {r['title']:>6.3f} {r['author']:>6.3f} {r['publisher']:>6.3f} "
                 f"{r['date']:>6.3f} {r['dates_invented']:>5} {r['body_p']:>5.3f} "
                 f"{r['body_r']:>5.3f} {r['body_f1']:>5.3f} {pps}"
             )

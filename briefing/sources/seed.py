@@ -23,11 +23,11 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from briefing.errors import SeedError
+from briefing.errors import NoArticleError, SeedError
 from briefing.models import Article
 from briefing.normalize import (
     canonical_url,
@@ -39,6 +39,7 @@ from briefing.normalize import (
 )
 from briefing.sources import page
 from briefing.sources.dates import DateMatch, find_date, parse_front_matter_date
+from briefing.sources.extract import Extraction, FieldChoice, extract_html, extract_text
 from briefing.sources.page import DEFAULT_BOILERPLATE
 
 MAX_SEED_BYTES = 5_000_000
@@ -90,12 +91,28 @@ class _Meta:
     notes: list[str] = field(default_factory=list)
 
 
+# A field of the extractor wins over the line heuristics below when it is at least this sure.
+TRUST_EXTRACTOR = 0.75
+HTML_SUFFIXES = (".html", ".htm")
+
+
 class SeedParser:
-    """Parses page dumps; ``extra_boilerplate`` comes from ``seeds.boilerplate`` in the config."""
+    """Parses page dumps and saved HTML pages; ``extra_boilerplate`` comes from
+    ``seeds.boilerplate`` in the config.
+
+    A text dump is read twice: by the scored extractor (``briefing.sources.extract``,
+    which generalizes to pages nobody tuned it for and says how sure it is) and by the
+    line heuristics below (precise on the layouts they know). Each of title, author,
+    published and publisher takes the extractor's value when it is sure of it
+    (confidence >= ``TRUST_EXTRACTOR``), else the heuristics' value, else the
+    extractor's uncertain one. The last ``Extraction`` is kept in ``last_extraction``
+    for callers that show confidences or ``--explain``.
+    """
 
     def __init__(self, extra_boilerplate: Iterable[str] = ()) -> None:
         patterns = [*DEFAULT_BOILERPLATE, *extra_boilerplate]
         self._boilerplate = re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+        self.last_extraction: Extraction | None = None
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -121,14 +138,41 @@ class SeedParser:
             ) from exc
         except OSError as exc:
             raise SeedError(str(path), f"cannot be read: {exc.strerror or exc}") from exc
+        if path.suffix.lower() in HTML_SUFFIXES:
+            return self.parse_html(data, source=name, path=str(path))
         text, encoding = decode_seed(data, str(path))
         article = self.parse_text(text, source=name)
         if encoding not in {"utf_8", "ascii"}:
             article = replace(article, notes=(*article.notes, f"decoded as {encoding} (not UTF-8)"))
         return article
 
+    def parse_html(self, data: bytes, *, source: str, path: str | None = None, url: str | None = None) -> Article:
+        """A saved page (or fetched bytes): trafilatura's body, the page's own metadata."""
+        ex = extract_html(data, url=url, name=path or source)
+        self.last_extraction = ex
+        if ex.no_article:
+            raise NoArticleError(path or source, f"no article: {ex.no_article}")
+        return _from_extraction(ex, source)
+
     def parse_text(self, text: str, *, source: str) -> Article:
-        front, text = split_front_matter(text, source)
+        front, body_text = split_front_matter(text, source)
+        ex = extract_text(clean_text(body_text), name=source, boilerplate=self._boilerplate)
+        self.last_extraction = ex
+        try:
+            legacy = self._parse_lines(front, body_text, source)
+        except SeedError as exc:
+            if not exc.reason.startswith("no headline found"):
+                raise  # bad front matter, no text: the file's own fault
+            if ex.no_article is None and ex.title.value is not None and not front:
+                return _from_extraction(ex, source)
+            if ex.no_article:
+                raise NoArticleError(source, f"no article: {ex.no_article}") from None
+            raise
+        if ex.no_article and not front.get("title") and legacy.word_count < 150:
+            raise NoArticleError(source, f"no article: {ex.no_article}")
+        return _merge(legacy, ex, front)
+
+    def _parse_lines(self, front: dict[str, Any], text: str, source: str) -> Article:
         lines = _to_lines(clean_text(text))
         if not lines:
             raise SeedError(
@@ -380,6 +424,63 @@ class SeedParser:
                 continue
             return False
         return False
+
+
+def _pick(choice: FieldChoice, legacy: Any, forced: bool) -> Any:
+    if forced:
+        return legacy  # front matter said so
+    if choice.value is not None and choice.confidence >= TRUST_EXTRACTOR:
+        return choice.value
+    return legacy if legacy is not None else choice.value
+
+
+def _merge(legacy: Article, ex: Extraction, front: dict[str, Any]) -> Article:
+    title = _pick(ex.title, legacy.title, "title" in front)
+    legacy_date = legacy.published
+    if legacy_date is not None and "published" not in front:
+        day = (legacy_date.date() if isinstance(legacy_date, datetime) else legacy_date).isoformat()
+        if any(r.startswith(f"'{day}") for r in ex.published.refused):
+            legacy_date = None  # a date the extractor refused (nav bar, related list, comments)
+    published = _pick(ex.published, legacy_date, "published" in front)
+    if isinstance(published, datetime) and published.tzinfo is not None:
+        published = published.astimezone(UTC)
+    url = legacy.url or (canonical_url(ex.url) if ex.url else None)
+    return replace(
+        legacy,
+        title=str(title),
+        author=_pick(ex.author, legacy.author, "author" in front),
+        publisher=_pick(ex.publisher, legacy.publisher, "publisher" in front),
+        published=published,
+        url=url,
+    )
+
+
+def _from_extraction(ex: Extraction, source: str) -> Article:
+    """An Article from the extractor alone (HTML pages; dumps the line heuristics cannot read)."""
+    body = ex.body
+    url = canonical_url(ex.url) if ex.url else None
+    title = str(ex.title.value)
+    published = ex.published.value
+    if isinstance(published, datetime) and published.tzinfo is not None:
+        published = published.astimezone(UTC)
+    disclosure = find_ai_disclosure(body[:3000]) if body else None
+    first = body.split("\n\n")[0] if body else ""
+    return Article(
+        id=stable_id(guid=None if url else source, url=url, scope="seed", content=title + body),
+        source_kind="seed",
+        source=source,
+        title=title,
+        url=url,
+        publisher=ex.publisher.text,
+        author=ex.author.text,
+        published=published if isinstance(published, date) else None,
+        summary=_first_sentences(first) if first else "",
+        body=body,
+        reading_time_min=ex.reading_time_min,
+        ai_generated=disclosure is not None,
+        ai_disclosure=disclosure,
+        notes=ex.notes,
+    )
 
 
 def _bare_name(text: str) -> bool:
@@ -692,4 +793,4 @@ def _to_lines(text: str) -> list[_Line]:
     return out
 
 
-__all__ = ["DEFAULT_BOILERPLATE", "SeedParser", "decode_seed", "split_front_matter"]
+__all__ = ["DEFAULT_BOILERPLATE", "HTML_SUFFIXES", "SeedParser", "decode_seed", "split_front_matter"]

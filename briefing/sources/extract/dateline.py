@@ -9,10 +9,12 @@ and by a "Published" word before it. A date without a time stays that calendar d
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from briefing.sources.extract.blocks import Layout
+from briefing.sources.extract.language import Language
 from briefing.sources.extract.lines import Line
+from briefing.sources.extract.when import Found, find_dates, is_date_line
 from briefing.sources.extract.model import FieldChoice
 from briefing.sources.extract.scoring import Scored, choose
 
@@ -24,16 +26,21 @@ def published(
     byline_at: int | None,
     *,
     today: date,
+    lang: Language,
+    year: int | None = None,
 ) -> FieldChoice:
     candidates: list[Scored] = []
     anchor = title_at if title_at is not None else lay.start
     dated = [ln.at for ln in lines if ln.dates]
     for ln in lines:
-        for f in ln.dates:
-            c = Scored(f.value(), f"line {ln.number}: {f.text!r}", line=ln.number)
+        yearless = not ln.dates
+        for f in ln.dates or _yearless(ln, lay, lang, year):
+            label = f"line {ln.number}: {f.text!r}" + (" (year from the copyright line)" if yearless else "")
+            c = Scored(f.value(), label, line=ln.number)
+            own_line = ln.date_only or yearless  # _yearless takes only date lines
             candidates.append(c)
-            if f.day > today:
-                c.refused = "in the future"
+            if f.day > today + timedelta(days=400):
+                c.refused = "more than a year in the future"
                 continue
             if f.updated_word and not f.published_word:
                 c.refused = "an update date, not the publication date"
@@ -44,20 +51,20 @@ def published(
             if lay.tail_at is not None and ln.at > lay.tail_at:
                 c.refused = f"below the {lay.tail_kind} heading"
                 continue
-            if lay.start + 3 < ln.at <= lay.end and not (ln.date_only or f.published_word):
+            if lay.start + 3 < ln.at <= lay.end and not (own_line or f.published_word):
                 c.refused = "inside the article text"
                 continue
             if ln.at > lay.end + 6:
                 c.refused = "below the article (teasers, footer)"
                 continue
-            near = [a for a in dated if a != ln.at and abs(a - ln.at) <= 4]
-            if len(near) >= 2 and ln.at < lay.start:
+            near = [a for a in dated if a != ln.at and abs(a - ln.at) <= 4 and lines[a].date_only]
+            if ln.date_only and len(near) >= 2 and ln.at < lay.start:
                 c.refused = "in a list of dated links"
                 continue
-            if title_at is not None and lay.header_start <= ln.at < title_at - 6 and not f.published_word:
+            if title_at is not None and lay.header_start <= ln.at < title_at - 10 and not f.published_word:
                 c.refused = "well above the headline"
                 continue
-            if not (ln.date_only or f.published_word or (byline_at is not None and abs(ln.at - byline_at) <= 1)):
+            if not (own_line or f.published_word or (byline_at is not None and abs(ln.at - byline_at) <= 1)):
                 c.refused = "inside other text, not a dateline or byline"
                 continue
             distance = abs(ln.at - anchor)
@@ -66,7 +73,7 @@ def published(
                 c.add("in or beside the byline", 2.0)
             if f.published_word:
                 c.add("a 'published' word before it", 2.0)
-            if ln.date_only:
+            if own_line:
                 c.add("a line of its own", 1.0)
             if ln.at > lay.end:
                 c.add("below the article", -1.0)
@@ -74,6 +81,19 @@ def published(
                 c.add("day and month could be swapped", -1.0)
             if isinstance(c.value, datetime):
                 c.add("with a time", 0.5)
+    for c in candidates:
+        if c.source.endswith("(year from the copyright line)") and not c.refused:
+            c.add("its year comes from the copyright line", -0.5)
     # the same date seen twice (byline and footer) must not count as a runner-up
     return choose("published", candidates, minimum=1.5,
                   rule="the date in the article's header, next to the headline or byline")  # fmt: skip
+
+
+def _yearless(ln: Line, lay: Layout, lang: Language, year: int | None) -> list[Found]:
+    """"Jan 7" on a line of its own in the header, given the year of the page's copyright
+    line; nothing without one."""
+    if year is None or not (lay.header_start <= ln.at <= lay.start + 3) or ln.words > 4:
+        return []
+    text = f"{ln.text} {year}"
+    found = [f for f in find_dates(text, lang) if f.end == len(text)]
+    return found if found and is_date_line(text, found, lang) else []

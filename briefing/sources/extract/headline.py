@@ -129,6 +129,9 @@ def _headline_like(ln: Line) -> bool:
         return False
     if ln.text.endswith(".") and not ln.text.endswith("...") and ln.words > 6:
         return False  # a sentence
+    parts = [p for p in re.split(r"\s*[|•·]\s*", ln.text) if p.strip()]
+    if len(parts) >= 3 and all(len(p.split()) <= 3 for p in parts):
+        return False  # "Features | Security | East Asia": a row of section links
     return bool(re.search(r"[^\W\d_]", ln.text))
 
 
@@ -140,5 +143,5 @@ def _site_title_parts(candidates: list[Scored], lines: list[Line]) -> None:
             continue
         parts = _SITE_SPLIT.split(c.value)
         if len(parts) >= 2 and any(" ".join(p.lower().split()) in texts for p in parts):
-            c.add("holds another candidate and a site name", -2.0)
+            c.add("holds another candidate and a site name", -4.0)
     del lines

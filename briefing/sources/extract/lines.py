@@ -76,7 +76,7 @@ def read_dump(text: str, boilerplate: re.Pattern[str]) -> Dump:
     raw: list[tuple[str, int, bool]] = []
     gap = True
     for number, line in enumerate(text.split("\n"), start=1):
-        t = " ".join(line.split())
+        t = page.deglue(" ".join(line.split()))
         if not t:
             gap = True
             continue

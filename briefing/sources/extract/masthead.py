@@ -30,11 +30,14 @@ def publisher(lines: list[Line], title_at: int | None, title: str | None, lowere
     for ln in lines[:5]:
         if ln.at == title_at or ln.furniture or ln.boundary or ln.dates:
             continue
-        if not 1 <= ln.words <= 5 or not ln.text[0].isupper() or ln.text.endswith((".", ":", "?")):
+        parts = [p.strip() for p in ln.text.split("|") if p.strip()]
+        named = [p for p in parts if p.split()[-1].lower() not in page.NAV_WORDS]
+        text = named[-1] if len(parts) > 1 and named else ln.text  # "Site Home|Publisher"
+        if not 1 <= len(text.split()) <= 6 or not text[0].isupper() or text.endswith((".", ":", "?")):
             continue
         if ln.stop > 0.5:
             continue  # "Hi, I'm Nicolas." is a greeting, not a logo
-        c = Scored(_clean(ln.text), f"line {ln.number}", line=ln.number)
+        c = Scored(_clean(text), f"line {ln.number}", line=ln.number)
         c.add("a short line at the top (the logo's text)", 2.0 - 0.5 * ln.at)
         again = lowered.count(ln.text.lower()) - ln.repeats
         if again >= 1:
@@ -65,6 +68,9 @@ def publisher(lines: list[Line], title_at: int | None, title: str | None, lowere
             shared = [m for m in mastheads if _shares_words(str(m.value), cr.holder)]
             for m in shared:
                 m.add("the copyright line names it too", 1.5)
+                common = _common_prefix(str(m.value), cr.holder)
+                if common:  # "THE KANTO SHIMBUN ENGLISH EDITION" over "The Kanto Shimbun Company"
+                    m.value = common
             if live_masthead and not shared:
                 c.refused = "a copyright holder, and the page names its masthead"
             elif _LEGAL.search(cr.holder) and shared:
@@ -86,3 +92,13 @@ def _shares_words(a: str, b: str) -> bool:
     wa = {w for w in re.findall(r"[^\W_]{3,}", a.lower()) if w not in {"the"}}
     wb = {w for w in re.findall(r"[^\W_]{3,}", b.lower())}
     return bool(wa & wb)
+
+
+def _common_prefix(a: str, b: str) -> str | None:
+    out = []
+    for x, y in zip(a.split(), b.split(), strict=False):
+        if x.lower() != y.lower():
+            break
+        out.append(y)
+    significant = [w for w in out if w.lower() not in {"the", "a", "an"}]
+    return " ".join(out) if len(significant) >= 2 else None

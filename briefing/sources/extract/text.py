@@ -57,7 +57,13 @@ def extract_text(
     site = masthead.publisher(lines, title_at, title.text, lowered)
     who = byline.author(lines, lay, bylines, site.text, title_at)
     when = dateline.published(
-        lines, lay, title_at, _line_of(who, at_of), today=today or utcnow().date()
+        lines,
+        lay,
+        title_at,
+        _line_of(who, at_of),
+        today=today or utcnow().date(),
+        lang=lang,
+        year=_copyright_year(lines),
     )
     used = {i for i in (title_at, _line_of(who, at_of), _line_of(when, at_of)) if i is not None}
     body_lines = _body(lines, lay, used | metas | names)
@@ -98,6 +104,15 @@ def _line_of(choice: FieldChoice, at_of: dict[int, int]) -> int | None:
     if choice.value is None or choice.chosen is None or choice.chosen.line is None:
         return None
     return at_of.get(choice.chosen.line)
+
+
+def _copyright_year(lines: list[Line]) -> int | None:
+    years = [
+        cr.year
+        for ln in lines
+        if ln.furniture == "copyright line" and (cr := page.copyright_line(ln.text)) and cr.year
+    ]
+    return max(years) if years else None
 
 
 def _beside_date(lines: list[Line], at: int) -> bool:
