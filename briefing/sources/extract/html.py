@@ -101,6 +101,9 @@ def extract_html(data: bytes, *, url: str | None = None, name: str, today: date 
     body = str(traf.get("text") or "") or dump.body
     today = today or utcnow().date()
     title = _title(meta, dump, traf)
+    first, _, rest = body.partition("\n")
+    if title.text and _norm(first) == _norm(title.text):
+        body = rest.lstrip("\n")  # the headline is the title, not the story's first line
     author = _author(meta, dump, traf)
     published = _published(meta, dump, traf, today, declared)
     publisher = _publisher(meta, dump, traf)
