@@ -137,7 +137,9 @@ def ingest_seeds(
         try:
             article = parser.parse_file(path, source=key)
         except NoArticleError as exc:  # not a failure of the file: reported, nothing stored
-            report(SourceReport(key, "seed", status="warning", warnings=(exc.reason,), hint=exc.hint))
+            report(
+                SourceReport(key, "seed", status="warning", warnings=(exc.reason,), hint=exc.hint)
+            )
             continue
         except SeedError as exc:
             _record_failure(engine, key, "seed", str(path), None, exc, now)

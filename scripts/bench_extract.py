@@ -152,7 +152,10 @@ def trafilatura_html(path: Path) -> Output:
         return Output(None, None, None, None, "")
     assert isinstance(doc, dict)
     return Output(
-        doc.get("title"), doc.get("author"), doc.get("sitename"), _date(doc.get("date")),
+        doc.get("title"),
+        doc.get("author"),
+        doc.get("sitename"),
+        _date(doc.get("date")),
         doc.get("text") or "",
     )
 

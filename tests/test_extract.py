@@ -30,10 +30,14 @@ PARAS = [
     "by the council and the public has had a chance to comment on the plans.",
 ]
 
-FR = ("Le conseil municipal a voté mardi la fermeture du vieux pont aux voitures à partir du "
-      "printemps prochain, après un rapport qui a montré que les piliers étaient rongés par la rouille.")
-ES = ("El consejo municipal votó el martes el cierre del viejo puente a los coches a partir de la "
-      "próxima primavera, después de que un informe mostrara que sus pilares estaban muy dañados.")
+FR = (
+    "Le conseil municipal a voté mardi la fermeture du vieux pont aux voitures à partir du "
+    "printemps prochain, après un rapport qui a montré que les piliers étaient rongés par la rouille."
+)
+ES = (
+    "El consejo municipal votó el martes el cierre del viejo puente a los coches a partir de la "
+    "próxima primavera, después de que un informe mostrara que sus pilares estaban muy dañados."
+)
 
 
 def page(*header: str, tail: str = "", top: str = NAV) -> str:
@@ -117,8 +121,14 @@ def test_a_copyright_holder_is_not_the_publisher_when_the_masthead_is_named() ->
 @pytest.mark.parametrize(
     ("text", "why"),
     [
-        ("\n".join(f"Story number {i} about the town\n{i} March 2026" for i in range(1, 30)), "no article"),
-        ("We use cookies to improve your experience. Accept all cookies?\nAccept\nReject", "no article"),
+        (
+            "\n".join(f"Story number {i} about the town\n{i} March 2026" for i in range(1, 30)),
+            "no article",
+        ),
+        (
+            "We use cookies to improve your experience. Accept all cookies?\nAccept\nReject",
+            "no article",
+        ),
         (NAV + "\nSearch\nSign in", "no"),
     ],
     ids=["list-page", "cookie-wall", "menus-only"],
@@ -135,7 +145,12 @@ def test_seed_ingest_warns_about_a_page_with_no_article_and_stores_nothing(tmp_p
     (seeds / "home.txt").write_text(
         "\n".join(f"Story number {i} about the town\n{i} March 2026" for i in range(1, 30)), "utf-8"
     )
-    shutil.copy(Path(__file__).parent.parent / "seeds" / sorted(p.name for p in (Path(__file__).parent.parent / "seeds").iterdir())[0], seeds)
+    shutil.copy(
+        Path(__file__).parent.parent
+        / "seeds"
+        / sorted(p.name for p in (Path(__file__).parent.parent / "seeds").iterdir())[0],
+        seeds,
+    )
     settings = load_settings(None, env={}, overrides={"storage": {"url": f"sqlite:///{tmp_path}/b.db"},
                                                       "seeds": {"folder": str(seeds)}})  # fmt: skip
     engine = open_engine(settings.database_url)
@@ -162,7 +177,7 @@ def html_page(head: str = "", header: str = "", charset: str = "utf-8") -> str:
 
 def test_html_metadata_from_the_articles_json_ld_not_the_websites() -> None:
     head = (
-        '<title>Council votes to close the old bridge | The Courier</title>'
+        "<title>Council votes to close the old bridge | The Courier</title>"
         '<meta property="og:site_name" content="The Courier">'
         '<script type="application/ld+json">[{"@type": "WebSite", "name": "The Courier", '
         '"datePublished": "2001-01-01"}, {"@type": "NewsArticle", "headline": '
@@ -219,12 +234,16 @@ def test_bad_html_input_names_the_file(data: bytes, message: str) -> None:
 def test_html_seed_files_are_ingested_and_a_list_page_is_no_article(tmp_path: Path) -> None:
     head = '<meta property="og:site_name" content="The Courier">'
     good = tmp_path / "story.html"
-    good.write_text(html_page(head, "<h1>Council votes to close the old bridge</h1><p>By Jane Doe</p>"), "utf-8")
+    good.write_text(
+        html_page(head, "<h1>Council votes to close the old bridge</h1><p>By Jane Doe</p>"), "utf-8"
+    )
     article = SeedParser().parse_file(good, source="seed:story.html")
     assert article.title == "Council votes to close the old bridge"
     assert article.publisher == "The Courier"
     assert "The council voted" in article.body
     empty = tmp_path / "list.htm"
-    empty.write_text("<html><body><ul><li><a href='/a'>One</a></li><li>Two</li></ul></body></html>", "utf-8")
+    empty.write_text(
+        "<html><body><ul><li><a href='/a'>One</a></li><li>Two</li></ul></body></html>", "utf-8"
+    )
     with pytest.raises(NoArticleError):
         SeedParser().parse_file(empty, source="seed:list.htm")

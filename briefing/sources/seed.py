@@ -146,7 +146,9 @@ class SeedParser:
             article = replace(article, notes=(*article.notes, f"decoded as {encoding} (not UTF-8)"))
         return article
 
-    def parse_html(self, data: bytes, *, source: str, path: str | None = None, url: str | None = None) -> Article:
+    def parse_html(
+        self, data: bytes, *, source: str, path: str | None = None, url: str | None = None
+    ) -> Article:
         """A saved page (or fetched bytes): trafilatura's body, the page's own metadata."""
         ex = extract_html(data, url=url, name=path or source)
         self.last_extraction = ex
@@ -793,4 +795,10 @@ def _to_lines(text: str) -> list[_Line]:
     return out
 
 
-__all__ = ["DEFAULT_BOILERPLATE", "HTML_SUFFIXES", "SeedParser", "decode_seed", "split_front_matter"]
+__all__ = [
+    "DEFAULT_BOILERPLATE",
+    "HTML_SUFFIXES",
+    "SeedParser",
+    "decode_seed",
+    "split_front_matter",
+]

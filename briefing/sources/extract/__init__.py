@@ -10,6 +10,7 @@ article. ``Extraction.explain()`` prints why; ``to_json()`` gives the same as da
 
 from __future__ import annotations
 
+from briefing.sources.extract.html import MAX_HTML_BYTES, decode_html, extract_html
 from briefing.sources.extract.model import (
     FIELDS,
     UNCERTAIN_BELOW,
@@ -18,7 +19,6 @@ from briefing.sources.extract.model import (
     Extraction,
     FieldChoice,
 )
-from briefing.sources.extract.html import MAX_HTML_BYTES, decode_html, extract_html
 from briefing.sources.extract.text import extract_text
 
 __all__ = [

@@ -26,9 +26,32 @@ _CUT = re.compile(
     r"\s+(?:on|at|in|le|el|em|am|il|op|le|dne|den)\s+\S.*$|,\s*(?=[^,]*\d).*$",
     re.I,
 )
-_JOIN = re.compile(r"\s*(?:,|&|\band\b|\bet\b|\by\b|\be\b|\bund\b|\ba\b|\bi\b|\bog\b|\boch\b|\ben\b)\s*")
+_JOIN = re.compile(
+    r"\s*(?:,|&|\band\b|\bet\b|\by\b|\be\b|\bund\b|\ba\b|\bi\b|\bog\b|\boch\b|\ben\b)\s*"
+)
 _HANDLE = re.compile(r"@\w+")
-_PARTICLES = frozenset("de da del della di van von der den la le al el bin ibn du dos das".split())
+_PARTICLES = frozenset(
+    [
+        "de",
+        "da",
+        "del",
+        "della",
+        "di",
+        "van",
+        "von",
+        "der",
+        "den",
+        "la",
+        "le",
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "du",
+        "dos",
+        "das",
+    ]
+)
 INSTITUTION_WORDS = re.compile(
     r"\b(?:staff|desk|team|editors?|editorial|newsroom|redac\w+|redak\w+|rédaction|redacción|"
     r"agenc\w+|agencies|wires?|bureau|press|afp|reuters|ap|dpa|efe|ansa|čtk)\b",
@@ -67,7 +90,9 @@ def _names(text: str, *, explicit: bool) -> str | None:
         if not 1 <= len(tokens) <= 5:
             return None
         caps = all(t[0].isupper() or t.lower() in _PARTICLES or t[0] == "." for t in tokens)
-        if not caps and not (explicit and len(tokens) == 1 and re.fullmatch(r"[\w.-]{3,30}", person)):
+        if not caps and not (
+            explicit and len(tokens) == 1 and re.fullmatch(r"[\w.-]{3,30}", person)
+        ):
             return None
         if len(tokens) == 1 and not explicit:
             return None

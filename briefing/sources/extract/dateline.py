@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 from briefing.sources.extract.blocks import Layout
 from briefing.sources.extract.language import Language
 from briefing.sources.extract.lines import Line
-from briefing.sources.extract.when import Found, find_dates, is_date_line
 from briefing.sources.extract.model import FieldChoice
 from briefing.sources.extract.scoring import Scored, choose
+from briefing.sources.extract.when import Found, find_dates, is_date_line
 
 
 def published(
@@ -35,7 +35,9 @@ def published(
     for ln in lines:
         yearless = not ln.dates
         for f in ln.dates or _yearless(ln, lay, lang, year):
-            label = f"line {ln.number}: {f.text!r}" + (" (year from the copyright line)" if yearless else "")
+            label = f"line {ln.number}: {f.text!r}" + (
+                " (year from the copyright line)" if yearless else ""
+            )
             c = Scored(f.value(), label, line=ln.number)
             own_line = ln.date_only or yearless  # _yearless takes only date lines
             candidates.append(c)
@@ -61,10 +63,18 @@ def published(
             if ln.date_only and len(near) >= 2 and ln.at < lay.start:
                 c.refused = "in a list of dated links"
                 continue
-            if title_at is not None and lay.header_start <= ln.at < title_at - 10 and not f.published_word:
+            if (
+                title_at is not None
+                and lay.header_start <= ln.at < title_at - 10
+                and not f.published_word
+            ):
                 c.refused = "well above the headline"
                 continue
-            if not (own_line or f.published_word or (byline_at is not None and abs(ln.at - byline_at) <= 1)):
+            if not (
+                own_line
+                or f.published_word
+                or (byline_at is not None and abs(ln.at - byline_at) <= 1)
+            ):
                 c.refused = "inside other text, not a dateline or byline"
                 continue
             distance = abs(ln.at - anchor)
@@ -90,7 +100,7 @@ def published(
 
 
 def _yearless(ln: Line, lay: Layout, lang: Language, year: int | None) -> list[Found]:
-    """"Jan 7" on a line of its own in the header, given the year of the page's copyright
+    """ "Jan 7" on a line of its own in the header, given the year of the page's copyright
     line; nothing without one."""
     if year is None or not (lay.header_start <= ln.at <= lay.start + 3) or ln.words > 4:
         return []

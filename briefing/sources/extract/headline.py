@@ -31,13 +31,17 @@ class Context:
     names: frozenset[int]  # lines that are a bare person's name
 
 
-def opening_words(lines: list[Line], lay: Layout, stop: frozenset[str]) -> list[tuple[int, set[str]]]:
+def opening_words(
+    lines: list[Line], lay: Layout, stop: frozenset[str]
+) -> list[tuple[int, set[str]]]:
     """The content words of the body's first paragraphs, each with its line."""
     prose = [ln for ln in lines[lay.start : lay.end + 1] if ln.prose][:5]
     return [(ln.at, {w for w in _WORD.findall(ln.text.lower()) if w not in stop}) for ln in prose]
 
 
-def title(ctx: Context, paragraphs: list[tuple[int, set[str]]], stop: frozenset[str]) -> FieldChoice:
+def title(
+    ctx: Context, paragraphs: list[tuple[int, set[str]]], stop: frozenset[str]
+) -> FieldChoice:
     lines, lay = ctx.lines, ctx.lay
     window = list(range(lay.header_start, min(lay.start + 3, lay.end + 1)))
     top = [i for i in range(min(6, len(lines))) if i not in window]

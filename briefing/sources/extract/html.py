@@ -52,13 +52,17 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
         raise SeedError(name, "is empty", "save the page again, or delete the file")
     for magic, what in _SIGNATURES.items():
         if data.startswith(magic):
-            raise SeedError(name, f"is {what}, not an HTML page", "save the article as HTML or text")
+            raise SeedError(
+                name, f"is {what}, not an HTML page", "save the article as HTML or text"
+            )
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8", "replace"), "utf_8"
     if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return data.decode("utf-16", "replace"), "utf_16"
     if b"\x00" in data[:4096]:
-        raise SeedError(name, "is a binary file, not an HTML page", "save the article as HTML or text")
+        raise SeedError(
+            name, "is a binary file, not an HTML page", "save the article as HTML or text"
+        )
     m = _META_CHARSET.search(data[:8192])
     if m:
         label = m.group(1).decode("ascii", "replace").lower()
@@ -82,7 +86,9 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
         return decoded
 
 
-def extract_html(data: bytes, *, url: str | None = None, name: str, today: date | None = None) -> Extraction:
+def extract_html(
+    data: bytes, *, url: str | None = None, name: str, today: date | None = None
+) -> Extraction:
     """Read one HTML page. Raises SeedError (naming ``name``) for empty, binary, oversize
     or undecodable input; a page with no article comes back with ``no_article`` set."""
     text, encoding = decode_html(data, name)
@@ -107,7 +113,11 @@ def extract_html(data: bytes, *, url: str | None = None, name: str, today: date 
     author = _author(meta, dump, traf)
     published = _published(meta, dump, traf, today, declared)
     publisher = _publisher(meta, dump, traf)
-    page_url = canonical_url(meta.canonical or meta.first("og:url") or url or "") if (meta.canonical or meta.first("og:url") or url) else None
+    page_url = (
+        canonical_url(meta.canonical or meta.first("og:url") or url or "")
+        if (meta.canonical or meta.first("og:url") or url)
+        else None
+    )
     words = len(body.split())
     reason = None
     if words < MIN_BODY_WORDS:
@@ -146,7 +156,11 @@ def _vote(name: FieldName, cands: list[Scored], *, minimum: float, rule: str) ->
         if c.refused:
             continue
         key = _key(c.value)
-        others = {o.source.split(":")[0] for o in cands if o is not c and not o.refused and _key(o.value) == key}
+        others = {
+            o.source.split(":")[0]
+            for o in cands
+            if o is not c and not o.refused and _key(o.value) == key
+        }
         others.discard(c.source.split(":")[0])
         if others:
             c.add(f"agrees with {', '.join(sorted(others))}", min(3.0, 1.0 * len(others)))
@@ -249,7 +263,9 @@ def _declared_date(text: str, url: str | None) -> str | None:
     from htmldate import find_date
 
     try:
-        found = find_date(text, url=url, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
+        found = find_date(
+            text, url=url, extensive_search=False, original_date=True, outputformat="%Y-%m-%d"
+        )
     except (ValueError, TypeError):
         return None
     return found if isinstance(found, str) else None

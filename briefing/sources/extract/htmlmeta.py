@@ -18,15 +18,65 @@ from typing import Any
 from lxml import html as lxml_html
 
 ARTICLE_TYPES = frozenset(
-    "article newsarticle blogposting reportagenewsarticle analysisnewsarticle opinionnewsarticle "
-    "reviewnewsarticle backgroundnewsarticle techarticle scholarlyarticle report socialmediaposting "
-    "liveblogposting posting".split()
+    [
+        "article",
+        "newsarticle",
+        "blogposting",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "reviewnewsarticle",
+        "backgroundnewsarticle",
+        "techarticle",
+        "scholarlyarticle",
+        "report",
+        "socialmediaposting",
+        "liveblogposting",
+        "posting",
+    ]
 )
 _BLOCK = frozenset(
-    "address article aside blockquote dd details dialog div dl dt fieldset figcaption figure footer "
-    "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tr ul br title".split()
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tr",
+        "ul",
+        "br",
+        "title",
+    ]
 )
-_SKIP = frozenset(["script", "style", "noscript", "template", "head", "svg", "iframe", "select", "option"])
+_SKIP = frozenset(
+    ["script", "style", "noscript", "template", "head", "svg", "iframe", "select", "option"]
+)
 _URLISH = re.compile(r"^(?:https?:)?//|^www\.", re.I)
 
 
@@ -64,11 +114,18 @@ def read_meta(doc: lxml_html.HtmlElement) -> PageMeta:
                    "dc.date", "dcterms.created", "datepublished", "sailthru.date",
                    "parsely-pub-date", "twitter:title", "application-name", "dc.creator",
                    "citation_author", "citation_publication_date", "byl"}:  # fmt: skip
-            if key in {"author", "article:author", "dc.creator", "citation_author"} and _URLISH.match(content):
+            if key in {
+                "author",
+                "article:author",
+                "dc.creator",
+                "citation_author",
+            } and _URLISH.match(content):
                 continue
             meta.add(key, content)
     for el in doc.xpath('//*[@itemprop="datePublished"]'):
-        meta.add("itemprop:datePublished", el.get("content") or el.get("datetime") or el.text_content())
+        meta.add(
+            "itemprop:datePublished", el.get("content") or el.get("datetime") or el.text_content()
+        )
     for el in doc.iter("link"):
         if "canonical" in (el.get("rel") or "").lower().split() and el.get("href"):
             meta.canonical = meta.canonical or el.get("href", "").strip()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import justext
 from babel.dates import get_day_names, get_month_names
@@ -42,7 +42,16 @@ LANGUAGES: dict[str, str] = {
 }
 # "By" in bylines, per language (the word alone, before the names).
 BY_WORDS: dict[str, tuple[str, ...]] = {
-    "en": ("by", "written by", "posted by", "words by", "story by", "reporting by", "author", "authors"),
+    "en": (
+        "by",
+        "written by",
+        "posted by",
+        "words by",
+        "story by",
+        "reporting by",
+        "author",
+        "authors",
+    ),
     "fr": ("par", "auteur", "auteurs", "publié par", "écrit par"),
     "es": ("por", "autor", "autores", "escrito por", "publicado por"),
     "de": ("von", "autor", "autorin", "autoren"),
@@ -86,7 +95,7 @@ class Language:
     by_words: tuple[str, ...]
 
 
-@lru_cache(maxsize=None)
+@cache
 def language(name: str) -> Language:
     code = LANGUAGES[name]
     months: dict[str, int] = {}
@@ -104,10 +113,12 @@ def language(name: str) -> Language:
         months["sept"] = 9
     stop = frozenset(w.lower() for w in justext.get_stoplist(name))
     by = BY_WORDS.get(code, ())
-    return Language(name, code, stop, months, frozenset(weekdays), tuple(dict.fromkeys((*by, *BY_WORDS["en"]))))
+    return Language(
+        name, code, stop, months, frozenset(weekdays), tuple(dict.fromkeys((*by, *BY_WORDS["en"])))
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _all_stopwords() -> dict[str, frozenset[str]]:
     return {name: language(name).stopwords for name in LANGUAGES}
 

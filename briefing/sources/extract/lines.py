@@ -38,7 +38,9 @@ _RELATED = re.compile(
     re.I,
 )
 _SENTENCE_END = re.compile(r"(?:[.!?…:;]|[.!?…][»”\"')\]]+)$")
-_LINK_WORDS = re.compile(r"(?:go to )?permalink|(?:show|hide) (?:replies|more)|expand|collapse", re.I)
+_LINK_WORDS = re.compile(
+    r"(?:go to )?permalink|(?:show|hide) (?:replies|more)|expand|collapse", re.I
+)
 _NUMBERS_ONLY = re.compile(r"^[\W\d_]+$")
 
 

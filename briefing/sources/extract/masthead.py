@@ -24,7 +24,9 @@ _LEGAL = re.compile(
 )
 
 
-def publisher(lines: list[Line], title_at: int | None, title: str | None, lowered: str) -> FieldChoice:
+def publisher(
+    lines: list[Line], title_at: int | None, title: str | None, lowered: str
+) -> FieldChoice:
     candidates: list[Scored] = []
     mastheads: list[Scored] = []
     for ln in lines[:5]:
@@ -33,7 +35,11 @@ def publisher(lines: list[Line], title_at: int | None, title: str | None, lowere
         parts = [p.strip() for p in ln.text.split("|") if p.strip()]
         named = [p for p in parts if p.split()[-1].lower() not in page.NAV_WORDS]
         text = named[-1] if len(parts) > 1 and named else ln.text  # "Site Home|Publisher"
-        if not 1 <= len(text.split()) <= 6 or not text[0].isupper() or text.endswith((".", ":", "?")):
+        if (
+            not 1 <= len(text.split()) <= 6
+            or not text[0].isupper()
+            or text.endswith((".", ":", "?"))
+        ):
             continue
         if ln.stop > 0.5:
             continue  # "Hi, I'm Nicolas." is a greeting, not a logo
@@ -57,8 +63,8 @@ def publisher(lines: list[Line], title_at: int | None, title: str | None, lowere
                         candidates.append(c)
     live_masthead = any(m.score >= 2.0 for m in mastheads)
     for ln in lines:
-        if m := page.PUBLISHED_IN.fullmatch(ln.text):
-            c = Scored(_clean(m.group("name")), f"line {ln.number}", line=ln.number)
+        if found := page.PUBLISHED_IN.fullmatch(ln.text):
+            c = Scored(_clean(found.group("name")), f"line {ln.number}", line=ln.number)
             c.add("'Published in' names it", 4.0)
             candidates.append(c)
         cr = page.copyright_line(ln.text) if ln.furniture == "copyright line" else None

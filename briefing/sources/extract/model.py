@@ -26,7 +26,9 @@ class Candidate:
     value: str | date | datetime | None
     score: float
     source: str  # "line 12", "json-ld", "og:title", "<h1>", "trafilatura", ...
-    why: tuple[str, ...] = ()  # the features that counted, strongest first: "+3.0 right above the byline"
+    why: tuple[
+        str, ...
+    ] = ()  # the features that counted, strongest first: "+3.0 right above the byline"
     line: int | None = None  # 1-based line of the text dump it came from
 
     def to_json(self) -> dict[str, Any]:
@@ -49,7 +51,9 @@ class FieldChoice:
     reason: str  # one sentence: the rule that won, or why nothing was kept
     chosen: Candidate | None = None
     runner_up: Candidate | None = None
-    refused: tuple[str, ...] = ()  # candidates refused outright, with the rule: "2019-03-01 (line 9): in a related list"
+    refused: tuple[
+        str, ...
+    ] = ()  # candidates refused outright, with the rule: "2019-03-01 (line 9): in a related list"
 
     @property
     def uncertain(self) -> bool:

@@ -75,7 +75,9 @@ class Found:
     def value(self) -> date | datetime:
         """The calendar date, or the moment in the page's own zone when it gives a time and zone."""
         if self.clock is not None and self.offset_min is not None:
-            return datetime.combine(self.day, self.clock, timezone(timedelta(minutes=self.offset_min)))
+            return datetime.combine(
+                self.day, self.clock, timezone(timedelta(minutes=self.offset_min))
+            )
         return self.day
 
 
