@@ -15,9 +15,15 @@ Scoring follows the corpus README: title exact after NFKC, lowercase, collapsed
 whitespace and straight quotes; author as a set of names split on "," and "and" (and
 ";", trafilatura's own separator); date as YYYY-MM-DD, correct / missed / invented; body
 as bag-of-words precision, recall and F1 over lowercased ``\\w+`` tokens. For the text
-path, date accuracy is over the pages whose dump shows the date (``date_visible``); for
-the HTML paths, over every page with a date. A date given where the truth has none, or a
-different one, is invented (counted over every page, whatever the path).
+date accuracy (``date``) is over the pages whose dump shows the date (``date_visible``),
+for every path, as in issue 12's table; ``date_dated`` is over every page with a date (an
+HTML path can read an undisplayed date from the page's metadata). A date given where the
+truth has none, or a different one, is invented (counted over every page, whatever the path).
+
+The trafilatura reference runs in its best configuration on this corpus: metadata on,
+``favor_recall`` (body F1 0.98 against 0.975 by default; the metadata is the same with
+``favor_precision``, ``fast`` or default) and no comments (the truth holds none);
+restricting its date search (``extensive_search=False``) loses dates, so it stays on.
 
 Each figure is printed for the whole corpus and for each half: even-numbered pages (the
 development half the extractor was tuned on) and odd-numbered pages (held out).
@@ -145,12 +151,15 @@ def briefing_html(path: Path) -> Output:
 def trafilatura_html(path: Path) -> Output:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(
-        gzip.decompress(path.read_bytes()), with_metadata=True, as_dict=True
+    found = trafilatura.bare_extraction(
+        gzip.decompress(path.read_bytes()),
+        with_metadata=True,
+        include_comments=False,
+        favor_recall=True,
     )
-    if not doc:
+    if not found:
         return Output(None, None, None, None, "")
-    assert isinstance(doc, dict)
+    doc = found if isinstance(found, dict) else found.as_dict()
     return Output(
         doc.get("title"),
         doc.get("author"),
@@ -170,8 +179,10 @@ class PageScore:
     title: bool
     author: bool
     publisher: bool
-    date_counted: bool  # the page counts for date accuracy
+    date_counted: bool  # the page counts for date accuracy (its dump shows the date)
     date_ok: bool
+    dated: bool  # the truth has a date (shown or not)
+    dated_ok: bool
     invented: bool
     body: tuple[float, float, float]
     out: Output
@@ -179,7 +190,7 @@ class PageScore:
 
 def score(key: str, out: Output, exp: dict[str, Any], *, text_path: bool) -> PageScore:
     truth_date = exp["published"]
-    counted = truth_date is not None and (exp["date_visible"] or not text_path)
+    counted = truth_date is not None and exp["date_visible"]
     invented = out.date is not None and out.date != truth_date
     return PageScore(
         key=key,
@@ -189,6 +200,8 @@ def score(key: str, out: Output, exp: dict[str, Any], *, text_path: bool) -> Pag
         publisher=norm(out.publisher) == norm(exp["publisher"]),
         date_counted=counted,
         date_ok=counted and out.date == truth_date,
+        dated=truth_date is not None,
+        dated_ok=truth_date is not None and out.date == truth_date,
         invented=invented,
         body=body_prf(out.body, exp["body"]),
         out=out,
@@ -203,6 +216,9 @@ def summary(scores: list[PageScore], seconds: float | None = None) -> dict[str, 
         "author": round(sum(s.author for s in scores) / n, 3),
         "publisher": round(sum(s.publisher for s in scores) / n, 3),
         "date": round(sum(s.date_ok for s in dated) / (len(dated) or 1), 3),
+        "date_dated": round(
+            sum(s.dated_ok for s in scores) / (sum(s.dated for s in scores) or 1), 3
+        ),
         "dates_invented": sum(s.invented for s in scores),
         "body_p": round(sum(s.body[0] for s in scores) / n, 3),
         "body_r": round(sum(s.body[1] for s in scores) / n, 3),
@@ -252,7 +268,7 @@ def show(scores: list[PageScore], expected: dict[str, Any]) -> None:
             marks.append(f"author={s.out.author!r} want {exp['author']!r}")
         if not s.publisher:
             marks.append(f"publisher={s.out.publisher!r} want {exp['publisher']!r}")
-        if (s.date_counted and not s.date_ok) or s.invented:
+        if (s.dated and not s.dated_ok) or s.invented:
             marks.append(f"date={s.out.date!r} want {exp['published']!r}")
         if s.body[2] < 0.9:
             marks.append(f"body P/R/F={s.body[0]:.2f}/{s.body[1]:.2f}/{s.body[2]:.2f}")
@@ -290,7 +306,8 @@ def main() -> int:
         results[name] = res
         if name in args.show:
             show(scores, expected)
-    header = f"{'':20} {'title':>6} {'author':>6} {'publ.':>6} {'date':>6} {'inv.':>5} {'P':>5} {'R':>5} {'F1':>5} {'pages/s':>8}"
+    header = f"{'':20} {'title':>6} {'author':>6} {'publ.':>6} {'date':>6} {'dated':>6} {'inv.':>5} {'P':>5} {'R':>5} {'F1':>5} {'pages/s':>8}"
+    print("date: of the pages whose dump shows it; dated: of every page with a date")
     print(header)
     for name in names:
         if name not in results:
@@ -301,7 +318,7 @@ def main() -> int:
             pps = f"{r['pages_per_s']:>8}" if "pages_per_s" in r else ""
             print(
                 f"{label:20} {r['title']:>6.3f} {r['author']:>6.3f} {r['publisher']:>6.3f} "
-                f"{r['date']:>6.3f} {r['dates_invented']:>5} {r['body_p']:>5.3f} "
+                f"{r['date']:>6.3f} {r['date_dated']:>6.3f} {r['dates_invented']:>5} {r['body_p']:>5.3f} "
                 f"{r['body_r']:>5.3f} {r['body_f1']:>5.3f} {pps}"
             )
     print(json.dumps(results))
