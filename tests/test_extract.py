@@ -185,7 +185,8 @@ def test_html_metadata_from_the_articles_json_ld_not_the_websites() -> None:
         '"author": [{"@type": "Person", "name": "Jane Doe"}, {"@type": "Person", "name": "John Roe"}]}]'
         "</script>"
     )
-    ex = extract_html(html_page(head, "<h1>Council votes to close the old bridge</h1>").encode(),
+    header = "<h1>Council votes to close the old bridge</h1><p>By Jane Doe and John Roe</p>"
+    ex = extract_html(html_page(head, header).encode(),
                       url="https://example.org/a?utm_source=x", name="a.html", today=TODAY)  # fmt: skip
     assert ex.title.value == "Council votes to close the old bridge"
     assert ex.author.value == "Jane Doe and John Roe"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from datetime import date, datetime
-from email.utils import parsedate_to_datetime
+from datetime import date
+from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -23,10 +23,10 @@ from lxml import html as lxml_html
 from briefing.clock import utcnow
 from briefing.errors import SeedError
 from briefing.normalize import canonical_url
-from briefing.sources.extract import htmlmeta
-from briefing.sources.extract.byline import INSTITUTION_WORDS
-from briefing.sources.extract.model import Extraction, FieldChoice, FieldName
-from briefing.sources.extract.scoring import Scored, choose
+from briefing.sources.extract import htmlfields, htmlmeta
+from briefing.sources.extract.htmlpage import PageIndex
+from briefing.sources.extract.language import LANGUAGES, Language, guess_language, language
+from briefing.sources.extract.model import Extraction
 from briefing.sources.extract.text import MIN_BODY_WORDS, extract_text
 
 MAX_HTML_BYTES = 10_000_000
@@ -39,8 +39,6 @@ _SIGNATURES = {
     b"PK\x03\x04": "a ZIP archive (or an Office document)",
     b"RIFF": "a RIFF file (WebP image, audio or video)",
 }
-_TITLE_SPLIT = re.compile(r"\s+(?:\||–|—|-|::|»|·|•)\s+")
-_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "«": '"', "»": '"'})
 
 
 def decode_html(data: bytes, name: str) -> tuple[str, str]:
@@ -96,28 +94,32 @@ def extract_html(
         doc = lxml_html.document_fromstring(text.encode("utf-8"), parser=_parser())
     except (etree.ParserError, ValueError) as exc:
         raise SeedError(name, f"is not readable HTML: {exc}", "save the page again") from exc
-    meta = htmlmeta.read_meta(doc)
-    declared = _declared_date(text, url)
-    dump = extract_text(htmlmeta.visible_text(doc), name=name, today=today)
     import trafilatura
 
-    tdoc = trafilatura.bare_extraction(text, url=url, with_metadata=True, include_comments=False,
-                                       include_tables=True, as_dict=True)  # fmt: skip
-    traf: dict[str, object] = tdoc if isinstance(tdoc, dict) else {}
+    meta = htmlmeta.read_meta(doc)
+    index = PageIndex(doc)
+    found = trafilatura.bare_extraction(text, url=url, with_metadata=True, include_comments=False,
+                                        include_tables=True, favor_recall=True)  # fmt: skip
+    traf: dict[str, Any] = {}
+    if isinstance(found, dict):
+        traf = found
+    elif found is not None:
+        traf = found.as_dict()
+    dump = extract_text(index.visible_text(), name=name, today=today)
     body = str(traf.get("text") or "") or dump.body
-    today = today or utcnow().date()
-    title = _title(meta, dump, traf)
-    first, _, rest = body.partition("\n")
-    if title.text and _norm(first) == _norm(title.text):
-        body = rest.lstrip("\n")  # the headline is the title, not the story's first line
-    author = _author(meta, dump, traf)
-    published = _published(meta, dump, traf, today, declared)
-    publisher = _publisher(meta, dump, traf)
-    page_url = (
-        canonical_url(meta.canonical or meta.first("og:url") or url or "")
-        if (meta.canonical or meta.first("og:url") or url)
-        else None
-    )
+    index.set_body(body)
+    lang = _language(meta.lang or dump.lang, body)
+    ctx = htmlfields.Context(meta=meta, index=index, lang=lang, today=today or utcnow().date(),
+                             dump=dump, traf=traf, url=url, declared_date=_declared_date(text, url))  # fmt: skip
+    ctx.sites, ctx.hosts = htmlfields.sites_of(meta, url)
+    ctx.site_keys = {htmlfields.fold(s) for s in ctx.sites if htmlfields.fold(s)}
+    title = htmlfields.choose_title(ctx)
+    author = htmlfields.choose_author(ctx)
+    published = htmlfields.choose_published(ctx)
+    publisher = htmlfields.choose_publisher(ctx)
+    body = htmlfields.trim_body(body, title, author, lang)
+    link = meta.canonical or meta.first("og:url") or url
+    page_url = canonical_url(link) if link else None
     words = len(body.split())
     reason = None
     if words < MIN_BODY_WORDS:
@@ -135,7 +137,7 @@ def extract_html(
         body=body if reason is None else "",
         no_article=reason,
         url=page_url,
-        lang=meta.lang or dump.lang,
+        lang=meta.lang or lang.code,
         dek=None,
         dropped=dump.dropped,
         notes=notes,
@@ -146,120 +148,17 @@ def _parser() -> lxml_html.HTMLParser:
     return lxml_html.HTMLParser(encoding="utf-8", remove_comments=True)
 
 
-def _norm(value: str) -> str:
-    return " ".join(value.translate(_QUOTES).lower().split())
-
-
-def _vote(name: FieldName, cands: list[Scored], *, minimum: float, rule: str) -> FieldChoice:
-    """Candidates that agree with others gain weight (+1 for each other source, up to 3)."""
-    for c in cands:
-        if c.refused:
-            continue
-        key = _key(c.value)
-        others = {
-            o.source.split(":")[0]
-            for o in cands
-            if o is not c and not o.refused and _key(o.value) == key
-        }
-        others.discard(c.source.split(":")[0])
-        if others:
-            c.add(f"agrees with {', '.join(sorted(others))}", min(3.0, 1.0 * len(others)))
-    return choose(name, cands, minimum=minimum, rule=rule)
-
-
-def _key(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, str):
-        if " and " in value or "," in value:
-            return frozenset(p for p in re.split(r"\s*(?:,|;|\band\b)\s*", _norm(value)) if p)
-        return _norm(value)
-    return value
-
-
-def _title(meta: htmlmeta.PageMeta, dump: Extraction, traf: dict[str, object]) -> FieldChoice:
-    cands: list[Scored] = []
-    for h in meta.h1[:3]:
-        c = Scored(h, "<h1>")
-        c.add("the page's <h1>", 3.0 if len(meta.h1) == 1 else 2.0)
-        cands.append(c)
-    for key, weight in (("ld:headline", 2.5), ("og:title", 2.0), ("twitter:title", 1.0)):
-        for v in meta.found.get(key, [])[:1]:
-            c = Scored(v, key)
-            c.add(f"declared as {key}", weight)
-            cands.append(c)
-    if meta.title_tag:
-        parts = _TITLE_SPLIT.split(meta.title_tag)
-        c = Scored(max(parts, key=len) if len(parts) > 1 else meta.title_tag, "<title>")
-        c.add("the <title>, less the site's name", 1.5)
-        cands.append(c)
-    if dump.title.value:
-        c = Scored(dump.title.value, "visible text")
-        c.add("the headline of the visible text", 2.0 * dump.title.confidence)
-        cands.append(c)
-    if isinstance(traf.get("title"), str) and traf["title"]:
-        c = Scored(str(traf["title"]), "trafilatura")
-        c.add("trafilatura's title", 1.0)
-        cands.append(c)
-    return _vote("title", cands, minimum=1.0, rule="the headline the page's sources agree on")
-
-
-def _people(value: str) -> str:
-    parts = [p.strip() for p in re.split(r"\s*(?:;|,|\band\b|&)\s*", value) if p.strip()]
-    return " and ".join(dict.fromkeys(parts))
-
-
-def _author(meta: htmlmeta.PageMeta, dump: Extraction, traf: dict[str, object]) -> FieldChoice:
-    cands: list[Scored] = []
-    ld = meta.found.get("ld:author", [])
-    if ld:
-        c = Scored(_people(" and ".join(ld)), "ld:author")
-        c.add("the article's JSON-LD author", 2.5)
-        cands.append(c)
-    for key, weight in (("author", 2.5), ("article:author", 2.0), ("dc.creator", 2.0),
-                        ("citation_author", 2.0), ("byl", 2.0)):  # fmt: skip
-        values = meta.found.get(key, [])
-        if values:
-            v = re.sub(r"(?i)^by\s+", "", " and ".join(values))
-            c = Scored(_people(v), f"meta:{key}")
-            c.add(f"meta {key}", weight)
-            cands.append(c)
-    if dump.author.value:
-        c = Scored(dump.author.value, "visible text")
-        c.add("the byline of the visible text", 3.0 * dump.author.confidence)
-        cands.append(c)
-    if isinstance(traf.get("author"), str) and traf["author"]:
-        c = Scored(_people(str(traf["author"])), "trafilatura")
-        c.add("trafilatura's author", 1.0)
-        cands.append(c)
-    for c in cands:
-        if isinstance(c.value, str) and INSTITUTION_WORDS.search(c.value):
-            c.refused = "names a desk, staff or agency, not a person"
-        elif isinstance(c.value, str) and (not c.value.strip() or len(c.value) > 120):
-            c.refused = "not a name"
-    return _vote("author", cands, minimum=2.0, rule="the byline the page's sources agree on")
-
-
-def _parse_when(value: str) -> date | datetime | None:
-    value = value.strip()
-    try:
-        if len(value) == 10:
-            return date.fromisoformat(value)
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            m = re.match(r"(\d{4}-\d{2}-\d{2})", value)
-            return date.fromisoformat(m.group(1)) if m else None
-    if parsed.tzinfo is None or (parsed.hour, parsed.minute) == (0, 0):
-        return parsed.date()  # no zone, or midnight: the page means a calendar date
-    return parsed  # keeps the page's own zone: no shift to UTC
+def _language(code: str | None, body: str) -> Language:
+    """The page's declared language when we read it, else the one its body's words fit."""
+    names = {v: k for k, v in LANGUAGES.items()}
+    if code and code in names:
+        return language(names[code])
+    return guess_language(body.split())
 
 
 def _declared_date(text: str, url: str | None) -> str | None:
     """htmldate limited to the page's markup (meta tags, <time>, itemprop, the URL): its
-    extensive search, which reads any date in the text, is off."""
+    extensive search, which reads any date in the text, is off. It only confirms."""
     from htmldate import find_date
 
     try:
@@ -269,70 +168,3 @@ def _declared_date(text: str, url: str | None) -> str | None:
     except (ValueError, TypeError):
         return None
     return found if isinstance(found, str) else None
-
-
-def _published(
-    meta: htmlmeta.PageMeta,
-    dump: Extraction,
-    traf: dict[str, object],
-    today: date,
-    declared: str | None,
-) -> FieldChoice:
-    cands: list[Scored] = []
-    for raw in meta.found.get("itemprop:datePublished", [])[:1]:
-        when = _parse_when(raw)
-        if when is not None:
-            c = Scored(when, "itemprop")
-            c.add("an element marked itemprop=datePublished", 2.5)
-            cands.append(c)
-    sources = [("ld:datePublished", 3.0), ("article:published_time", 3.0), ("datepublished", 2.5),
-               ("dc.date.issued", 2.0), ("citation_publication_date", 2.0), ("pubdate", 2.0),
-               ("publishdate", 2.0), ("parsely-pub-date", 2.0), ("sailthru.date", 1.5),
-               ("date", 1.5), ("dc.date", 1.5), ("dcterms.created", 1.5)]  # fmt: skip
-    for key, weight in sources:
-        for raw in meta.found.get(key, [])[:1]:
-            when = _parse_when(raw)
-            if when is not None:
-                c = Scored(when, key)
-                c.add(f"declared as {key}", weight)
-                cands.append(c)
-    if dump.published.value is not None and dump.published.confidence >= 0.5:
-        c = Scored(dump.published.value, "visible text")
-        c.add("the date in the visible byline block", 3.5 * dump.published.confidence)
-        cands.append(c)
-    for c in cands:
-        day = c.value.date() if isinstance(c.value, datetime) else c.value
-        if isinstance(day, date) and day > today:
-            c.refused = "in the future"
-    # trafilatura's guess only confirms: alone, it is a guess (htmldate reads any date on the page)
-    for other, label in ((traf.get("date"), "trafilatura's"), (declared, "htmldate's")):
-        guess = _parse_when(str(other)) if other else None
-        for c in cands:
-            if guess is not None and _key(c.value) == _key(guess):
-                c.add(f"{label} date agrees", 0.5)
-    return _vote("published", cands, minimum=1.5,
-                 rule="the date the article's own metadata or visible header gives")  # fmt: skip
-
-
-def _publisher(meta: htmlmeta.PageMeta, dump: Extraction, traf: dict[str, object]) -> FieldChoice:
-    cands: list[Scored] = []
-    for key, weight in (("og:site_name", 3.0), ("ld:publisher", 2.5), ("application-name", 1.5)):
-        for v in meta.found.get(key, [])[:1]:
-            c = Scored(v, key)
-            c.add(f"declared as {key}", weight)
-            cands.append(c)
-    if meta.title_tag:
-        parts = _TITLE_SPLIT.split(meta.title_tag)
-        if len(parts) > 1 and len(parts[-1].split()) <= 5:
-            c = Scored(parts[-1], "<title>")
-            c.add("the site part of the <title>", 1.5)
-            cands.append(c)
-    if dump.publisher.value:
-        c = Scored(dump.publisher.value, "visible text")
-        c.add("the masthead of the visible text", 1.5 * dump.publisher.confidence)
-        cands.append(c)
-    if isinstance(traf.get("sitename"), str) and traf["sitename"]:
-        c = Scored(str(traf["sitename"]), "trafilatura")
-        c.add("trafilatura's site name", 1.0)
-        cands.append(c)
-    return _vote("publisher", cands, minimum=1.5, rule="the site name the page's sources agree on")
