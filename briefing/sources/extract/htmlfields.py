@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from briefing.sources.extract.byline import INSTITUTION_WORDS
 from briefing.sources.extract.htmlmeta import ARTICLE_TYPES, PageMeta
 from briefing.sources.extract.htmlpage import PageIndex, class_text, class_words
-from briefing.sources.extract.language import Language
+from briefing.sources.extract.language import PUBLISHED_WORDS, UPDATED_WORDS, Language
 from briefing.sources.extract.model import Extraction, FieldChoice, FieldName
 from briefing.sources.extract.scoring import Scored, choose
 from briefing.sources.extract.when import find_dates
@@ -60,6 +60,11 @@ _NAME_CUT = re.compile(
     re.I,
 )
 _NAME_TAIL = re.compile(r"\s+(?:on|at|le|el|em|am|il|op|dne|den|the)\s+\S.*$", re.I)
+_NOT_NAME = re.compile(
+    rf"(?:{PUBLISHED_WORDS}|{UPDATED_WORDS}|comments?|share|follow|read|min|minutes|views|"
+    r"authoring|authors?|contributors?|posts?|subscribe|sign|email|print|home|menu)",
+    re.I,
+)
 _PARTICLES = frozenset(
     [
         "de",
@@ -504,10 +509,17 @@ def choose_title(ctx: Context) -> FieldChoice:
 # -- author -------------------------------------------------------------------------------
 
 
-def clean_names(text: str, *, explicit: bool = False, inverted: bool = False) -> list[str] | None:
+def clean_names(
+    text: str, *, explicit: bool = False, inverted: bool = False, lang: Language | None = None
+) -> list[str] | None:
     """'By Jane Doe and John Roe, Senior Writer' -> ['Jane Doe', 'John Roe']; None when the
-    text is not a list of names. ``inverted``: 'Doe, Jane' as library catalogues write it."""
+    text is not a list of names. ``inverted``: 'Doe, Jane' as library catalogues write it.
+    With ``lang``, dates and weekday names in the byline are cut first."""
     text = " ".join(text.split())
+    if lang is not None:
+        for f in reversed(find_dates(text, lang)):
+            text = f"{text[: f.start]} | {text[f.end :]}"
+        text = " ".join(w for w in text.split() if w.lower().strip(",.") not in lang.weekdays)
     extra: list[str] = []
     if m := _WITH.search(text):
         extra = [p for p in _JOIN.split(m.group("names")) if p.strip()]
@@ -536,6 +548,11 @@ def clean_names(text: str, *, explicit: bool = False, inverted: bool = False) ->
         if len(tokens) > 1 and not all(
             t[0].isupper() or t.lower() in _PARTICLES or not t[0].isalpha() for t in tokens
         ):
+            return None
+        lowered = [t.lower().strip(".,") for t in tokens]
+        if any(_NOT_NAME.fullmatch(t) for t in lowered):
+            return None
+        if lang is not None and sum(t in lang.stopwords for t in lowered) * 2 > len(tokens):
             return None
         if person.isupper() and len(person) > 3:
             person = " ".join(w.capitalize() for w in tokens)
@@ -593,42 +610,62 @@ def choose_author(ctx: Context) -> FieldChoice:
             names = _flatten(clean_names(v, explicit=True, inverted=inverted) for v in values)
             cands.append(_author_candidate(ctx, names, f"meta:{key}", f"meta {key}", weight,
                                            declared=True))  # fmt: skip
-    seen: set[Any] = set()
+    marked: list[tuple[Any, str, bool]] = []
     for el in ix.elements:
-        if not isinstance(el.tag, str) or el in seen:
+        if not isinstance(el.tag, str):
             continue
         rel = (el.get("rel") or "").lower().split()
         itemprop = (el.get("itemprop") or "").lower().split()
-        hinted = bool(_AUTHOR_HINT.search(class_text(el)))
-        if not ("author" in rel or "author" in itemprop or hinted):
-            continue
-        text = ix.text(el)
-        if not text or len(text) > 200:
-            continue
         if "author" in itemprop:
+            marked.append((el, "itemprop=author", in_article_scope(el)))
+        elif "author" in rel:
+            marked.append((el, "rel=author", False))
+        elif _AUTHOR_HINT.search(class_text(el)):
+            marked.append((el, "a byline element", False))
+    done: set[Any] = set()
+    in_body: list[str] = []
+    for el, kind, scoped in marked:  # the outermost first; its parts only if it names no one
+        if el in done or len(ix.text(el)) > 200:
+            continue
+        source = el
+        if kind == "itemprop=author":
             inner = el.find(".//*[@itemprop='name']")
-            if inner is not None and ix.text(inner):
-                text = ix.text(inner)
-        seen.update(el.iterdescendants())
+            source = inner if inner is not None and ix.text(inner) else el
+        explicit = kind != "a byline element"
+        names = next(
+            (
+                n
+                for line in ix.lines(source)
+                if (n := clean_names(line, explicit=explicit, lang=ctx.lang))
+            ),
+            None,
+        )
+        if names is None:
+            continue
+        done.update(el.iterdescendants())
         where = zone(ctx, el)
-        scoped = "author" in itemprop and in_article_scope(el)
-        kind = "itemprop=author" if "author" in itemprop else ("rel=author" if "author" in rel
-                                                                 else "a byline element")  # fmt: skip
-        c = _author_candidate(ctx, clean_names(text, explicit="author" in rel or scoped),
-                              f"<{el.tag}> {kind}", f"marked as {kind}", 2.0, declared=False,
-                              person="author" in rel or scoped)  # fmt: skip
+        person = scoped and bool(el.xpath("ancestor-or-self::*[contains(@itemtype, 'Person')]"))
+        c = _author_candidate(ctx, names, f"<{el.tag}> {kind}", f"marked as {kind}", 2.0,
+                              declared=False, person=person)  # fmt: skip
         if scoped:
             c.add("inside the article's microdata", 1.0)
         if where.name == "header":
             c.add(f"in the article's header ({where.why})", 1.5)
         elif where.name in {"sign-off", "body start"}:
             c.add(f"{where.why}", 1.0)
+        elif where.why == "inside the article's text" and not c.refused:
+            in_body.extend(n for n in names if n not in in_body)
+            c.refused = "inside the article's text (see the bylines of its parts)"
         elif not scoped:
             c.refused = c.refused or f"not beside the article: {where.why}"
         cands.append(c)
+    if in_body:
+        c = _author_candidate(ctx, in_body, "<body> bylines", "the bylines inside the article", 2.5,
+                              declared=False)  # fmt: skip
+        cands.append(c)
     for el, where, line in _header_lines(ctx):
         if _BY.match(line) and len(line) <= 120:
-            names = clean_names(line, explicit=True)
+            names = clean_names(line, explicit=True, lang=ctx.lang)
             c = _author_candidate(ctx, names, f"<{el.tag}> 'by' line", "a 'by' line", 2.5,
                                   declared=False)  # fmt: skip
             c.add(f"in the article's {where.name} ({where.why})", 1.0)

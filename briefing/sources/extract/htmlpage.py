@@ -320,12 +320,14 @@ class PageIndex:
             role = (a.get("role") or "").lower()
             if role in FURNITURE_ROLES and not self._small(a):
                 return f"in a block with role {role}"
-            if tag in {"aside", "footer"} and not self._small(a):
-                return f"in an <{tag}> block"
+            if tag == "aside" and not self._small(a):
+                return "in an <aside> block"
             hit = sorted(class_words(a) & FURNITURE_WORDS)
             if hit:
                 return f"in a '{hit[0]}' block"
-            if (tag == "footer" or "footer" in class_words(a)) and not self._small(a):
+            if (tag == "footer" or "footer" in class_words(a)) and not (
+                self._small(a) or self._article_footer(a)
+            ):
                 return "in the page's footer"
             if tag == "header" and self._site_header(a):
                 return "in the site's header"
@@ -344,6 +346,13 @@ class PageIndex:
         """A short block with few links: an article's own footer or aside, not the page's."""
         links = sum(1 for _ in el.iter("a"))
         return len(self.text(el)) <= 300 and links <= 6
+
+    def _article_footer(self, el: Any) -> bool:
+        """A footer starting right under the body, of modest size: the post's own footer."""
+        if self.body_end is None:
+            return False
+        gap = self.start.get(el, 0) - self.end[self.body_end]
+        return 0 <= gap <= 600 and len(self.text(el)) <= 1500
 
     def _site_header(self, el: Any) -> bool:
         """A <header> ahead of the body with the site's menus (many links), not the article's."""
