@@ -830,6 +830,8 @@ def _visible_dates(ctx: Context) -> list[Scored]:
                 c.add(f"in the sign-off {where.why}", 2.0)
             elif where.name == "body start" and opens:
                 c.add("a dateline opening the body", 2.5)
+            elif where.why == "inside the article's text" and _AUTHOR_HINT.search(marks):
+                c.add("in a byline inside the article's text", 2.0)
             elif where.name == "body start":
                 c.refused = "inside the article's text"
             else:

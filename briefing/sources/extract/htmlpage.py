@@ -241,7 +241,7 @@ class PageIndex:
 
     def locate(self, snippet: str, *, last: bool = False) -> Any:
         """The deepest block element where ``snippet`` (a body paragraph's first words) begins."""
-        words = snippet.split()[:8]
+        words = [w for w in snippet.split() if w.strip("|")][:8]  # "| cell | cell": a table row
         if len(words) < 3:
             return None
         pattern = re.compile(r"\s+".join(re.escape(w) for w in words), re.I)
@@ -275,11 +275,11 @@ class PageIndex:
 
     def set_body(self, body: str) -> None:
         paras = [p for p in body.split("\n") if len(p.split()) >= 6]
-        for p in paras[:4]:
+        for p in paras[:8]:
             self.body_start = self.locate(p)
             if self.body_start is not None:
                 break
-        for p in reversed(paras[-4:]):
+        for p in reversed(paras[-8:]):
             self.body_end = self.locate(p, last=True)
             if self.body_end is not None:
                 break
