@@ -107,13 +107,15 @@ def extract_html(
         traf = found.as_dict()
     dump = extract_text(index.visible_text(), name=name, today=today)
     body = str(traf.get("text") or "") or dump.body
-    index.set_body(body)
     lang = _language(meta.lang or dump.lang, body)
+    index.set_body(body, skip=lambda line: htmlfields.byline_like(line, lang))
     ctx = htmlfields.Context(meta=meta, index=index, lang=lang, today=today or utcnow().date(),
                              dump=dump, traf=traf, url=url, declared_date=_declared_date(text, url))  # fmt: skip
     ctx.sites, ctx.hosts = htmlfields.sites_of(meta, url)
     ctx.site_keys = {htmlfields.fold(s) for s in ctx.sites if htmlfields.fold(s)}
     title = htmlfields.choose_title(ctx)
+    if ctx.headline is not None:
+        index.reanchor(body, ctx.headline, skip=lambda line: htmlfields.byline_like(line, lang))
     author = htmlfields.choose_author(ctx)
     published = htmlfields.choose_published(ctx)
     publisher = htmlfields.choose_publisher(ctx)

@@ -334,7 +334,19 @@ def zone(ctx: Context, el: Any) -> Zone:
         return Zone(None, "below the article")
     if ix.start[b0] <= start < ix.start[b0] + 3:
         return Zone("body start", "at the very start of the body")
+    if start < ix.start[b0] + 400 and len(ix.text(el)) <= 120:
+        return Zone("body top", "a short line at the top of the body")
     return Zone(None, "inside the article's text")
+
+
+def byline_like(line: str, lang: Language) -> bool:
+    """A short line with a date or a 'by' word: a byline or dateline, not a paragraph."""
+    n = len(line.split())
+    return n <= 16 and (bool(_BY.match(line)) or bool(find_dates(line, lang)))
+
+
+_SOFT = ("in a block with role", "in an <aside>", "in the site's header", "above the headline",
+         "well above the body")  # fmt: skip
 
 
 # -- title --------------------------------------------------------------------------------
@@ -651,7 +663,7 @@ def choose_author(ctx: Context) -> FieldChoice:
             c.add("inside the article's microdata", 1.0)
         if where.name == "header":
             c.add(f"in the article's header ({where.why})", 1.5)
-        elif where.name in {"sign-off", "body start"}:
+        elif where.name in {"sign-off", "body start", "body top"}:
             c.add(f"{where.why}", 1.0)
         elif where.why == "inside the article's text" and not c.refused:
             in_body.extend(n for n in names if n not in in_body)
@@ -801,8 +813,10 @@ def _visible_dates(ctx: Context) -> list[Scored]:
         shown: list[tuple[date | datetime | None, str, bool, bool, bool]] = []
         if tag in {"time", "abbr"} and attr:
             shown.append((parse_when(attr, lang), f"<{tag} {attr}>", False, False, False))
-        elif text and len(text) <= 160 and re.search(r"\d", text):
-            for f in find_dates(text, lang):
+        elif text and re.search(r"\d", text[:160]):
+            if len(text) > 160 and el is not ix.body_start:
+                continue
+            for f in find_dates(text[:160], lang):
                 opens = f.start <= 1 and bool(re.match(r"\s*(?:--|—|–|-|:)", text[f.end :]))
                 shown.append((f.value(), f"<{tag}> {f.text!r}", f.published_word,
                               f.updated_word, opens))  # fmt: skip
@@ -830,10 +844,14 @@ def _visible_dates(ctx: Context) -> list[Scored]:
                 c.add(f"in the sign-off {where.why}", 2.0)
             elif where.name == "body start" and opens:
                 c.add("a dateline opening the body", 2.5)
+            elif where.name == "body top" and byline_like(text, lang):
+                c.add("a byline or date line at the top of the body", 2.5)
             elif where.why == "inside the article's text" and _AUTHOR_HINT.search(marks):
                 c.add("in a byline inside the article's text", 2.0)
             elif where.name == "body start":
                 c.refused = "inside the article's text"
+            elif published_word and where.why.startswith(_SOFT):
+                c.add(f"labelled as the publication date ({where.why})", 2.0)
             else:
                 c.refused = f"not the article's: {where.why}"
             if not c.refused:

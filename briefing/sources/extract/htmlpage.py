@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 BLOCK_TAGS = frozenset(
@@ -273,9 +273,11 @@ class PageIndex:
                 yield at + (len(raw) - len(raw.lstrip())), text
             at += len(raw) + 1
 
-    def set_body(self, body: str) -> None:
+    def set_body(self, body: str, skip: Callable[[str], bool] | None = None) -> None:
+        """Find trafilatura's body on the page: where its first paragraph (not a line that
+        ``skip`` rejects, such as a byline it kept) begins and where its last one does."""
         paras = [p for p in body.split("\n") if len(p.split()) >= 6]
-        for p in paras[:8]:
+        for p in [p for p in paras if skip is None or not skip(p)][:8]:
             self.body_start = self.locate(p)
             if self.body_start is not None:
                 break
@@ -291,6 +293,36 @@ class PageIndex:
         self._body_chain = set()
         if self.body_start is not None:
             self._body_chain = {self.body_start, *self.body_start.iterancestors()}
+
+    def reanchor(self, body: str, after: Any, skip: Callable[[str], bool] | None = None) -> None:
+        """Move the body's start below ``after`` (the headline) when trafilatura's body began
+        above it (a teaser, a sidebar or a menu it kept): the story starts under its
+        headline, at the nearest of the body's first paragraphs found below it."""
+        if self.body_start is None or after not in self.order:
+            return
+        if self.order[self.body_start] > self.order[after]:
+            return
+        best: int | None = None
+        paras = [p for p in body.split("\n") if len(p.split()) >= 6]
+        for p in [p for p in paras if skip is None or not skip(p)][:12]:
+            words = [w for w in p.split() if w.strip("|")][:8]
+            if len(words) < 3:
+                continue
+            pattern = re.compile(r"\s+".join(re.escape(w) for w in words), re.I)
+            m = pattern.search(self.flat, self.end[after])
+            if m is not None and (best is None or m.start() < best):
+                best = m.start()
+        if best is None or best - self.end[after] > 3000:
+            return
+        el = self.owner(best)
+        while el is not None and el.tag.lower() not in BLOCK_TAGS - {"br"}:
+            el = el.getparent()
+        if el is None:
+            return
+        self.body_start = el
+        if self.order[self.body_end] < self.order[el]:
+            self.body_end = el
+        self._body_chain = {el, *el.iterancestors()}
 
     def contains_body(self, el: Any) -> bool:
         return el in self._body_chain
