@@ -814,12 +814,12 @@ def _visible_dates(ctx: Context) -> list[Scored]:
         if tag in {"time", "abbr"} and attr:
             shown.append((parse_when(attr, lang), f"<{tag} {attr}>", False, False, False))
         elif text and re.search(r"\d", text[:160]):
-            if len(text) > 160 and el is not ix.body_start:
-                continue
+            long = len(text) > 160  # a paragraph: only a dateline opening it is read
             for f in find_dates(text[:160], lang):
                 opens = f.start <= 1 and bool(re.match(r"\s*(?:--|—|–|-|:)", text[f.end :]))
-                shown.append((f.value(), f"<{tag}> {f.text!r}", f.published_word,
-                              f.updated_word, opens))  # fmt: skip
+                if opens or not long:
+                    shown.append((f.value(), f"<{tag}> {f.text!r}", f.published_word,
+                                  f.updated_word, opens))  # fmt: skip
         if not shown:
             continue
         itemprop = (el.get("itemprop") or "").lower()
@@ -842,8 +842,8 @@ def _visible_dates(ctx: Context) -> list[Scored]:
                 c.add(f"in the article's header ({where.why})", 3.0)
             elif where.name == "sign-off":
                 c.add(f"in the sign-off {where.why}", 2.0)
-            elif where.name == "body start" and opens:
-                c.add("a dateline opening the body", 2.5)
+            elif opens and where.name in {"body start", "body top", "header"}:
+                c.add("a dateline opening a paragraph of the article", 2.5)
             elif where.name == "body top" and byline_like(text, lang):
                 c.add("a byline or date line at the top of the body", 2.5)
             elif where.why == "inside the article's text" and _AUTHOR_HINT.search(marks):

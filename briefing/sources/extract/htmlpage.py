@@ -296,11 +296,13 @@ class PageIndex:
 
     def reanchor(self, body: str, after: Any, skip: Callable[[str], bool] | None = None) -> None:
         """Move the body's start below ``after`` (the headline) when trafilatura's body began
-        above it (a teaser, a sidebar or a menu it kept): the story starts under its
-        headline, at the nearest of the body's first paragraphs found below it."""
+        above it, or far below it (a teaser, a sidebar or a menu it kept first): the story
+        starts under its headline, at the nearest of the body's first paragraphs."""
         if self.body_start is None or after not in self.order:
             return
-        if self.order[self.body_start] > self.order[after]:
+        if self.order[self.body_start] > self.order[after] and (
+            self.start[self.body_start] - self.end[after] <= 1500
+        ):
             return
         best: int | None = None
         paras = [p for p in body.split("\n") if len(p.split()) >= 6]
@@ -314,6 +316,8 @@ class PageIndex:
                 best = m.start()
         if best is None or best - self.end[after] > 3000:
             return
+        if self.order[self.body_start] > self.order[after] and best >= self.start[self.body_start]:
+            return  # the body already starts at the nearest paragraph below the headline
         el = self.owner(best)
         while el is not None and el.tag.lower() not in BLOCK_TAGS - {"br"}:
             el = el.getparent()
