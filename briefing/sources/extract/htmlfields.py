@@ -216,6 +216,8 @@ def sites_of(meta: PageMeta, url: str | None) -> tuple[list[str], list[str]]:
     for key in ("ld:publisher", "og:site_name", "ld:isPartOf", "ld:website", "application-name",
                 "apple-mobile-web-app-title", "ld:organization"):  # fmt: skip
         for v in meta.get(key):
+            if URLISH_NAME.match(v):
+                continue
             for part in _SEP.split(v)[::2]:
                 part = part.strip()
                 if part and not _BY.match(part) and part not in names:

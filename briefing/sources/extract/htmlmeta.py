@@ -120,8 +120,6 @@ _NAME_KEYS = frozenset(
         "byl",
         "byline",
         "article.author",
-        "og:site_name",
-        "application-name",
     ]
 )
 
