@@ -98,7 +98,7 @@ def extract_html(
 
     meta = htmlmeta.read_meta(doc)
     index = PageIndex(doc)
-    found = trafilatura.bare_extraction(text, url=url, with_metadata=True, include_comments=False,
+    found = trafilatura.bare_extraction(text, url=url, with_metadata=False, include_comments=False,
                                         include_tables=True, favor_recall=True)  # fmt: skip
     traf: dict[str, Any] = {}
     if isinstance(found, dict):

@@ -862,6 +862,7 @@ def _visible_dates(ctx: Context) -> list[Scored]:
                 if published_word or "publish" in marks or itemprop == "datepublished":
                     c.add("marked as the publication date", 1.0)
             found_at.append((el, key_of(value), c))
+    _dated_links(ctx, found_at)
     # an element and its wrapper showing the same date are one candidate, not two sources
     keep: list[Scored] = []
     for el, k, c in found_at:
@@ -879,6 +880,48 @@ def _visible_dates(ctx: Context) -> list[Scored]:
                 c.refused = "the same date shown again"
             live.add(k)
     return keep
+
+
+def _dated_links(ctx: Context, found_at: list[tuple[Any, object, Scored]]) -> None:
+    """A date that is a link to another page is that page's date (an archive, a teaser):
+    refused when the page's own address is known and the link goes elsewhere, or when
+    several dated links stand together and the page's address is unknown."""
+    own = {
+        urlsplit(u).path.rstrip("/")
+        for u in (ctx.meta.canonical, ctx.meta.first("og:url"), ctx.url)
+        if u
+    }
+    links: list[tuple[Scored, str, Any]] = []
+    for el, _, c in found_at:
+        if c.refused:
+            continue
+        a = el if el.tag == "a" else next(el.iterancestors("a"), None)
+        if a is None:
+            inner = el.findall(".//a")
+            a = (
+                inner[0]
+                if len(inner) == 1 and ctx.index.text(inner[0]) == ctx.index.text(el)
+                else None
+            )
+        href = (a.get("href") or "").strip() if a is not None else ""
+        if href and not href.startswith("#"):
+            links.append((c, urlsplit(href).path.rstrip("/"), el))
+    refused: list[tuple[Any, object, str]] = []
+    if own:
+        for c, path, el in links:
+            if path and path not in own:
+                c.refused = "a link to another page (an archive or a teaser)"
+                refused.append((el, key_of(c.value), c.refused))
+    elif len({key_of(c.value) for c, _, _ in links}) >= 2:
+        for c, _, el in links:
+            c.refused = "one of several dated links (an archive or teaser list)"
+            refused.append((el, key_of(c.value), c.refused))
+    for el, k, c in found_at:  # the list or item around such a link shows that date too
+        if not c.refused:
+            for inner, ik, why in refused:
+                if ik == k and el in set(inner.iterancestors()):
+                    c.refused = why
+                    break
 
 
 # -- publisher ----------------------------------------------------------------------------
