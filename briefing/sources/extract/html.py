@@ -1,13 +1,12 @@
 """The HTML path: a saved page or fetched bytes in, an ``Extraction`` out.
 
-The body comes from trafilatura. Each field is chosen among the page's own
-declarations (JSON-LD of an article type, OpenGraph, ``article:published_time``,
-``meta name=author``, the ``<h1>``, the ``<title>``), what the text-dump extractor
-reads in the page's visible text (its byline block), and trafilatura's metadata; the
-candidates that agree gain weight. A date must come from the article's own metadata
-or its visible header: trafilatura's date guess is never taken alone, and a date in
-the future is refused. A date without a time stays that calendar date, and one with
-a time keeps the page's zone.
+The body comes from trafilatura (its recall-leaning mode, without comments). The
+fields are chosen by ``htmlfields`` among what the page declares (its article's
+JSON-LD, OpenGraph and other meta tags, microdata, the ``<title>``) and what it shows
+(the headline above the body, the byline and date around it), located on the page by
+``htmlpage``. Bad input (empty, binary, a PDF or an image, over the size cap,
+undecodable) is a ``SeedError`` naming the file; a legacy encoding is read through the
+BOM or the ``<meta charset>`` (or ``http-equiv``), as browsers do.
 """
 
 from __future__ import annotations
@@ -110,7 +109,7 @@ def extract_html(
     lang = _language(meta.lang or dump.lang, body)
     index.set_body(body, skip=lambda line: htmlfields.byline_like(line, lang))
     ctx = htmlfields.Context(meta=meta, index=index, lang=lang, today=today or utcnow().date(),
-                             dump=dump, traf=traf, url=url, declared_date=_declared_date(text, url))  # fmt: skip
+                             dump=dump, url=url, declared_date=_declared_date(text, url))  # fmt: skip
     ctx.sites, ctx.hosts = htmlfields.sites_of(meta, url)
     ctx.site_keys = {htmlfields.fold(s) for s in ctx.sites if htmlfields.fold(s)}
     title = htmlfields.choose_title(ctx)

@@ -18,7 +18,7 @@ outright, whatever it scores, and the refusal is kept for ``--explain``.
   of its header, byline or sign-off; a date in a sidebar, a related list, comments,
   an infobox or the footer is refused, and so is one in the future. A date with an
   offset keeps the page's own calendar day; one given in UTC yields to the day the
-  page shows beside it. htmldate and trafilatura only confirm.
+  page shows beside it. htmldate only confirms.
 - Publisher: the article's JSON-LD publisher, then ``og:site_name`` (cleaned of a
   tagline or a byline), others confirming; a copyright holder is not the publisher.
 """
@@ -132,7 +132,6 @@ class Context:
     lang: Language
     today: date
     dump: Extraction
-    traf: dict[str, Any]
     url: str | None
     declared_date: str | None
     sites: list[str] = field(default_factory=list)  # names the site goes by
@@ -690,12 +689,6 @@ def choose_author(ctx: Context) -> FieldChoice:
                               "the byline the text reader found", 1.5 * d.confidence,
                               declared=False)  # fmt: skip
         cands.append(c)
-    t = ctx.traf.get("author")
-    if isinstance(t, str) and t:
-        names = _flatten(clean_names(p, explicit=True) for p in t.split(";"))
-        c = _author_candidate(ctx, names, "trafilatura", "trafilatura's author", 0.5,
-                              declared=True)  # fmt: skip
-        cands.append(c)
     return vote("author", cands, minimum=2.5, rule="the byline the page shows and declares")
 
 
@@ -773,14 +766,10 @@ def choose_published(ctx: Context) -> FieldChoice:
         if day is not None and day > ctx.today:
             c.refused = "in the future"
     _utc_yields(cands)
-    for other, label in (
-        (ctx.traf.get("date"), "trafilatura's"),
-        (ctx.declared_date, "htmldate's"),
-    ):
-        guess = parse_when(str(other), lang) if other else None
-        for c in cands:
-            if guess is not None and not c.refused and day_of(c.value) == day_of(guess):
-                c.add(f"{label} date agrees", 0.5)
+    guess = parse_when(ctx.declared_date, lang) if ctx.declared_date else None
+    for c in cands:  # htmldate (limited to the markup) confirms; alone it is never taken
+        if guess is not None and not c.refused and day_of(c.value) == day_of(guess):
+            c.add("htmldate's date agrees", 0.5)
     return vote("published", cands, minimum=2.0,
                 rule="the date the article's own metadata or header gives")  # fmt: skip
 
