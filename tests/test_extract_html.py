@@ -277,6 +277,18 @@ def test_the_body_loses_the_headline_byline_and_date_lines_it_opens_with() -> No
     assert ex.author.value == "Jane Doe" and ex.published.value == date(2026, 3, 3)
 
 
+def test_a_teaser_trafilatura_put_before_the_story_is_cut_from_the_body() -> None:
+    teaser = (
+        "<p>Which town has the oldest bridge in the region? We have the answer, and a few "
+        "surprises about the people who built it long ago.</p>"
+    )
+    data = page(f"<title>{HEADLINE}</title>", f"<h2>{HEADLINE}</h2>").replace(
+        b"<main><article>", b"<main><article>" + teaser.encode()
+    )
+    ex = extract_html(data, name="t.html", today=TODAY)
+    assert ex.body.startswith("The council voted") and "oldest bridge" not in ex.body
+
+
 # -- bad input ------------------------------------------------------------------------------
 
 

@@ -114,7 +114,13 @@ def extract_html(
     ctx.site_keys = {htmlfields.fold(s) for s in ctx.sites if htmlfields.fold(s)}
     title = htmlfields.choose_title(ctx)
     if ctx.headline is not None:
-        index.reanchor(body, ctx.headline, skip=lambda line: htmlfields.byline_like(line, lang))
+        start = index.reanchor(body, ctx.headline, lambda line: htmlfields.byline_like(line, lang))
+        if start is not None and 0 < body.find(start):
+            # what trafilatura put before the story's first paragraph under the headline is
+            # a teaser or a menu, when it is a small part of the text
+            before = body[: body.find(start)]
+            if len(before.split()) <= 0.3 * len(body.split()):
+                body = body[body.find(start) :]
     author = htmlfields.choose_author(ctx)
     published = htmlfields.choose_published(ctx)
     publisher = htmlfields.choose_publisher(ctx)

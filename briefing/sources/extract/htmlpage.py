@@ -294,17 +294,21 @@ class PageIndex:
         if self.body_start is not None:
             self._body_chain = {self.body_start, *self.body_start.iterancestors()}
 
-    def reanchor(self, body: str, after: Any, skip: Callable[[str], bool] | None = None) -> None:
+    def reanchor(
+        self, body: str, after: Any, skip: Callable[[str], bool] | None = None
+    ) -> str | None:
         """Move the body's start below ``after`` (the headline) when trafilatura's body began
         above it, or far below it (a teaser, a sidebar or a menu it kept first): the story
-        starts under its headline, at the nearest of the body's first paragraphs."""
+        starts under its headline, at the nearest of the body's first paragraphs. Returns
+        that paragraph when the start moved."""
         if self.body_start is None or after not in self.order:
-            return
+            return None
         if self.order[self.body_start] > self.order[after] and (
             self.start[self.body_start] - self.end[after] <= 1500
         ):
-            return
+            return None
         best: int | None = None
+        para: str | None = None
         paras = [p for p in body.split("\n") if len(p.split()) >= 6]
         for p in [p for p in paras if skip is None or not skip(p)][:12]:
             words = [w for w in p.split() if w.strip("|")][:8]
@@ -313,20 +317,21 @@ class PageIndex:
             pattern = re.compile(r"\s+".join(re.escape(w) for w in words), re.I)
             m = pattern.search(self.flat, self.end[after])
             if m is not None and (best is None or m.start() < best):
-                best = m.start()
+                best, para = m.start(), p
         if best is None or best - self.end[after] > 3000:
-            return
+            return None
         if self.order[self.body_start] > self.order[after] and best >= self.start[self.body_start]:
-            return  # the body already starts at the nearest paragraph below the headline
+            return None  # the body already starts at the nearest paragraph below the headline
         el = self.owner(best)
         while el is not None and el.tag.lower() not in BLOCK_TAGS - {"br"}:
             el = el.getparent()
         if el is None:
-            return
+            return None
         self.body_start = el
         if self.order[self.body_end] < self.order[el]:
             self.body_end = el
         self._body_chain = {el, *el.iterancestors()}
+        return para
 
     def contains_body(self, el: Any) -> bool:
         return el in self._body_chain
