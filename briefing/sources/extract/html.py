@@ -115,7 +115,7 @@ def extract_html(
     title = htmlfields.choose_title(ctx)
     if ctx.headline is not None:
         start = index.reanchor(body, ctx.headline, lambda line: htmlfields.byline_like(line, lang))
-        if start is not None and 0 < body.find(start):
+        if start is not None and body.find(start) > 0:
             # what trafilatura put before the story's first paragraph under the headline is
             # a teaser or a menu, when it is a small part of the text
             before = body[: body.find(start)]
