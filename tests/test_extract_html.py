@@ -192,7 +192,7 @@ def test_dates_in_an_infobox_a_related_list_the_footer_or_the_future_are_refused
     assert "data table" in reasons and "related" in reasons and "future" in reasons
 
 
-def test_a_date_linking_to_another_page_is_that_pages_date() -> None:
+def test_dates_of_a_list_of_links_are_the_listed_pages_not_a_lone_permalink() -> None:
     archive = (
         "<ul><li><a href='/edition/2026-04-23'>April 23, 2026</a></li>"
         "<li><a href='/edition/2026-04-16'>April 16, 2026</a></li></ul>"
@@ -200,14 +200,14 @@ def test_a_date_linking_to_another_page_is_that_pages_date() -> None:
     header = f"<h1>{HEADLINE}</h1>{archive}"
     ex = extract_html(page("", header), name="t.html", today=TODAY)
     assert ex.published.value is None
-    assert any("dated links" in r for r in ex.published.refused)
+    assert any("several dated items" in r for r in ex.published.refused)
     own = '<link rel="canonical" href="https://courier.example/2026/bridge">'
     permalink = (
         f"<h1>{HEADLINE}</h1><p><a href='https://courier.example/2026/bridge'>May 2, 2026</a></p>"
     )
     ex = extract_html(page(own, permalink + archive), name="t.html", today=TODAY)
     assert ex.published.value == date(2026, 5, 2)
-    assert any("another page" in r for r in ex.published.refused)
+    assert any("several dated items" in r for r in ex.published.refused)
 
 
 def test_htmldate_alone_never_dates_a_page() -> None:

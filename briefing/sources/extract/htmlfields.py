@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -286,12 +286,13 @@ def day_of(value: object) -> date | None:
     return None
 
 
-def in_article_scope(el: Any) -> bool:
-    """Microdata of the page's article: the nearest itemscope is of an article type."""
+def in_article_scope(el: Any, ix: PageIndex) -> bool:
+    """Microdata of the page's article: the nearest itemscope is of an article type and
+    holds the article's body (a teaser in a list is an article item too, but not this one)."""
     for a in el.iterancestors():
         if a.get("itemscope") is not None:
             t = (a.get("itemtype") or "").lower().rstrip("/").rsplit("/", 1)[-1]
-            return t in ARTICLE_TYPES
+            return t in ARTICLE_TYPES and (ix.body_start is None or ix.contains_body(a))
     return False
 
 
@@ -422,7 +423,9 @@ def heading_elements(ctx: Context) -> list[tuple[Any, str, float]]:
         if tag in {"h1", "h2", "h3", "h4"}:
             weight = {"h1": 2.5, "h2": 1.5, "h3": 0.8, "h4": 0.3}[tag]
             out.append((el, f"<{tag}>", weight + (0.5 if cw & _HEADING_WORDS else 0.0)))
-        elif (el.get("itemprop") or "").lower() in {"headline", "name"} and in_article_scope(el):
+        elif (el.get("itemprop") or "").lower() in {"headline", "name"} and in_article_scope(
+            el, ctx.index
+        ):
             out.append((el, "itemprop headline", 2.5))
         elif cw & _HEADING_WORDS and tag in {"div", "span", "p", "a", "header", "strong", "b"}:
             out.append((el, f"<{tag} class={el.get('class') or el.get('id')}>", 1.0))
@@ -630,7 +633,7 @@ def choose_author(ctx: Context) -> FieldChoice:
         rel = (el.get("rel") or "").lower().split()
         itemprop = (el.get("itemprop") or "").lower().split()
         if "author" in itemprop:
-            marked.append((el, "itemprop=author", in_article_scope(el)))
+            marked.append((el, "itemprop=author", in_article_scope(el, ix)))
         elif "author" in rel:
             marked.append((el, "rel=author", False))
         elif _AUTHOR_HINT.search(class_text(el)):
@@ -775,15 +778,36 @@ def choose_published(ctx: Context) -> FieldChoice:
 
 
 def _utc_yields(cands: list[Scored]) -> None:
-    """A timestamp in UTC a day off the date the page shows is that same moment: the
-    page's own calendar day wins (23:00Z on the 12th is the 13th in the UK)."""
+    """A timestamp in UTC a day off the date the page shows in its header may be that same
+    moment in the page's zone (23:00Z on the 12th is the 13th in the UK): then the page's
+    own day wins. Only when some real zone (UTC-12 to UTC+14) makes them one moment; when
+    another timestamp on the page gives the zone, that zone decides."""
+    zones = {
+        c.value.utcoffset()
+        for c in cands
+        if isinstance(c.value, datetime) and c.value.utcoffset() not in (None, timedelta(0))
+    }
     shown = [c for c in cands if c.source.startswith("<") and not c.refused]
     for c in cands:
         if c.refused or not isinstance(c.value, datetime) or c.value.utcoffset() != timedelta(0):
             continue
+        moment = c.value
+        if len(zones) == 1:
+            offset = next(iter(zones))
+            assert offset is not None
+            local = (moment + offset).date()
+            if local != moment.date():
+                c.value = moment.astimezone(timezone(offset))
+                c.add("in the zone of the page's other timestamps", 0.0)
+            continue
+        hour = moment.hour + moment.minute / 60
         for s in shown:
             day = day_of(s.value)
-            if day is not None and abs((day - c.value.date()).days) == 1:
+            if day is None:
+                continue
+            ahead = (day - moment.date()).days == 1 and hour >= 10  # UTC+14 at most
+            behind = (day - moment.date()).days == -1 and hour < 12  # UTC-12 at most
+            if ahead or behind:
                 c.refused = f"a UTC timestamp; the page shows the local day {day.isoformat()}"
                 s.add("the page's local day of a declared UTC timestamp", 1.0)
                 break
@@ -820,7 +844,7 @@ def _visible_dates(ctx: Context) -> list[Scored]:
             if value is None:
                 continue
             c = Scored(value, label)
-            scoped = itemprop in {"datepublished", "datecreated"} and in_article_scope(el)
+            scoped = itemprop in {"datepublished", "datecreated"} and in_article_scope(el, ix)
             if (
                 itemprop == "datemodified"
                 or "modified" in marks
@@ -872,40 +896,31 @@ def _visible_dates(ctx: Context) -> list[Scored]:
 
 
 def _dated_links(ctx: Context, found_at: list[tuple[Any, object, Scored]]) -> None:
-    """A date that is a link to another page is that page's date (an archive, a teaser):
-    refused when the page's own address is known and the link goes elsewhere, or when
-    several dated links stand together and the page's address is unknown."""
-    own = {
-        urlsplit(u).path.rstrip("/")
-        for u in (ctx.meta.canonical, ctx.meta.first("og:url"), ctx.url)
-        if u
-    }
-    links: list[tuple[Scored, str, Any]] = []
+    """Dates of a list are the listed pages' dates (an archive, teasers, "more stories"):
+    items of one list (``li``, ``tr``, ``article`` cards) or links side by side in one
+    part of the page that show two or more different dates are all refused, and so is
+    the list around them. One dated link alone (a permalink, a day's archive) stays."""
+    ix = ctx.index
+    groups: dict[object, list[tuple[Any, Scored]]] = {}
     for el, _, c in found_at:
         if c.refused:
             continue
-        a = el if el.tag == "a" else next(el.iterancestors("a"), None)
-        if a is None:
-            inner = el.findall(".//a")
-            a = (
-                inner[0]
-                if len(inner) == 1 and ctx.index.text(inner[0]) == ctx.index.text(el)
-                else None
-            )
-        href = (a.get("href") or "").strip() if a is not None else ""
-        if href and not href.startswith("#"):
-            links.append((c, urlsplit(href).path.rstrip("/"), el))
+        item = next(
+            (a for a in [el, *el.iterancestors()] if a.tag in {"li", "tr", "article"}), None
+        )
+        if item is not None and item.getparent() is not None and not ix.contains_body(item):
+            groups.setdefault(item.getparent(), []).append((el, c))
+            continue
+        linked = el.tag == "a" or next(el.iterancestors("a"), None) is not None
+        if linked:
+            groups.setdefault(("links", zone(ctx, el).name), []).append((el, c))
     refused: list[tuple[Any, object, str]] = []
-    if own:
-        for c, path, el in links:
-            if path and path not in own:
-                c.refused = "a link to another page (an archive or a teaser)"
+    for members in groups.values():
+        if len({key_of(c.value) for _, c in members}) >= 2:
+            for el, c in members:
+                c.refused = "one of several dated items or links (an archive or teaser list)"
                 refused.append((el, key_of(c.value), c.refused))
-    elif len({key_of(c.value) for c, _, _ in links}) >= 2:
-        for c, _, el in links:
-            c.refused = "one of several dated links (an archive or teaser list)"
-            refused.append((el, key_of(c.value), c.refused))
-    for el, k, c in found_at:  # the list or item around such a link shows that date too
+    for el, k, c in found_at:  # the list or item around such a date shows it too
         if not c.refused:
             for inner, ik, why in refused:
                 if ik == k and el in set(inner.iterancestors()):
