@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -168,18 +169,26 @@ def overlap(a: str, b: str) -> float:
     return len(wa & wb) / min(len(wa), len(wb))
 
 
-def vote(name: FieldName, cands: list[Scored], *, minimum: float, rule: str) -> FieldChoice:
+def vote(
+    name: FieldName,
+    cands: list[Scored],
+    *,
+    minimum: float,
+    rule: str,
+    family: Callable[[str], str] | None = None,
+) -> FieldChoice:
     """Candidates that agree with another source gain weight (+1 each, up to 3)."""
+    family = family or source_family
     for c in cands:
         if c.refused:
             continue
         key = key_of(c.value)
         others = {
-            source_family(o.source)
+            family(o.source)
             for o in cands
             if o is not c and not o.refused and key_of(o.value) == key
         }
-        others.discard(source_family(c.source))
+        others.discard(family(c.source))
         if others:
             c.add(f"agrees with {', '.join(sorted(others))}", min(3.0, 1.0 * len(others)))
     return choose(name, cands, minimum=minimum, rule=rule)
@@ -197,6 +206,14 @@ def source_family(source: str) -> str:
     if head.startswith("<"):
         return "the page's text"  # two elements showing one thing are one source
     return head
+
+
+def date_family(source: str) -> str:
+    """For dates, every meta tag and JSON-LD field is one source: the CMS fills them all from
+    one field, so their agreement is not a second witness."""
+    if source.startswith(("ld:", "meta:")):
+        return "the page's metadata"
+    return source_family(source)
 
 
 def key_of(value: object) -> object:
@@ -773,7 +790,7 @@ def choose_published(ctx: Context) -> FieldChoice:
     for c in cands:  # htmldate (limited to the markup) confirms; alone it is never taken
         if guess is not None and not c.refused and day_of(c.value) == day_of(guess):
             c.add("htmldate's date agrees", 0.5)
-    return vote("published", cands, minimum=2.0,
+    return vote("published", cands, minimum=2.0, family=date_family,
                 rule="the date the article's own metadata or header gives")  # fmt: skip
 
 
@@ -792,12 +809,11 @@ def _utc_yields(cands: list[Scored]) -> None:
         if c.refused or not isinstance(c.value, datetime) or c.value.utcoffset() != timedelta(0):
             continue
         moment = c.value
-        if len(zones) == 1:
-            offset = next(iter(zones))
-            assert offset is not None
-            local = (moment + offset).date()
-            if local != moment.date():
-                c.value = moment.astimezone(timezone(offset))
+        locals_ = {moment.astimezone(timezone(z)) for z in zones if z is not None}
+        if zones and len({t.date() for t in locals_}) == 1:
+            local = next(iter(locals_))  # the page's other timestamps give its zone
+            if local.date() != moment.date():
+                c.value = local
                 c.add("in the zone of the page's other timestamps", 0.0)
             continue
         hour = moment.hour + moment.minute / 60
