@@ -870,7 +870,7 @@ def _visible_dates(ctx: Context) -> list[Scored]:
             elif scoped:
                 c.add("the article's microdata datePublished", 3.0)
             elif where.name == "header":
-                c.add(f"in the article's header ({where.why})", 3.0)
+                c.add(f"in the article's header ({where.why})", 3.5)
             elif where.name == "sign-off":
                 c.add(f"in the sign-off {where.why}", 2.0)
             elif opens and where.name in {"body start", "body top", "header"}:
