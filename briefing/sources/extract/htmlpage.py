@@ -358,8 +358,6 @@ class PageIndex:
             tag = a.tag.lower() if isinstance(a.tag, str) else ""
             if tag in {"nav", "menu"}:
                 return f"in a <{tag}>"
-            if tag == "article":
-                return "in another <article> (a teaser or a related story)"
             role = (a.get("role") or "").lower()
             if role in FURNITURE_ROLES and not self._small(a):
                 return f"in a block with role {role}"
