@@ -352,6 +352,13 @@ def test_legacy_encodings_are_read_through_the_meta_charset(
     assert any(codec in n for n in ex.notes)
 
 
+def test_a_page_whose_bytes_are_utf8_is_read_as_utf8_whatever_its_meta_charset_says() -> None:
+    word = "So schön winterlich – wie lange nicht"
+    raw = f'<html><head><meta charset="iso-8859-1"><title>{word}</title></head><body><h1>{word}</h1>{BODY}</body></html>'
+    text, encoding = decode_html(raw.encode("utf-8"), "mislabelled.html")
+    assert word in text and encoding == "utf_8"
+
+
 def test_a_utf16_page_with_a_bom_is_read() -> None:
     raw = (
         f"<html><head><title>{HEADLINE}</title></head><body><h1>{HEADLINE}</h1>{BODY}</body></html>"

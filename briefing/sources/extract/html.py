@@ -68,6 +68,11 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
         except LookupError:
             codec = None
         if codec and codec not in {"utf-8", "utf_8"}:
+            try:  # bytes that are valid UTF-8 with non-ASCII in them are UTF-8, mislabelled
+                if max(data) >= 0x80:
+                    return data.decode("utf-8"), "utf_8"
+            except UnicodeDecodeError:
+                pass
             if codec in {"latin-1", "iso8859-1", "ascii"}:
                 codec = "cp1252"  # what browsers do with these labels (WHATWG Encoding)
             return data.decode(codec, "replace"), codec
