@@ -359,6 +359,13 @@ def test_a_page_whose_bytes_are_utf8_is_read_as_utf8_whatever_its_meta_charset_s
     assert word in text and encoding == "utf_8"
 
 
+def test_a_page_declared_utf8_with_a_stray_legacy_byte_stays_utf8() -> None:
+    raw = f'<html><head><meta charset="utf-8"><title>Schön</title></head><body><h1>Schön</h1>{BODY}</body></html>'
+    data = raw.encode("utf-8").replace(b"Work on", b"Work \xfcber on")  # one cp1252 byte
+    text, encoding = decode_html(data, "mixed.html")
+    assert "Schön" in text and encoding == "utf_8"  # as browsers do: the label, one U+FFFD
+
+
 def test_a_utf16_page_with_a_bom_is_read() -> None:
     raw = (
         f"<html><head><title>{HEADLINE}</title></head><body><h1>{HEADLINE}</h1>{BODY}</body></html>"

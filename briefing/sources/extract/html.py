@@ -41,7 +41,9 @@ _SIGNATURES = {
 
 
 def decode_html(data: bytes, name: str) -> tuple[str, str]:
-    """The page's text and encoding: BOM, then ``<meta charset>``, then UTF-8, then detection."""
+    """The page's text and encoding: a BOM, then the ``<meta charset>`` (a UTF-8 label is
+    followed as browsers do, stray bytes replaced; a legacy label gives way when the bytes
+    are valid UTF-8), then strict UTF-8, then detection."""
     if len(data) > MAX_HTML_BYTES:
         raise SeedError(name, f"page is {len(data):,} bytes, over the {MAX_HTML_BYTES:,}-byte limit",
                         "save only the article's page, or paste its text as a .txt seed")  # fmt: skip
@@ -67,7 +69,9 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
             codec = codecs.lookup(label).name
         except LookupError:
             codec = None
-        if codec and codec not in {"utf-8", "utf_8"}:
+        if codec in {"utf-8", "utf_8"}:
+            return data.decode("utf-8", "replace"), "utf_8"  # the label wins, as in browsers
+        if codec:
             try:  # bytes that are valid UTF-8 with non-ASCII in them are UTF-8, mislabelled
                 if max(data) >= 0x80:
                     return data.decode("utf-8"), "utf_8"
