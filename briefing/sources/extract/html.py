@@ -122,6 +122,7 @@ def extract_html(
     ctx.sites, ctx.hosts = htmlfields.sites_of(meta, url)
     ctx.site_keys = {htmlfields.fold(s) for s in ctx.sites if htmlfields.fold(s)}
     title = htmlfields.choose_title(ctx)
+    index.headline = ctx.headline
     if ctx.headline is not None:
         start = index.reanchor(body, ctx.headline, lambda line: htmlfields.byline_like(line, lang))
         if start is not None and body.find(start) > 0:

@@ -29,7 +29,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,7 +40,8 @@ from briefing.sources.extract.htmlpage import PageIndex, class_text, class_words
 from briefing.sources.extract.language import PUBLISHED_WORDS, UPDATED_WORDS, Language
 from briefing.sources.extract.model import Extraction, FieldChoice, FieldName
 from briefing.sources.extract.scoring import Scored, choose
-from briefing.sources.extract.when import find_dates
+from briefing.sources.extract.when import Found
+from briefing.sources.extract.when import find_dates as _find_dates
 
 _SEP = re.compile(r"(\s+(?:\||–|—|-|::|»|·|•|~|/)\s+|\s*\|\s*|\s+:\s+)")
 _BRACKET_SITE = re.compile(r"^(?P<title>.*\S)\s*\[(?P<site>[^\]]{2,60})\]$")
@@ -139,6 +140,36 @@ class Context:
     site_keys: set[str] = field(default_factory=set)
     hosts: list[str] = field(default_factory=list)
     headline: Any = None  # the heading element the title came from
+
+
+_CJK_DATE = re.compile(
+    r"(?P<y>(?:19|20)\d{2})\s*[年년]\s*(?P<m>[01]?\d)\s*[月월]\s*(?P<d>[0-3]?\d)\s*[日일]?"
+    r"(?:[^\d\n]{0,6}?(?P<h>[0-2]?\d)\s*[:時시]\s*(?P<mi>[0-5]\d))?"
+)
+_CJK_PUBLISHED = re.compile(r"公開|掲載|発表|投稿|配信|发布|發佈|发表|게시|등록")
+_CJK_UPDATED = re.compile(r"更新|修改|수정")
+
+
+def find_dates(text: str, lang: Language) -> list[Found]:
+    """Every full date in a line: as the page's language writes them (``when.find_dates``),
+    and as Chinese, Japanese and Korean pages do ("2019年4月21日 10:30")."""
+    found = _find_dates(text, lang)
+    if not re.search(r"[年년]", text):
+        return found
+    for m in _CJK_DATE.finditer(text):
+        if any(m.start() < f.end and f.start < m.end() for f in found):
+            continue
+        try:
+            day = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+        except ValueError:
+            continue
+        clock = None
+        if m.group("h") is not None and int(m.group("h")) < 24:
+            clock = time(int(m.group("h")), int(m.group("mi")))
+        before = text[max(0, m.start() - 12) : m.start()]
+        found.append(Found(m.group(0).strip(), m.start(), m.end(), day, clock, None, True, False,
+                           bool(_CJK_PUBLISHED.search(before)), bool(_CJK_UPDATED.search(before))))  # fmt: skip
+    return sorted(found, key=lambda f: f.start)
 
 
 # -- shared helpers ---------------------------------------------------------------------

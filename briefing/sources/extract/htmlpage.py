@@ -135,6 +135,24 @@ _WORDS = re.compile(r"[a-z0-9]+")
 _SPACE = re.compile(r"\s+")
 
 
+def paragraph_like(line: str) -> bool:
+    """Long enough to be one of the body's paragraphs (six words, or 40 characters of a
+    language written without spaces)."""
+    return len(line.split()) >= 6 or len(line.strip()) >= 40
+
+
+def snippet_pattern(line: str) -> re.Pattern[str] | None:
+    """A pattern finding where a body paragraph begins in the page's text: its first eight
+    words, or its first 24 characters when it has few spaces (Japanese, Chinese)."""
+    words = [w for w in line.split() if w.strip("|")]  # "| cell | cell": a table row
+    if len(words) >= 3:
+        return re.compile(r"\s+".join(re.escape(w) for w in words[:8]), re.I)
+    text = "".join(words)[:24]
+    if len(text) < 12:
+        return None
+    return re.compile(r"\s*".join(re.escape(c) for c in text), re.I)
+
+
 def class_words(el: Any) -> set[str]:
     return set(_WORDS.findall(f"{el.get('class') or ''} {el.get('id') or ''}".lower()))
 
@@ -204,6 +222,7 @@ class PageIndex:
         self.flat = "".join(parts)
         self._starts = [self.start[e] for e in self.elements]
         self.lower = self.flat.lower()
+        self.headline: Any = None  # the headline's element, once the title is chosen
         self.body_start: Any = None
         self.body_end: Any = None
         self._body_chain: set[Any] = set()
@@ -241,10 +260,9 @@ class PageIndex:
 
     def locate(self, snippet: str, *, last: bool = False) -> Any:
         """The deepest block element where ``snippet`` (a body paragraph's first words) begins."""
-        words = [w for w in snippet.split() if w.strip("|")][:8]  # "| cell | cell": a table row
-        if len(words) < 3:
+        pattern = snippet_pattern(snippet)
+        if pattern is None:
             return None
-        pattern = re.compile(r"\s+".join(re.escape(w) for w in words), re.I)
         matches = list(pattern.finditer(self.flat))
         if not matches:
             return None
@@ -276,7 +294,7 @@ class PageIndex:
     def set_body(self, body: str, skip: Callable[[str], bool] | None = None) -> None:
         """Find trafilatura's body on the page: where its first paragraph (not a line that
         ``skip`` rejects, such as a byline it kept) begins and where its last one does."""
-        paras = [p for p in body.split("\n") if len(p.split()) >= 6]
+        paras = [p for p in body.split("\n") if paragraph_like(p)]
         for p in [p for p in paras if skip is None or not skip(p)][:8]:
             self.body_start = self.locate(p)
             if self.body_start is not None:
@@ -309,12 +327,11 @@ class PageIndex:
             return None
         best: int | None = None
         para: str | None = None
-        paras = [p for p in body.split("\n") if len(p.split()) >= 6]
+        paras = [p for p in body.split("\n") if paragraph_like(p)]
         for p in [p for p in paras if skip is None or not skip(p)][:12]:
-            words = [w for w in p.split() if w.strip("|")][:8]
-            if len(words) < 3:
+            pattern = snippet_pattern(p)
+            if pattern is None:
                 continue
-            pattern = re.compile(r"\s+".join(re.escape(w) for w in words), re.I)
             m = pattern.search(self.flat, self.end[after])
             if m is not None and (best is None or m.start() < best):
                 best, para = m.start(), p
@@ -370,7 +387,7 @@ class PageIndex:
                 self._small(a) or self._article_footer(a)
             ):
                 return "in the page's footer"
-            if tag == "header" and self._site_header(a):
+            if tag == "header" and self.headline is not None and self._site_header(a):
                 return "in the site's header"
         return None
 
@@ -396,7 +413,12 @@ class PageIndex:
         return 0 <= gap <= 600 and len(self.text(el)) <= 1500
 
     def _site_header(self, el: Any) -> bool:
-        """A <header> ahead of the body with the site's menus (many links), not the article's."""
+        """A <header> with the site's menus (many links), not the article's own header (the
+        one that holds the headline)."""
+        if self.headline is not None and (
+            el is self.headline or el in set(self.headline.iterancestors())
+        ):
+            return False
         return sum(1 for _ in el.iter("a")) > 8
 
     def data_table_cell(self, el: Any) -> bool:
