@@ -289,6 +289,23 @@ def test_a_teaser_trafilatura_put_before_the_story_is_cut_from_the_body() -> Non
     assert ex.body.startswith("The council voted") and "oldest bridge" not in ex.body
 
 
+def test_a_japanese_article_is_an_article_and_its_date_is_read() -> None:
+    para = (
+        "ネット社会の現代でも、多くの人に読まれている新聞。気になった記事を気軽にデジタル化できるペンが登場した。"
+        * 3
+    )
+    raw = (
+        '<html lang="ja"><head><meta charset="utf-8"><title>新聞をスクラップできるペン | 通信</title>'
+        "</head><body><article><h1>新聞をスクラップできるペン</h1><p>2019年04月21日 11:51 公開</p>"
+        f"<p>{para}</p><p>{para}</p></article></body></html>"
+    )
+    ex = extract_html(raw.encode(), name="ja.html", today=TODAY)
+    assert ex.is_article and ex.title.value == "新聞をスクラップできるペン"
+    assert (
+        isinstance(ex.published.value, date) and ex.published.value.isoformat()[:10] == "2019-04-21"
+    )
+
+
 # -- bad input ------------------------------------------------------------------------------
 
 

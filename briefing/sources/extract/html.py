@@ -137,7 +137,7 @@ def extract_html(
     body = htmlfields.trim_body(body, title, author, lang)
     link = meta.canonical or meta.first("og:url") or url
     page_url = canonical_url(link) if link else None
-    words = len(body.split())
+    words = word_count(body)
     reason = None
     if words < MIN_BODY_WORDS:
         reason = f"the body has {words} words (under {MIN_BODY_WORDS}): no article text"
@@ -159,6 +159,15 @@ def extract_html(
         dropped=dump.dropped,
         notes=notes,
     )
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def word_count(text: str) -> int:
+    """Words, counting two characters of Chinese, Japanese or Korean as one (no spaces)."""
+    cjk = len(_CJK.findall(text))
+    return len(_CJK.sub("", text).split()) + cjk // 2
 
 
 def _parser() -> lxml_html.HTMLParser:
