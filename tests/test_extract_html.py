@@ -162,6 +162,25 @@ def test_a_utc_timestamp_a_day_off_the_shown_date_yields_to_the_pages_local_day(
     assert any("UTC" in r for r in ex.published.refused)
 
 
+def test_a_time_element_gives_the_day_it_shows_not_its_utc_attribute() -> None:
+    header = (
+        f"<h1>{HEADLINE}</h1><p>By Jane Doe, who has covered the council and its roads, "
+        "bridges, housing and budgets for the Courier for more than twenty years, filed "
+        "<time datetime='2026-03-07T02:30:00Z'>March 6, 2026</time></p>"
+    )
+    ex = extract_html(page("", header), name="t.html", today=TODAY)
+    assert ex.published.text is not None and ex.published.text[:10] == "2026-03-06"
+
+
+def test_a_utc_timestamp_keeps_its_day_when_the_page_shows_that_day_too() -> None:
+    # a "today's date" strip above the headline must not move the article's UTC date
+    head = '<meta property="article:published_time" content="2026-03-03T20:51:00Z">'
+    top = "<div class='date'>4 March 2026</div>"
+    header = f"<h1>{HEADLINE}</h1><p class='byline'>By Jane Doe, 3 March 2026</p>"
+    ex = extract_html(page(head, top + header), name="t.html", today=TODAY)
+    assert ex.published.text is not None and ex.published.text[:10] == "2026-03-03"
+
+
 def test_a_date_shown_in_the_header_is_read_and_a_dateline_opening_the_body_too() -> None:
     ex = extract_html(page("", f"<h1>{HEADLINE}</h1><p>By Jane Doe</p><p>4 March 2026</p>"),
                       name="t.html", today=TODAY)  # fmt: skip

@@ -847,6 +847,8 @@ def _utc_yields(cands: list[Scored]) -> None:
                 c.value = local
                 c.add("in the zone of the page's other timestamps", 0.0)
             continue
+        if any(day_of(s.value) == moment.date() for s in shown):
+            continue  # the page shows the timestamp's own day too: nothing to correct
         hour = moment.hour + moment.minute / 60
         for s in shown:
             day = day_of(s.value)
@@ -874,7 +876,16 @@ def _visible_dates(ctx: Context) -> list[Scored]:
         text = ix.text(el)
         shown: list[tuple[date | datetime | None, str, bool, bool, bool]] = []
         if tag in {"time", "abbr"} and attr:
-            shown.append((parse_when(attr, lang), f"<{tag} {attr}>", False, False, False))
+            declared = parse_when(attr, lang)
+            seen = find_dates(text, lang) if text and len(text) <= 160 else []
+            # the day the element shows is the page's local day; its attribute may be UTC
+            declared_day = day_of(declared)
+            if seen and (declared_day is None or abs((seen[0].day - declared_day).days) <= 1):
+                f = seen[0]
+                shown.append((f.value(), f"<{tag}> {f.text!r}", f.published_word,
+                              f.updated_word, False))  # fmt: skip
+            else:
+                shown.append((declared, f"<{tag} {attr}>", False, False, False))
         elif text and re.search(r"\d", text[:160]):
             long = len(text) > 160  # a paragraph: only a dateline opening it is read
             for f in find_dates(text[:160], lang):
