@@ -113,9 +113,12 @@ def extract_html(
         traf = found
     elif found is not None:
         traf = found.as_dict()
-    dump = extract_text(index.visible_text(), name=name, today=today)
-    body = str(traf.get("text") or "") or dump.body
-    lang = _language(meta.lang or dump.lang, body)
+    body = str(traf.get("text") or "")
+    dump = None
+    if not body.strip():  # trafilatura found nothing: the text reader tries the page's text
+        dump = extract_text(index.visible_text(), name=name, today=today)
+        body = dump.body
+    lang = _language(meta.lang or (dump.lang if dump else None), body)
     index.set_body(body, skip=lambda line: htmlfields.byline_like(line, lang))
     ctx = htmlfields.Context(meta=meta, index=index, lang=lang, today=today or utcnow().date(),
                              dump=dump, url=url, declared_date=_declared_date(text, url))  # fmt: skip
@@ -156,7 +159,7 @@ def extract_html(
         url=page_url,
         lang=meta.lang or lang.code,
         dek=None,
-        dropped=dump.dropped,
+        dropped=dump.dropped if dump else (),
         notes=notes,
     )
 

@@ -133,7 +133,7 @@ class Context:
     index: PageIndex
     lang: Language
     today: date
-    dump: Extraction
+    dump: Extraction | None  # the text reader's view, when trafilatura found no body
     url: str | None
     declared_date: str | None
     sites: list[str] = field(default_factory=list)  # names the site goes by
@@ -734,8 +734,8 @@ def choose_author(ctx: Context) -> FieldChoice:
                                   declared=False)  # fmt: skip
             c.add(f"in the article's {where.name} ({where.why})", 1.0)
             cands.append(c)
-    d = ctx.dump.author
-    if isinstance(d.value, str) and d.value:
+    d = ctx.dump.author if ctx.dump else None
+    if d is not None and isinstance(d.value, str) and d.value:
         c = _author_candidate(ctx, clean_names(d.value, explicit=True), "visible text",
                               "the byline the text reader found", 1.5 * d.confidence,
                               declared=False)  # fmt: skip
