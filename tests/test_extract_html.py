@@ -118,6 +118,13 @@ def test_the_byline_element_gives_names_without_role_date_or_the_sites_name() ->
     assert any("site's own name" in r for r in ex.author.refused)
 
 
+def test_a_posted_on_date_by_name_line_gives_the_author_and_the_date() -> None:
+    header = f"<h1>{HEADLINE}</h1><p><small>Posted on 6/13/2026 by @janedoe</small></p>"
+    ex = extract_html(page("", header), name="t.html", today=date(2026, 7, 1))
+    assert ex.author.value == "janedoe"
+    assert ex.published.value == date(2026, 6, 13)
+
+
 def test_authors_in_parentheses_with_a_with_word_are_joined() -> None:
     header = (
         f"<h1>{HEADLINE}</h1><p>Par <span itemprop='author'>Jean Martin (avec Marie Curie "

@@ -52,6 +52,7 @@ _BY = re.compile(
     r"di|av|af|autor(?:a|in)?|auteur|author|authors|written)\b\s*:?\s*",
     re.I,
 )
+_MID_BY = re.compile(r"(?<=\s)(?:by|par|por|von|door|di|av|af)\s+(?=\S)", re.I)
 _WITH = re.compile(r"\((?:with|avec|con|mit|com|met|s)\s+(?P<names>[^)]+)\)", re.I)
 _JOIN = re.compile(r"\s*(?:,|;|&|\band\b|\bet\b|\by\b|\be\b|\bund\b|\ba\b|\bi\b|\bog\b|\boch\b)\s*")
 _NAME_CUT = re.compile(
@@ -728,8 +729,17 @@ def choose_author(ctx: Context) -> FieldChoice:
                               declared=False)  # fmt: skip
         cands.append(c)
     for el, where, line in _header_lines(ctx):
-        if _BY.match(line) and len(line) <= 120:
-            names = clean_names(line, explicit=True, lang=ctx.lang)
+        if len(line) > 120:
+            continue
+        text = line
+        if (
+            not _BY.match(line)
+            and (m := _MID_BY.search(line))
+            and find_dates(line[: m.start()], ctx.lang)
+        ):
+            text = line[m.start() :]  # "Posted on March 3, 2026 by Jane Doe"
+        if _BY.match(text):
+            names = clean_names(text, explicit=True, lang=ctx.lang)
             c = _author_candidate(ctx, names, f"<{el.tag}> 'by' line", "a 'by' line", 2.5,
                                   declared=False)  # fmt: skip
             c.add(f"in the article's {where.name} ({where.why})", 1.0)
@@ -994,8 +1004,10 @@ def clean_site(value: str) -> str | None:
     if URLISH_NAME.match(value):
         return None
     parts = [p.strip() for p in _SEP.split(value)[::2] if p.strip()]
-    parts = [p for p in parts if not _BY.match(p)]
-    return " | ".join(parts) if parts else None
+    kept = [p for p in parts if not _BY.match(p)]
+    if len(kept) == len(parts):
+        return value
+    return " | ".join(kept) if kept else None
 
 
 URLISH_NAME = re.compile(r"^(?:https?:)?//", re.I)
@@ -1018,7 +1030,7 @@ def choose_publisher(ctx: Context) -> FieldChoice:
             parts = [p.strip() for p in site.split(" | ")]
             if len(parts) == 1:
                 parts = [p.strip() for p in _SEP.split(site)[::2] if p.strip()]
-            if len(parts) > 1 and not (m.title_tag and norm(site) in norm(m.title_tag)):
+            if len(parts) > 1 and not (m.title_tag and norm(v) in norm(m.title_tag)):
                 # "Name - tagline": the part the <title> or the domain also names
                 named = [p for p in parts if any(fold(p) == fold(t) for t in title_parts)
                          or any(fold(p) == fold(h) for h in ctx.hosts)]  # fmt: skip

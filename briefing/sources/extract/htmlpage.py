@@ -144,7 +144,10 @@ def paragraph_like(line: str) -> bool:
 def snippet_pattern(line: str) -> re.Pattern[str] | None:
     """A pattern finding where a body paragraph begins in the page's text: its first eight
     words, or its first 24 characters when it has few spaces (Japanese, Chinese)."""
-    words = [w for w in line.split() if w.strip("|")]  # "| cell | cell": a table row
+    # trafilatura writes table rows as "| cell | cell" and list items as "- item"
+    words = [w for w in line.split() if w.strip("|")]
+    if words and words[0] in {"-", "*", "•", "–", "—"}:
+        words = words[1:]
     if len(words) >= 3:
         return re.compile(r"\s+".join(re.escape(w) for w in words[:8]), re.I)
     text = "".join(words)[:24]
