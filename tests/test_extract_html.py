@@ -69,6 +69,15 @@ def test_the_title_tag_loses_the_sites_name_known_from_og_site_name() -> None:
     assert ex.title.value == f"{HEADLINE} - Part 2"  # the " - " inside the headline stays
 
 
+def test_a_site_name_glued_to_the_title_by_a_colon_is_stripped_but_a_headline_colon_stays() -> None:
+    head = (
+        "<title>Bridge closure: what it means:Courier Daily</title>"
+        '<meta property="og:site_name" content="Courier Daily">'
+    )
+    ex = extract_html(page(head), name="t.html", today=TODAY)
+    assert ex.title.value == "Bridge closure: what it means"
+
+
 def test_the_visible_headline_wins_over_a_different_og_title() -> None:
     head = (
         '<meta property="og:title" content="Bridge to close, council says">'

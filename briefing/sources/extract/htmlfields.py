@@ -423,6 +423,11 @@ def strip_site(ctx: Context, title: str) -> str:
     """The title less the site's name (and a "by Author" part) at either end."""
     parts, seps = split_title(title)
     if len(parts) < 2:
+        # "見出し：サイト名", "Headline:Site": a separator without spaces, only before the
+        # site's own name (a colon inside a headline stays)
+        m = re.match(r"^(?P<head>.+\S)\s*[:：|｜]\s*(?P<site>[^:：|｜]{2,40})$", title)
+        if m and is_site(ctx, m.group("site")):
+            return m.group("head")
         return title
     lo, hi = 0, len(parts)
     while hi - lo > 1 and (is_site(ctx, parts[hi - 1]) or _BY.match(parts[hi - 1])):
