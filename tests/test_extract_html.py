@@ -245,6 +245,13 @@ def test_dates_of_a_list_of_links_are_the_listed_pages_not_a_lone_permalink() ->
     assert any("several dated items" in r for r in ex.published.refused)
 
 
+def test_tomorrows_date_is_a_page_east_of_here_but_later_is_the_future() -> None:
+    for day, expected in (("2026-06-02", date(2026, 6, 2)), ("2026-06-03", None)):
+        head = f'<meta property="article:published_time" content="{day}">'
+        ex = extract_html(page(head, f"<h1>{HEADLINE}</h1>"), name="t.html", today=TODAY)
+        assert ex.published.value == expected
+
+
 def test_htmldate_alone_never_dates_a_page() -> None:
     # a date only in the body's text: htmldate or trafilatura may guess it, we do not
     data = page("", f"<h1>{HEADLINE}</h1>").replace(
