@@ -737,12 +737,9 @@ def choose_author(ctx: Context) -> FieldChoice:
         if len(line) > 120:
             continue
         text = line
-        if (
-            not _BY.match(line)
-            and (m := _MID_BY.search(line))
-            and find_dates(line[: m.start()], ctx.lang)
-        ):
-            text = line[m.start() :]  # "Posted on March 3, 2026 by Jane Doe"
+        mid = None if _BY.match(line) else _MID_BY.search(line)
+        if mid is not None and find_dates(line[: mid.start()], ctx.lang):
+            text = line[mid.start() :]  # "Posted on March 3, 2026 by Jane Doe"
         if _BY.match(text):
             names = clean_names(text, explicit=True, lang=ctx.lang)
             c = _author_candidate(ctx, names, f"<{el.tag}> 'by' line", "a 'by' line", 2.5,
