@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,7 @@ def test_text_extractor_holds_its_floor_on_real_pages() -> None:
     expected = json.loads((corpus / "expected.json").read_text("utf-8"))
     keys = [k for k in sorted(expected) if k[:3] in SUBSET]
     titles = authors = dates = dated = invented = 0
+    f1: list[float] = []
     for key in keys:
         exp = expected[key]
         ex = extract_text((corpus / "pages" / key).read_text("utf-8"), name=key)
@@ -60,20 +62,23 @@ def test_text_extractor_holds_its_floor_on_real_pages() -> None:
             dated += 1
             dates += got == exp["published"]
         invented += got is not None and got != exp["published"]
+        f1.append(_body_f1(ex.body, exp["body"]))
     n = len(keys)
     assert n == 26
-    assert titles / n >= 0.40, f"title {titles}/{n}"
-    assert authors / n >= 0.45, f"author {authors}/{n}"
-    assert dates / dated >= 0.60, f"date {dates}/{dated}"
-    assert invented <= 1, f"{invented} dates invented"
+    # measured when set (learned models, weights.json of step 8): title 21/26, author 19/26,
+    # date 15/19 of the visible ones, none invented, body F1 0.935
+    assert titles / n >= 0.75, f"title {titles}/{n}"
+    assert authors / n >= 0.65, f"author {authors}/{n}"
+    assert dates / dated >= 0.70, f"date {dates}/{dated}"
+    assert invented == 0, f"{invented} dates invented"
+    assert sum(f1) / n >= 0.88, f"body F1 {sum(f1) / n:.3f}"
 
 
-def _bag_f1(output: str, truth: str) -> float:
-    from collections import Counter
-
+def _body_f1(output: str, truth: str) -> float:
+    """Bag-of-words F1 over lowercased word tokens, as the corpus README scores a body."""
     out = Counter(w.lower() for w in re.findall(r"\w+", output))
     ref = Counter(w.lower() for w in re.findall(r"\w+", truth))
-    overlap = sum(min(n, ref[w]) for w, n in out.items())
+    overlap = sum(min(k, ref[w]) for w, k in out.items())
     if not overlap:
         return 0.0
     p, r = overlap / sum(out.values()), overlap / sum(ref.values())

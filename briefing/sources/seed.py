@@ -10,7 +10,8 @@ particular site.
 Passes, in order: furniture (boilerplate, banners, copyright, AI notices) -> the
 headline (the best-scoring candidate) -> the header under it (labels, byline,
 dates, reading time, standfirst) -> comments, promo boxes and story lists -> the
-site's own name standing alone. What is left is the body.
+site's own name standing alone. What is left is the body, less what the learned
+extractor (``briefing.sources.extract``, run first) did not take for article text.
 
 Optional front matter, TOML between ``+++`` lines at the very top, lets an editor
 set or override ``url``, ``publisher``, ``author``, ``published``, ``ai_generated``
@@ -72,6 +73,10 @@ class _Line:
     text: str
     index: int
     kind: str = "text"  # text | drop | title | dek | meta | label | aside | end
+    # why a "drop" or "end" line might still be article text for the learned body model:
+    # it stands above the headline the heuristics chose, or after the line they took for
+    # the article's end (they are often wrong about both on real pages)
+    weak: bool = False
 
 
 @dataclass
@@ -94,19 +99,21 @@ class _Meta:
 # A field of the extractor wins over the line heuristics below when it is at least this sure.
 TRUST_EXTRACTOR = 0.75
 HTML_SUFFIXES = (".html", ".htm")
+SHORT_DUMP_LINES = 12  # a dump this short is read by the line heuristics when in doubt
 
 
 class SeedParser:
     """Parses page dumps and saved HTML pages; ``extra_boilerplate`` comes from
     ``seeds.boilerplate`` in the config.
 
-    A text dump is read twice: by the scored extractor (``briefing.sources.extract``,
-    which generalizes to pages nobody tuned it for and says how sure it is) and by the
-    line heuristics below (precise on the layouts they know). Each of title, author,
-    published and publisher takes the extractor's value when it is sure of it
-    (confidence >= ``TRUST_EXTRACTOR``), else the heuristics' value, else the
-    extractor's uncertain one. The last ``Extraction`` is kept in ``last_extraction``
-    for callers that show confidences or ``--explain``.
+    A text dump is read twice: by the learned extractor (``briefing.sources.extract``,
+    trained on real pages, which says how sure it is) and by the line heuristics below
+    (precise on the furniture they know). The body is the lines both keep (``_parse_lines``
+    with ``keep``). The title, author and publisher take the extractor's value when it is
+    sure (confidence >= ``TRUST_EXTRACTOR``), else the heuristics' value when the
+    extractor's best or runner-up candidate agrees with it (``_pick``); the date is the
+    extractor's alone. The last ``Extraction`` is kept in ``last_extraction`` for callers
+    that show confidences or ``--explain``.
     """
 
     def __init__(self, extra_boilerplate: Iterable[str] = ()) -> None:
@@ -161,7 +168,11 @@ class SeedParser:
         ex = extract_text(clean_text(body_text), name=source, boilerplate=self._boilerplate)
         self.last_extraction = ex
         try:
-            legacy = self._parse_lines(front, body_text, source)
+            keep = set(ex.extra["body_lines"]) if ex.is_article and ex.body else None
+            sure = keep is not None and ex.title.confidence >= TRUST_EXTRACTOR
+            legacy = self._parse_lines(
+                front, body_text, source, keep, headline=str(ex.title.value) if sure else None
+            )
         except SeedError as exc:
             if not exc.reason.startswith("no headline found"):
                 raise  # bad front matter, no text: the file's own fault
@@ -171,10 +182,26 @@ class SeedParser:
                 raise NoArticleError(source, f"no article: {ex.no_article}") from None
             raise
         if ex.no_article and not front.get("title") and legacy.word_count < 150:
-            raise NoArticleError(source, f"no article: {ex.no_article}")
+            paragraphs = [p for p in legacy.body.split("\n\n") if page.prose_like(p)]
+            short_page = int(ex.extra.get("lines", 0)) <= SHORT_DUMP_LINES
+            if not (short_page and len(paragraphs) >= 2):
+                raise NoArticleError(source, f"no article: {ex.no_article}")
+            # a dump of a few lines gives the body model too little to go on: a headline
+            # and two paragraphs the line heuristics agree on are an article
         return _merge(legacy, ex, front)
 
-    def _parse_lines(self, front: dict[str, Any], text: str, source: str) -> Article:
+    def _parse_lines(
+        self,
+        front: dict[str, Any],
+        text: str,
+        source: str,
+        keep: set[int] | None = None,
+        headline: str | None = None,
+    ) -> Article:
+        """The line heuristics. With ``keep`` (the lines the extractor's body model took
+        for the article, counted among the non-empty lines), the body is the lines both
+        readings keep: the learned model finds where the article is, the heuristics take
+        out the furniture they know (AI notices, promo boxes, asides, sign-offs)."""
         lines = _to_lines(clean_text(text))
         if not lines:
             raise SeedError(
@@ -185,7 +212,7 @@ class SeedParser:
         meta = _Meta()
         self._furniture(lines, meta)
         self._site_bar(lines, meta)
-        title_at = self._headline(lines, meta, front.get("title"))
+        title_at = self._headline(lines, meta, front.get("title") or headline)
         if title_at is None:
             raise SeedError(
                 source,
@@ -197,12 +224,23 @@ class SeedParser:
         _promo_boxes(lines, self._boilerplate)
         _asides(lines)
         _brand_lines(lines, meta)
-        body = _trim_tail([ln.text for ln in lines if ln.kind == "text"], meta.author)
+        if keep is None:
+            kept = [ln.text for ln in lines if ln.kind == "text"]
+        else:
+            kept = [
+                ln.text
+                for ln in lines
+                if ln.index in keep
+                and (ln.kind == "text" or (ln.weak and ln.kind in {"drop", "end"}))
+            ]
+        body = _trim_tail(kept, meta.author)
         return _article(meta, front, body, source)
 
     # -- passes ---------------------------------------------------------------------------
 
     def _is_boilerplate(self, text: str) -> bool:
+        if text.count(" ") >= 60:  # a paragraph (banners and share bars are shorter)
+            return bool(self._boilerplate.fullmatch(text))
         if (
             self._boilerplate.fullmatch(text)
             or page.is_cookie_banner(text)
@@ -342,6 +380,7 @@ class SeedParser:
         for ln in before:
             if ln.kind == "text":
                 ln.kind = "drop"  # above the headline: the masthead and the site's navigation
+                ln.weak = True
         kicker = next((ln for ln in reversed(lines[: max(title_at, 0)]) if ln.kind != "end"), None)
         if (
             kicker is not None
@@ -428,31 +467,54 @@ class SeedParser:
         return False
 
 
-def _pick(choice: FieldChoice, legacy: Any, forced: bool) -> Any:
-    if forced:
-        return legacy  # front matter said so
+def _agree(a: Any, b: Any) -> bool:
+    """The same name read twice: equal, or one the other's first words ("The Kanto
+    Shimbun" and "The Kanto Shimbun English Edition")."""
+    if a is None or b is None:
+        return False
+    x, y = (" ".join(str(v).lower().split()).split() for v in (a, b))
+    if x == y:
+        return True
+    short, long_ = (x, y) if len(x) < len(y) else (y, x)
+    significant = [w for w in short if w not in {"the", "a", "an"}]
+    return len(significant) >= 2 and long_[: len(short)] == short
+
+
+def _pick(choice: FieldChoice, legacy: Any, *, fallback: bool) -> Any:
+    """The learned extractor's value when it is sure; else the line heuristics' value when
+    the extractor's own best or runner-up candidate agrees with it (two independent
+    readings of the page); else, with ``fallback``, the heuristics' value; else the
+    extractor's (an uncertain value is flagged as such downstream)."""
     if choice.value is not None and choice.confidence >= TRUST_EXTRACTOR:
         return choice.value
-    return legacy if legacy is not None else choice.value
+    others = [choice.value, choice.runner_up.value if choice.runner_up else None]
+    if legacy is not None and any(_agree(legacy, o) for o in others):
+        return legacy
+    if fallback and legacy is not None:
+        return legacy
+    return choice.value
 
 
 def _merge(legacy: Article, ex: Extraction, front: dict[str, Any]) -> Article:
-    title = _pick(ex.title, legacy.title, "title" in front)
-    legacy_date = legacy.published
-    if legacy_date is not None and "published" not in front:
-        day = (legacy_date.date() if isinstance(legacy_date, datetime) else legacy_date).isoformat()
-        if any(r.startswith(f"'{day}") for r in ex.published.refused):
-            legacy_date = None  # a date the extractor refused (nav bar, related list, comments)
-    published = _pick(ex.published, legacy_date, "published" in front)
+    """Title, author and publisher: see ``_pick``. The date is the extractor's alone: it
+    never takes one from a nav bar, a related list or a comment, and the line heuristics'
+    dates add nothing to it on real pages (measured: they invent two). The body holds the
+    lines both readings keep (``_parse_lines``)."""
+    title = legacy.title if "title" in front else _pick(ex.title, legacy.title, fallback=False)
+    published = legacy.published if "published" in front else ex.published.value
     if isinstance(published, datetime) and published.tzinfo is not None:
         published = published.astimezone(UTC)
     url = legacy.url or (canonical_url(ex.url) if ex.url else None)
     return replace(
         legacy,
         title=str(title),
-        author=_pick(ex.author, legacy.author, "author" in front),
-        publisher=_pick(ex.publisher, legacy.publisher, "publisher" in front),
-        published=published,
+        author=legacy.author
+        if "author" in front
+        else _pick(ex.author, legacy.author, fallback=True),
+        publisher=legacy.publisher
+        if "publisher" in front
+        else _pick(ex.publisher, legacy.publisher, fallback=False),
+        published=published if isinstance(published, date) else None,
         url=url,
     )
 
@@ -584,6 +646,8 @@ def _tail(lines: list[_Line], title_at: int) -> None:
             and (page.ARTICLE_END.fullmatch(ln.text) or page.PUBLISHED_IN.fullmatch(ln.text))
         ):
             ending = True
+        elif ending:
+            ln.weak = ln.kind == "text"
         if ending:
             ln.kind = "end"
 

@@ -20,6 +20,7 @@ HEADER_SPAN = 30  # lines above the body where the headline, byline and date may
 _BOUNDARY_COST = 30.0
 _SHORT_COST = 2.0
 _FURNITURE_COST = 3.0
+BRIDGE = 1.5
 
 
 @dataclass(frozen=True)
@@ -57,20 +58,37 @@ def best_run(scores: list[float]) -> tuple[int, int, float]:
     return best
 
 
-def layout(lines: list[Line]) -> Layout | None:
-    """The body region and header window, or None when no line is worth keeping."""
+def layout(lines: list[Line], scores: list[float] | None = None) -> Layout | None:
+    """The body region and header window, or None when no line is worth keeping.
+    ``scores`` are each line's log-odds of being body text (the learned body model); the
+    hand-set ``line_score`` without them."""
     if not lines:
         return None
-    scores = [line_score(ln) for ln in lines]
+    learned = scores is not None
+    if scores is None:
+        scores = [line_score(ln) for ln in lines]
+    else:
+        # a lone "Advertisement" or share button inside the article must not cut it in two:
+        # short lines and furniture cost at most BRIDGE to step over (a menu, many of them,
+        # still costs a lot); they are left out of the body afterwards
+        scores = [
+            max(s, -BRIDGE) if (ln.words <= 3 or ln.furniture) else s
+            for s, ln in zip(scores, lines, strict=True)
+        ]
     start, end, total = best_run(scores)
     if end < start or total <= 0:
         return None
-    # The run may open on a short sentence or subheading; the body starts at its first prose
-    # or list line, and ends on its last line that is not furniture.
-    while end > start and (lines[end].furniture or not _keeps(lines[end])):
-        end -= 1
-    while start < end and not lines[start].prose:
-        start += 1  # headline-like lines at its top belong to the header
+    if not learned:
+        # The run may open on a short sentence or subheading; the body starts at its first
+        # prose or list line, and ends on its last line that is not furniture.
+        while end > start and (lines[end].furniture or not _keeps(lines[end])):
+            end -= 1
+        while start < end and not lines[start].prose:
+            start += 1  # headline-like lines at its top belong to the header
+    return _around(lines, start, end)
+
+
+def _around(lines: list[Line], start: int, end: int) -> Layout:
     header_start, counted = start, 0
     while header_start > 0 and counted < HEADER_SPAN:  # counted in lines that are not furniture
         header_start -= 1

@@ -10,6 +10,7 @@ the best single sign that a line is prose rather than a menu (jusText's own insi
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 
@@ -111,7 +112,7 @@ def language(name: str) -> Language:
                     weekdays.add(day.lower().rstrip("."))
     if code == "en":
         months["sept"] = 9
-    stop = frozenset(w.lower() for w in justext.get_stoplist(name))
+    stop = _stopwords(name)
     by = BY_WORDS.get(code, ())
     return Language(
         name, code, stop, months, frozenset(weekdays), tuple(dict.fromkeys((*by, *BY_WORDS["en"])))
@@ -119,16 +120,22 @@ def language(name: str) -> Language:
 
 
 @cache
+def _stopwords(name: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in justext.get_stoplist(name))
+
+
+@cache
 def _all_stopwords() -> dict[str, frozenset[str]]:
-    return {name: language(name).stopwords for name in LANGUAGES}
+    # the stoplists only: month and day names (Babel) are loaded for the language chosen
+    return {name: _stopwords(name) for name in LANGUAGES}
 
 
 def guess_language(words: list[str]) -> Language:
     """The language whose stopwords cover most of ``words`` (English when nothing fits)."""
-    sample = [w.lower() for w in words[:4000]]
+    sample = Counter(w.lower() for w in words[:4000])
     best, best_hits = "English", 0
     for name, stop in _all_stopwords().items():
-        hits = sum(1 for w in sample if w in stop)
+        hits = sum(n for w, n in sample.items() if w in stop)
         if hits > best_hits * 1.02:  # ties go to the earlier, more common language
             best, best_hits = name, hits
     return language(best)

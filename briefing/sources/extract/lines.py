@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from briefing.sources import page
 from briefing.sources.extract.language import Language, guess_language, stopword_density, tokens
-from briefing.sources.extract.when import Found, find_dates, is_date_line
+from briefing.sources.extract.when import Found, find_dates, is_date_line, settle_order
 
 # Headings that open comments or a list of other stories, in the languages we read
 # (page.py's English patterns first).
@@ -42,6 +42,7 @@ _LINK_WORDS = re.compile(
     r"(?:go to )?permalink|(?:show|hide) (?:replies|more)|expand|collapse", re.I
 )
 _NUMBERS_ONLY = re.compile(r"^[\W\d_]+$")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass
@@ -93,7 +94,7 @@ def read_dump(text: str, boilerplate: re.Pattern[str]) -> Dump:
     lines: list[Line] = []
     for at, (t, number, gap_before) in enumerate(raw):
         label = raw[at - 1][0] if at and len(raw[at - 1][0]) <= 30 else ""
-        dates = find_dates(t, lang, label) if any(c.isdigit() for c in t) else []
+        dates = find_dates(t, lang, label) if _DIGIT.search(t) else []
         ln = Line(
             text=t,
             at=at,
@@ -112,11 +113,23 @@ def read_dump(text: str, boilerplate: re.Pattern[str]) -> Dump:
             elif _RELATED.fullmatch(t) or page.ASIDE_HEADING.fullmatch(t):
                 ln.boundary = "related"
         lines.append(ln)
+    numeric = [f for ln in lines for f in ln.dates if f.order]
+    if len(numeric) >= 2:  # one page writes its dates in one order
+        for ln in lines:
+            if any(f.order for f in ln.dates):
+                ln.dates = settle_order_line(ln.dates, numeric)
     return Dump(lines, lang)
+
+
+def settle_order_line(dates: list[Found], page_dates: list[Found]) -> list[Found]:
+    settled = settle_order([*dates, *page_dates])
+    return settled[: len(dates)]
 
 
 def furniture(text: str, boilerplate: re.Pattern[str]) -> str | None:
     """Why a line is page furniture wherever it stands, or None."""
+    if text.count(" ") >= 60:  # a paragraph: only a boilerplate pattern can make it furniture
+        return "boilerplate (menu, button or label words)" if boilerplate.fullmatch(text) else None
     if _NUMBERS_ONLY.match(text):
         return "no words (a counter, a symbol)"
     if boilerplate.fullmatch(text) or _LINK_WORDS.fullmatch(text):

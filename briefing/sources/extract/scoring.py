@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from briefing.sources.extract.learned import Linear
 from briefing.sources.extract.model import Candidate, FieldChoice, FieldName, nothing
 
 
@@ -22,13 +23,22 @@ class Scored:
     line: int | None = None  # the 1-based line of the dump it came from
     parts: list[tuple[str, float]] = field(default_factory=list)
     refused: str | None = None  # a rule that rules it out, whatever it scores
+    features: dict[str, float] = field(default_factory=dict)  # for a learned model
+    logit: float | None = None  # the learned model's log-odds, once scored
 
     def add(self, feature: str, weight: float) -> None:
         if weight:
             self.parts.append((feature, weight))
 
+    def set(self, feature: str, value: float | bool) -> None:
+        """A feature's value, weighed by the learned model (``choose_learned``)."""
+        if value:
+            self.features[feature] = float(value)
+
     @property
     def score(self) -> float:
+        if self.logit is not None:
+            return self.logit
         return sum(w for _, w in self.parts)
 
     def candidate(self) -> Candidate:
@@ -74,6 +84,66 @@ def choose(
         name,
         best.value,
         round(confidence, 3),
+        rule,
+        chosen=best.candidate(),
+        runner_up=runner.candidate() if runner else None,
+        refused=refused,
+    )
+
+
+def choose_learned(
+    name: FieldName,
+    candidates: list[Scored],
+    model: Linear,
+    *,
+    rule: str,
+    abstain: bool,
+) -> FieldChoice:
+    """The candidate the learned ranking model likes best, with its probability.
+
+    Each candidate's score is the model's log-odds, explained by its features'
+    contributions. Candidates with the same value pool their probability (the date in the
+    byline and again in the footer). With ``abstain`` the model may also pick nothing (a
+    score of 0 stands for "none of these"), and a value whose probability is under the
+    model's threshold is not kept."""
+    refused = tuple(
+        f"{_show(c.value)!r} ({c.source}): {c.refused}" for c in candidates if c.refused
+    )
+    live = [c for c in candidates if not c.refused]
+    for c in live:
+        c.logit = model.logit(c.features)
+    scores = [c.score for c in live]
+    if not live:
+        return nothing(name, "the page shows no candidate" if not candidates else
+                       "every candidate was refused by a rule", refused)  # fmt: skip
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    none = math.exp(-top) if abstain else 0.0
+    total = sum(exps) + none
+    pooled: dict[object, float] = {}
+    for c, e in zip(live, exps, strict=True):
+        pooled[_key(c.value)] = pooled.get(_key(c.value), 0.0) + e / total
+    order = sorted(range(len(live)), key=lambda i: -scores[i])
+    best = live[order[0]]
+    p = pooled[_key(best.value)]
+    runner = next((live[i] for i in order[1:] if _key(live[i].value) != _key(best.value)), None)
+    for shown in (best, runner):
+        if shown is not None:  # the explanation: each feature's share of the log-odds
+            shown.parts = model.contributions(shown.features)
+    if abstain and p < model.threshold:
+        return FieldChoice(
+            name,
+            None,
+            0.0,
+            f"no candidate is likely enough (best {_show(best.value)!r} at {p:.2f}, "
+            f"under {model.threshold:.2f})",
+            runner_up=best.candidate(),
+            refused=refused,
+        )
+    return FieldChoice(
+        name,
+        best.value,
+        round(min(0.99, p), 3),
         rule,
         chosen=best.candidate(),
         runner_up=runner.candidate() if runner else None,

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
 from briefing.clock import utcnow
 from briefing.sources import page
-from briefing.sources.extract import blocks, byline, dateline, headline, masthead
+from briefing.sources.extract import blocks, byline, dateline, headline, linefeat, masthead
+from briefing.sources.extract.language import Language
 from briefing.sources.extract.lines import Line, read_dump
 from briefing.sources.extract.model import Extraction, FieldChoice, nothing
 
-MIN_BODY_WORDS = 40  # below this the page holds no story worth sending
+MIN_BODY_WORDS = 40
+DROP_INSIDE = -1.5  # log-odds under which a line inside the body's run is left out  # below this the page holds no story worth sending
 _URL_LINE = re.compile(r"(?i)^(?:(?:url|source|link|original|canonical)\s*:\s*)?(https?://\S+)$")
 
 
@@ -30,6 +33,39 @@ def boilerplate_pattern(extra: Iterable[str] = ()) -> re.Pattern[str]:
 _DEFAULT = boilerplate_pattern()
 
 
+@dataclass
+class Reading:
+    """A dump read up to the choices: its lines, the body's run, the bylines."""
+
+    lines: list[Line]
+    lang: Language
+    url: str | None
+    logits: list[float] | None  # the body model's log-odds per line
+    lay: blocks.Layout | None
+    bylines: list[byline.Byline] = field(default_factory=list)
+    metas: set[int] = field(default_factory=set)  # bylines, dates, reading times
+    names: set[int] = field(default_factory=set)  # bare names beside a date
+    ctx: headline.Context | None = None
+    opening: list[tuple[int, set[str]]] = field(default_factory=list)
+
+
+def read(text: str, boilerplate: re.Pattern[str] | None = None) -> Reading:
+    dump = read_dump(text, boilerplate or _DEFAULT)
+    lines, lang = dump.lines, dump.lang
+    logits = linefeat.body_logits(lines)
+    lay = blocks.layout(lines, logits)
+    r = Reading(lines, lang, _url(lines), logits, lay)
+    if lay is None:
+        return r
+    r.bylines = byline.find_bylines(lines, lay, lang)
+    r.metas = byline.meta_lines(lines, r.bylines)
+    r.names = {b.at for b in r.bylines if not b.explicit and _beside_date(lines, b.at)}
+    signed = frozenset(b.at for b in r.bylines if b.names)
+    r.ctx = headline.Context(lines, lay, frozenset(r.metas), frozenset(r.names), logits, signed)
+    r.opening = headline.opening_words(lines, lay, lang.stopwords)
+    return r
+
+
 def extract_text(
     text: str,
     *,
@@ -39,23 +75,17 @@ def extract_text(
 ) -> Extraction:
     """Read one text dump (no front matter). Never raises for odd content: a page with
     no article comes back with ``no_article`` set and the reason."""
-    dump = read_dump(text, boilerplate or _DEFAULT)
-    lines, lang = dump.lines, dump.lang
-    url = _url(lines)
-    lay = blocks.layout(lines)
-    if lay is None:
+    r = read(text, boilerplate)
+    lines, lang, url, lay, logits = r.lines, r.lang, r.url, r.lay, r.logits
+    if lay is None or r.ctx is None:
         return _no_article(name, "the page has no paragraph of text", lang.code, url)
-    bylines = byline.find_bylines(lines, lay, lang)
-    metas = byline.meta_lines(lines, bylines)
-    names = {b.at for b in bylines if not b.explicit and _beside_date(lines, b.at)}
-    ctx = headline.Context(lines, lay, frozenset(metas), frozenset(names))
-    opening = headline.opening_words(lines, lay, lang.stopwords)
+    bylines, metas, names, ctx, opening = r.bylines, r.metas, r.names, r.ctx, r.opening
     title = headline.title(ctx, opening, lang.stopwords)
     at_of = {ln.number: ln.at for ln in lines}
     title_at = _line_of(title, at_of)
     lowered = "\n".join(ln.text.lower() for ln in lines)
     site = masthead.publisher(lines, title_at, title.text, lowered)
-    who = byline.author(lines, lay, bylines, site.text, title_at)
+    who = byline.author(lines, lay, bylines, site.text, title_at, logits)
     when = dateline.published(
         lines,
         lay,
@@ -64,9 +94,10 @@ def extract_text(
         today=today or utcnow().date(),
         lang=lang,
         year=_copyright_year(lines),
+        logits=logits,
     )
     used = {i for i in (title_at, _line_of(who, at_of), _line_of(when, at_of)) if i is not None}
-    body_lines = _body(lines, lay, used | metas | names)
+    body_lines = _body(lines, lay, used | metas | names, logits, used)
     body = "\n\n".join(ln.text for ln in body_lines)
     dropped = blocks.dropped_blocks(lines, lay, used)
     words = len(body.split())
@@ -96,6 +127,10 @@ def extract_text(
         lang=lang.code,
         reading_time_min=reading,
         dropped=tuple(dropped),
+        extra={
+            "body_lines": [ln.at for ln in body_lines] if reason is None else [],
+            "lines": len(lines),
+        },
     )
 
 
@@ -126,11 +161,28 @@ def _url(lines: list[Line]) -> str | None:
     return None
 
 
-def _body(lines: list[Line], lay: blocks.Layout, header: set[int]) -> list[Line]:
+def _body(
+    lines: list[Line],
+    lay: blocks.Layout,
+    header: set[int],
+    logits: list[float] | None,
+    used: set[int] = frozenset(),  # type: ignore[assignment]
+) -> list[Line]:
     """The body region less furniture, the header lines and any list that opens inside it."""
     out: list[Line] = []
     skipping = False
     numbers = {lines[i].number for i in header if 0 <= i < len(lines)} if header else set()
+    if logits is not None:
+        for ln in lines[lay.start : lay.end + 1]:
+            score = logits[ln.at]
+            if score < DROP_INSIDE or (ln.furniture and score < 0):
+                continue  # a line inside the run that the body model takes for furniture
+            if ln.at in used and not ln.prose:
+                continue  # the headline, byline or date chosen
+            if ln.at in header and ln.at <= lay.start + 4:
+                continue  # a byline, date or reading time on top of the text
+            out.append(ln)
+        return out
     for ln in lines[lay.start : lay.end + 1]:
         if ln.boundary == "comments":
             break

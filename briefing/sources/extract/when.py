@@ -10,7 +10,7 @@ A time with a zone keeps that zone; a date with no time stays a calendar date.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from briefing.sources.extract.language import PUBLISHED_WORDS, UPDATED_WORDS, Language
@@ -52,6 +52,11 @@ _PATTERNS = [
 ]
 _PUBLISHED = re.compile(rf"(?i)\b(?:{PUBLISHED_WORDS})\b")
 _UPDATED = re.compile(rf"(?i)\b(?:{UPDATED_WORDS})\b")
+# an expiry or deadline date right before it: never the publication date
+_EXPIRES = re.compile(
+    r"(?i)\b(?:expires?|expiry|expiration|valid until|deadline|closes|expire le|gültig bis|"
+    r"läuft ab|caduca|vence|scade|vervalt)\b\s*(?:on|le|am|el)?\s*:?\s*$"
+)
 _TZ = {"utc": 0, "gmt": 0, "z": 0, "bst": 60, "cet": 60, "cest": 120, "est": -300, "edt": -240,
        "cst": -360, "cdt": -300, "mst": -420, "mdt": -360, "pst": -480, "pdt": -420, "jst": 540,
        "kst": 540, "ist": 330, "aest": 600, "aedt": 660}  # fmt: skip
@@ -71,6 +76,9 @@ class Found:
     ambiguous: bool  # both orders were possible
     published_word: bool  # "Published", "publié le" right before it
     updated_word: bool  # "Updated", "Mis à jour" before it
+    expiry_word: bool = False  # "Expires:", "valid until" right before it
+    order: str | None = None  # for dates in digits: "month first" or "day first", and the
+    separator: str = ""  # separator, so that one page's other dates can settle the order
 
     def value(self) -> date | datetime:
         """The calendar date, or the moment in the page's own zone when it gives a time and zone."""
@@ -115,7 +123,10 @@ def _build(m: re.Match[str], text: str, lang: Language, label: str) -> Found | N
             ambiguous = a != b
         month, day = (a, b) if month_first else (b, a)
         numeric = True
+        order = "month first" if month_first else "day first"
+        separator = g["sep"]
     else:
+        order, separator = None, ""
         year = int(g["year"])
         if g.get("mon"):
             month = int(g["mon"])
@@ -144,7 +155,34 @@ def _build(m: re.Match[str], text: str, lang: Language, label: str) -> Found | N
         ambiguous=ambiguous,
         published_word=bool(_PUBLISHED.search(before)),
         updated_word=bool(_UPDATED.search(before)),
+        expiry_word=bool(_EXPIRES.search(before)),
+        order=order,
+        separator=separator,
     )
+
+
+def settle_order(found: list[Found]) -> list[Found]:
+    """Dates in digits whose day and month could be swapped take the order that the page's
+    other dates with the same separator show unambiguously ("25/12/2022" settles
+    "02/10/2020" as 2 October); left as they are when those disagree or there are none."""
+    shown: dict[str, set[str]] = {}
+    for f in found:
+        if f.order and not f.ambiguous:
+            shown.setdefault(f.separator, set()).add(f.order)
+    out = []
+    for f in found:
+        orders = shown.get(f.separator, set())
+        if f.ambiguous and f.order and len(orders) == 1 and f.order not in orders:
+            try:
+                day = date(f.day.year, f.day.day, f.day.month)
+            except ValueError:
+                out.append(f)
+                continue
+            f = replace(f, day=day, ambiguous=False, order=next(iter(orders)))
+        elif f.ambiguous and len(orders) == 1:
+            f = replace(f, ambiguous=False)
+        out.append(f)
+    return out
 
 
 def _clock(g: dict[str, str | None]) -> tuple[time | None, int | None]:
