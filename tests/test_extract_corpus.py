@@ -112,7 +112,7 @@ def test_html_path_holds_its_floor_on_real_pages() -> None:
             dated += 1
             dates += got == exp["published"]
         invented += got is not None and got != exp["published"]
-        f1 += _bag_f1(ex.body, exp["body"])
+        f1 += _body_f1(ex.body, exp["body"])
     n = len(keys)
     assert n == 26
     assert titles / n >= 0.90, f"title {titles}/{n}"
