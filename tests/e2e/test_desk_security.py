@@ -283,6 +283,24 @@ def test_the_link_check_refuses_private_addresses_by_default(
     assert "do not answer" in done
 
 
+@pytest.mark.parametrize("bad", ["http://0177.0.0.1/x", "http://999.0.0.1/x"])
+def test_a_link_httpx_cannot_parse_is_one_failing_link_not_a_500(
+    make_desk: Callable[..., Desk], bad: str
+) -> None:
+    # the article URL comes from a feed or a page: a feed author must not break the check
+    desk = make_desk(urls={HUMAN_SEED: bad})
+    with desk.signed_in() as client:
+        page = client.get("/desk/issues/1").text
+        assert bad in page, "the URL did not survive ingest"
+        done = desk.act(client, "links")
+        page = client.get("/desk/issues/1").text
+    assert "do not answer" in done and not done.startswith("checked 0")
+    results = page.split('id="link-results"')[1]
+    assert re.search(r'<li class="error"><a href="[^"]*">[^<]*</a>: not a valid URL', results), (
+        results[:1500]
+    )
+
+
 def test_the_link_check_follows_private_addresses_with_the_switch(
     make_desk: Callable[..., Desk], http_server: Any
 ) -> None:
