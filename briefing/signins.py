@@ -17,6 +17,7 @@ from sqlalchemy import Engine, delete, insert, select
 from briefing.clock import utcnow
 from briefing.store.editors_schema import editors
 from briefing.store.web_schema import signin_attempts
+from briefing.subscribers import InvalidAddress, normalize_email
 
 log = logging.getLogger("briefing.web")
 
@@ -27,8 +28,14 @@ KEEP = timedelta(days=90)
 
 
 def account(email: str) -> str:
-    """The key an attempt is recorded and throttled under: the address as typed, folded."""
-    return " ".join(email.split()).lower()[:320]
+    """The key an attempt is recorded and throttled under: the address as sign-in reads it
+    (email-validator's form, lower-cased, as briefing.editors looks accounts up), so no
+    other spelling of it (a full-width letter or an ideographic full stop in the domain,
+    which IDNA maps back) has a throttle of its own. Not an address: folded as typed."""
+    try:
+        return normalize_email(email).lower()[:320]
+    except InvalidAddress:
+        return " ".join(email.split()).lower()[:320]
 
 
 def wait_seconds(engine: Engine, email: str, ip: str | None, now: datetime | None = None) -> int:

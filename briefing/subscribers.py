@@ -161,10 +161,13 @@ def read_csv(data: bytes, *, source: str, known_topics: Iterable[str]) -> Import
         if record.last > record.first or record.unclosed:
             problem = _line_break(record, col)
             if problem:
-                # the lines this record took in are read again as rows of their own, so
-                # a quote left open costs one row, not every row after it
                 out.errors.append((line, problem))
-                records.read_again_after(record)
+                # A quote left open (or closed only by a later value's quote) would take
+                # in the rows after it: those lines are read again as rows of their own.
+                # A value that closes properly is one value: the lines inside it are data
+                # (a pasted note), never rows, or a stranger's text could add subscribers.
+                if record.unclosed or not records.well_formed(record):
+                    records.read_again_after(record)
                 continue
             spanning = [h for h, c in zip(header, row, strict=False) if _BREAK.search(c)]
             out.notes.append(
@@ -242,6 +245,16 @@ class _Records:
         self.delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
         self._next = 0
         self._again = False
+
+    def well_formed(self, record: _Record) -> bool:
+        """Whether the record's lines are one record by RFC 4180's strict rules (a quoted
+        value closes right before a delimiter or the end of its line)."""
+        lines = self.lines[record.first - 1 : record.last]
+        try:
+            found = list(csv.reader(lines, delimiter=self.delimiter, quotechar='"', strict=True))
+        except csv.Error:
+            return False
+        return len(found) == 1
 
     def read_again_after(self, record: _Record) -> None:
         self._next, self._again = record.first, True  # 0-based: the line after record.first

@@ -154,6 +154,33 @@ def test_the_preview_builder_writes_utf8_headers_for_an_international_address() 
     assert to_line == "To: Zoë <zoë@xn--bcher-kva.example>".encode()
 
 
+@pytest.mark.parametrize("local", ["reader", "用" * 64])
+def test_the_longest_name_beside_the_longest_address_stays_within_998(local: str) -> None:
+    # what the public form accepts: a 200-character name of four-octet letters (800 octets
+    # as UTF-8), and a local part of 64 three-octet letters (email-validator's limit counts
+    # characters): written as they are, the To line would be 1,024 octets. The preview's
+    # builder (the email package, which folds as it likes) must take such a name too
+    from briefing.subscribers import normalize_email
+
+    name = name_text("𝕏" * 300)
+    address = normalize_email(f"{local}@例子.广告")
+    assert name is not None and len(name.encode()) == 800
+    message = compose(RENDERED, SETTINGS, issue_id=9, date=NOW)
+    spliced = message.for_recipient(person(name, address), "1")
+    built = as_bytes(
+        build_message(
+            RENDERED, SETTINGS, issue_id=9, to=person(name, address), subscriber_key="1", date=NOW
+        )
+    )
+    longest = max(len(line) for line in spliced.split(b"\r\n"))
+    assert longest <= 998, longest  # what goes on the wire
+    for data in (spliced, built):
+        parsed = email.message_from_string(data.decode("utf-8"), policy=policy.default)
+        (to,) = parsed["To"].addresses
+        assert to.addr_spec == wire(address)
+        assert "".join(to.display_name.split()) == name
+
+
 # --- the property ------------------------------------------------------------------------------
 
 # plenty of the characters that break headers, among arbitrary Unicode

@@ -499,6 +499,25 @@ def test_database_wal_outbox_and_var_are_private_after_ingest_and_send(
     assert mode(var / "suppression-key") == 0o600
 
 
+def test_an_export_file_is_private_like_the_database(newsletter: Newsletter) -> None:
+    # the whole list (addresses, names, consent sources) in one file: readable by its owner
+    nl = newsletter
+    (nl.root / "list.csv").write_text(f"email,name\n{EVE},Eve\n{BO},Bo\n")
+    assert nl.process("subscribers", "import", str(nl.root / "list.csv")).code == 0
+    new = nl.root / "backup.csv"
+    run = nl.process("subscribers", "export", str(new))
+    assert run.code == 0, run.err
+    assert EVE in new.read_text()
+    assert mode(new) == 0o600, oct(mode(new))
+    # an export over a file that others could read takes their permission away too
+    old = nl.root / "old-backup.csv"
+    old.write_text("stale\n")
+    old.chmod(0o644)
+    assert nl.process("subscribers", "export", str(old)).code == 0
+    assert EVE in old.read_text() and "stale" not in old.read_text()
+    assert mode(old) == 0o600, oct(mode(old))
+
+
 def test_serve_creates_a_private_database_and_expires_old_requests(
     newsletter: Newsletter, free_port: Callable[[], int]
 ) -> None:

@@ -73,7 +73,22 @@ def test_a_line_break_inside_the_email_makes_the_row_bad() -> None:
     good, bad, _ = parse('email,name\n"ann@example.org\n",Ann\nbo@example.org,Bo\n')
     assert good == [(4, "bo@example.org", "Bo")]
     assert "email" in bad[2] and "line 2" in bad[2]
-    assert sorted(bad) == [2, 3]  # line 3 starts with the stray closing quote
+    assert sorted(bad) == [2]  # the quote closes on line 3: lines 2-3 are one (bad) row
+
+
+def test_lines_inside_a_closed_quoted_value_are_never_rows() -> None:
+    # a well-formed value over several lines (a notes field pasted from a web form) is one
+    # value: the addresses typed inside it must not become subscribers nobody asked for
+    good, bad, _ = parse(
+        "email,name\n"
+        'friend@example.org,"Notes: call me\n'
+        "injected@victim.example,Injected Person\n"
+        "another@victim.example,Another\n"
+        '"\n'
+        "last@example.org,Last\n"
+    )
+    assert good == [(6, "last@example.org", "Last")]
+    assert list(bad) == [2] and "close the quote on line 2" in bad[2]
 
 
 def test_a_line_break_inside_a_quoted_name_makes_the_row_bad() -> None:

@@ -14,6 +14,7 @@ from briefing import editorial, subscriptions
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.errors import BriefingError
 from briefing.models import Subscriber
+from briefing.private import create_private_file, tighten
 from briefing.subscribers import write_csv
 
 
@@ -117,6 +118,10 @@ def export_cmd(file: Path | None) -> None:
             sys.stdout.write(chunk)
         return
     try:
+        # the whole list, like the database: readable by its owner only, whatever the
+        # umask, and an older file that others could read loses their permission first
+        create_private_file(file)
+        tighten(file)
         with file.open("w", encoding="utf-8", newline="") as fh:
             for chunk in chunks:
                 fh.write(chunk)

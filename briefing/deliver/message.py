@@ -55,10 +55,12 @@ def mailbox(name: str | None, address: str) -> str:
     # that a reader would decode into something else
     plain = name.isprintable() and len(name) <= 200 and "=?" not in name
     if plain and (name.isascii() or not addr.isascii()):
-        if _SPECIALS.search(name):
-            quoted = _ESCAPES.sub(r"\\\g<0>", name)
-            return f'"{quoted}" <{addr}>'
-        return f"{name} <{addr}>"
+        shown = '"' + _ESCAPES.sub(r"\\\g<0>", name) + '"' if _SPECIALS.search(name) else name
+        value = f"{shown} <{addr}>"
+        # a header line cannot be folded inside a name or an address: a long UTF-8 name
+        # beside a long non-ASCII address (800 + 200 octets) is encoded, and folded, instead
+        if len(value.encode()) <= 900:
+            return value
     # one encoded word, as formataddr writes it: Python's own parser (and tools built on
     # it) puts a space between several words of a display name; only a name too long for
     # one line is split into words of RFC 2047's length
@@ -173,7 +175,9 @@ def build_message(
         }
     )
     sender = sender_mailbox(settings)
-    recipient = mailbox(to.name, to.email)
+    # a long name comes back as encoded words folded onto lines of their own; the email
+    # package folds a header itself and refuses a value with line breaks: unfold it
+    recipient = mailbox(to.name, to.email).replace(CRLF + " ", " ")
     msg = EmailMessage(policy=policy_for(sender, recipient))
     msg["From"] = sender
     msg["To"] = recipient

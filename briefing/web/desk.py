@@ -188,6 +188,8 @@ async def check_links(
                 return {"url": url, "ok": ok, "status": r.status_code, "error": None}
             except httpx.HTTPError as exc:
                 return {"url": url, "ok": False, "status": None, "error": type(exc).__name__}
+            except httpx.InvalidURL:  # not an HTTPError: a feed's "http://0177.0.0.1/"
+                return {"url": url, "ok": False, "status": None, "error": "not a valid URL"}
             except AddressRefused as exc:
                 return {"url": url, "ok": False, "status": None, "error": exc.reason}
 

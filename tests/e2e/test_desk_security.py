@@ -145,6 +145,33 @@ def test_sign_in_is_throttled_per_account_and_failures_are_recorded(
     assert recorded[23] == (EDITOR, "signed_in", "192.0.2.10")
 
 
+def _full_width(text: str, at: int) -> str:
+    """``text`` with its letter at ``at`` in full width (U+FF41...): IDNA maps it back."""
+    return text[:at] + chr(ord(text[at]) - ord("a") + 0xFF41) + text[at + 1 :]
+
+
+def test_other_spellings_of_the_account_share_its_throttle(
+    make_desk: Callable[..., Desk],
+) -> None:
+    desk = make_desk(**PROXY)
+    local, domain = EDITOR.split("@")
+    letters = [i for i, ch in enumerate(domain) if ch.isalpha()]
+    # ten spellings that sign in to the same account (email-validator maps a full-width
+    # letter in the domain to its ASCII one), one guess each from its own address
+    for n, at in enumerate(letters[:10]):
+        spelling = f"{local}@{_full_width(domain, at)}"
+        c, r = sign_in_from(desk, f"198.51.100.{n}", f"wrong password number {n}", spelling)
+        c.close()
+        assert r.status_code == 401, (spelling, r.status_code)
+    # an eleventh spelling, the right password: the account has had its ten failures
+    spelling = f"{local.upper()}@{_full_width(_full_width(domain, letters[0]), letters[1])}"
+    c, r = sign_in_from(desk, "198.51.100.200", PASSWORD, spelling)
+    c.close()
+    assert r.status_code == 429, r.status_code
+    assert SESSION not in r.headers.get("set-cookie", "")
+    assert {email for email, _, _ in attempts(desk)} == {EDITOR}  # one account, one key
+
+
 def test_one_client_behind_the_proxy_does_not_lock_out_the_others(
     make_desk: Callable[..., Desk],
 ) -> None:
@@ -254,6 +281,24 @@ def test_the_link_check_refuses_private_addresses_by_default(
         results,
     ), results[:1500]
     assert "do not answer" in done
+
+
+@pytest.mark.parametrize("bad", ["http://0177.0.0.1/x", "http://999.0.0.1/x"])
+def test_a_link_httpx_cannot_parse_is_one_failing_link_not_a_500(
+    make_desk: Callable[..., Desk], bad: str
+) -> None:
+    # the article URL comes from a feed or a page: a feed author must not break the check
+    desk = make_desk(urls={HUMAN_SEED: bad})
+    with desk.signed_in() as client:
+        page = client.get("/desk/issues/1").text
+        assert bad in page, "the URL did not survive ingest"
+        done = desk.act(client, "links")
+        page = client.get("/desk/issues/1").text
+    assert "do not answer" in done and not done.startswith("checked 0")
+    results = page.split('id="link-results"')[1]
+    assert re.search(r'<li class="error"><a href="[^"]*">[^<]*</a>: not a valid URL', results), (
+        results[:1500]
+    )
 
 
 def test_the_link_check_follows_private_addresses_with_the_switch(
