@@ -40,20 +40,28 @@ _SIGNATURES = {
 }
 
 
-def decode_html(data: bytes, name: str) -> tuple[str, str]:
-    """The page's text and encoding: a BOM, then the ``<meta charset>`` (a UTF-8 label is
-    followed as browsers do, stray bytes replaced; a legacy label gives way when the bytes
-    are valid UTF-8), then strict UTF-8, then detection."""
+def binary_kind(data: bytes) -> str | None:
+    """What a file or an answer is when its first bytes say it is no page ("a PDF
+    document", "a PNG image", ...), else None."""
+    for magic, what in _SIGNATURES.items():
+        if data.startswith(magic):
+            return what
+    return None
+
+
+def decode_html(data: bytes, name: str, *, charset: str | None = None) -> tuple[str, str]:
+    """The page's text and encoding: a BOM, then ``charset`` (the HTTP Content-Type's, for a
+    fetched page), then the ``<meta charset>`` (a UTF-8 label is followed as browsers do,
+    stray bytes replaced; a legacy label gives way when the bytes are valid UTF-8), then
+    strict UTF-8, then detection."""
     if len(data) > MAX_HTML_BYTES:
         raise SeedError(name, f"page is {len(data):,} bytes, over the {MAX_HTML_BYTES:,}-byte limit",
                         "save only the article's page, or paste its text as a .txt seed")  # fmt: skip
     if not data.strip():
         raise SeedError(name, "is empty", "save the page again, or delete the file")
-    for magic, what in _SIGNATURES.items():
-        if data.startswith(magic):
-            raise SeedError(
-                name, f"is {what}, not an HTML page", "save the article as HTML or text"
-            )
+    what = binary_kind(data)
+    if what is not None:
+        raise SeedError(name, f"is {what}, not an HTML page", "save the article as HTML or text")
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8", "replace"), "utf_8"
     if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
@@ -63,23 +71,20 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
             name, "is a binary file, not an HTML page", "save the article as HTML or text"
         )
     m = _META_CHARSET.search(data[:8192])
-    if m:
-        label = m.group(1).decode("ascii", "replace").lower()
-        try:
-            codec = codecs.lookup(label).name
-        except LookupError:
-            codec = None
+    for label in (charset, m.group(1).decode("ascii", "replace") if m else None):
+        codec = _codec(label)
+        if codec is None:
+            continue  # no label, or one that names no encoding: the next one decides
         if codec in {"utf-8", "utf_8"}:
             return data.decode("utf-8", "replace"), "utf_8"  # the label wins, as in browsers
-        if codec:
-            try:  # bytes that are valid UTF-8 with non-ASCII in them are UTF-8, mislabelled
-                if max(data) >= 0x80:
-                    return data.decode("utf-8"), "utf_8"
-            except UnicodeDecodeError:
-                pass
-            if codec in {"latin-1", "iso8859-1", "ascii"}:
-                codec = "cp1252"  # what browsers do with these labels (WHATWG Encoding)
-            return data.decode(codec, "replace"), codec
+        try:  # bytes that are valid UTF-8 with non-ASCII in them are UTF-8, mislabelled
+            if max(data) >= 0x80:
+                return data.decode("utf-8"), "utf_8"
+        except UnicodeDecodeError:
+            pass
+        if codec in {"latin-1", "iso8859-1", "ascii"}:
+            codec = "cp1252"  # what browsers do with these labels (WHATWG Encoding)
+        return data.decode(codec, "replace"), codec
     try:
         return data.decode("utf-8"), "utf_8"
     except UnicodeDecodeError:
@@ -92,12 +97,28 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
         return decoded
 
 
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    try:
+        return codecs.lookup(label.strip().strip("'\"").lower()).name
+    except LookupError:
+        return None
+
+
 def extract_html(
-    data: bytes, *, url: str | None = None, name: str, today: date | None = None
+    data: bytes,
+    *,
+    url: str | None = None,
+    name: str,
+    today: date | None = None,
+    charset: str | None = None,
 ) -> Extraction:
     """Read one HTML page. Raises SeedError (naming ``name``) for empty, binary, oversize
-    or undecodable input; a page with no article comes back with ``no_article`` set."""
-    text, encoding = decode_html(data, name)
+    or undecodable input; a page with no article comes back with ``no_article`` set.
+    ``url``: where it was fetched from (a relative canonical link is read against it);
+    ``charset``: the one its HTTP answer declared."""
+    text, encoding = decode_html(data, name, charset=charset)
     try:
         doc = lxml_html.document_fromstring(text.encode("utf-8"), parser=_parser())
     except (etree.ParserError, ValueError) as exc:
@@ -138,8 +159,8 @@ def extract_html(
     published = htmlfields.choose_published(ctx)
     publisher = htmlfields.choose_publisher(ctx)
     body = htmlfields.trim_body(body, title, author, lang)
-    link = meta.canonical or meta.first("og:url") or url
-    page_url = canonical_url(link) if link else None
+    declared = (canonical_url(link, url) for link in (meta.canonical, meta.first("og:url")))
+    page_url = next((u for u in declared if u), None) or canonical_url(url)
     words = word_count(body)
     reason = None
     if words < MIN_BODY_WORDS:
