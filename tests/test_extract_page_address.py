@@ -42,3 +42,25 @@ def test_an_http_charset_that_is_not_an_encoding_falls_back_to_the_meta_charset(
 def test_a_legacy_http_charset_gives_way_to_bytes_that_are_valid_utf8() -> None:
     data = "<p>Zürich</p>".encode()
     assert decode_html(data, "u", charset="iso-8859-1")[0] == "<p>Zürich</p>"
+
+
+def test_a_home_page_that_is_a_list_of_links_is_no_article() -> None:
+    """trafilatura takes a long enough list of links for text; the links are not a story."""
+    listing = "".join(
+        f'<li><a href="/s/{i}">Story {i} about the town hall</a></li>' for i in range(30)
+    )
+    home = f"<!doctype html><html><head><title>The Courier</title></head><body><ul>{listing}</ul></body></html>"
+    ex = extract_html(home.encode(), url="https://example.org/", name="u", today=TODAY)
+    assert ex.no_article is not None and "links" in ex.no_article
+    assert ex.body == ""
+
+
+def test_an_article_with_a_list_of_related_links_under_it_is_still_an_article() -> None:
+    related = "".join(f'<li><a href="/s/{i}">Another story {i}</a></li>' for i in range(8))
+    ex = extract_html(
+        page("", H1, after=f"<ul>{related}</ul>"),
+        url="https://example.org/a",
+        name="u",
+        today=TODAY,
+    )
+    assert ex.no_article is None and "The council voted" in ex.body

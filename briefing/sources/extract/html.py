@@ -72,7 +72,7 @@ def decode_html(data: bytes, name: str, *, charset: str | None = None) -> tuple[
         )
     m = _META_CHARSET.search(data[:8192])
     for label in (charset, m.group(1).decode("ascii", "replace") if m else None):
-        codec = _codec(label)
+        codec = encoding_name(label)
         if codec is None:
             continue  # no label, or one that names no encoding: the next one decides
         if codec in {"utf-8", "utf_8"}:
@@ -97,7 +97,8 @@ def decode_html(data: bytes, name: str, *, charset: str | None = None) -> tuple[
         return decoded
 
 
-def _codec(label: str | None) -> str | None:
+def encoding_name(label: str | None) -> str | None:
+    """The codec an encoding label names (``windows-1252`` -> ``cp1252``), or None."""
     if not label:
         return None
     try:
@@ -163,8 +164,11 @@ def extract_html(
     page_url = next((u for u in declared if u), None) or canonical_url(url)
     words = word_count(body)
     reason = None
+    linked = _linked_share(doc, body)
     if words < MIN_BODY_WORDS:
         reason = f"the body has {words} words (under {MIN_BODY_WORDS}): no article text"
+    elif linked >= LINK_LIST_SHARE:
+        reason = f"{linked:.0%} of its text is links: a home page or a list, not a story"
     elif title.value is None:
         reason = "the page names no headline"
     notes = (f"decoded as {encoding} (not UTF-8)",) if encoding not in {"utf_8", "ascii"} else ()
@@ -183,6 +187,26 @@ def extract_html(
         dropped=dump.dropped if dump else (),
         notes=notes,
     )
+
+
+# A "body" whose words are this much the text of links is a list of stories (a home or
+# section page), however long: an article's text is mostly not links, even with its
+# related links kept.
+LINK_LIST_SHARE = 0.7
+
+
+def _linked_share(doc: Any, body: str) -> float:
+    """The share of the body's words on lines that are, whole, the text of a link."""
+    anchors = {" ".join(a.text_content().split()) for a in doc.iter("a")}
+    anchors.discard("")
+    total = linked = 0
+    for line in body.split("\n"):
+        text = " ".join(line.split()).lstrip("-•* ").strip()
+        n = len(text.split())
+        total += n
+        if text in anchors:
+            linked += n
+    return linked / total if total else 0.0
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
