@@ -1,5 +1,6 @@
-"""Composition for the editor's work on an issue: draft, edit, approve, cancel, and the
-full view of an issue (its stories with their articles) that rendering needs.
+"""Composition for the editor's work on an issue: draft, edit, approve, cancel, the
+corrections of an article's fields, and the full view of an issue (its stories with their
+articles) that rendering needs.
 
 Every change is one transaction and leaves an event row: who did what, when.
 """
@@ -10,16 +11,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
 
+from briefing import corrections as fixes
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.errors import BriefingError, NotFoundError
 from briefing.headertext import PREHEADER_MAX, SUBJECT_MAX, header_text, note_text
-from briefing.issue import default_preheader, default_subject, plan_stories
+from briefing.issue import OPEN_STATES, default_preheader, default_subject, plan_stories
 from briefing.models import Article, Issue, IssueStory, Story, TopicMatch
 from briefing.store import articles as article_store
+from briefing.store import corrections as correction_store
 from briefing.store import issues as store
+from briefing.store.issues_schema import issue_articles
+from briefing.store.issues_schema import issues as issues_table
 from briefing.topics import compile_topics, match_all, stories_by_topic
 
 
@@ -292,3 +297,106 @@ def cancel(engine: Engine, issue_id: int, *, by: str, now: datetime | None = Non
     with engine.begin() as conn:
         store.set_state(conn, issue_id, "cancelled", now=now, actor=by)
         return store.get_issue(conn, issue_id)
+
+
+@dataclass(frozen=True)
+class Corrected:
+    """What ``correct_article`` did: the article as it is now, the corrections recorded,
+    and the open issues it touched (``reopened``: approved ones sent back to draft)."""
+
+    article: Article
+    corrections: tuple[fixes.Correction, ...]
+    issues: tuple[int, ...]
+    reopened: tuple[int, ...]
+
+
+def correct_article(
+    settings: Settings,
+    engine: Engine,
+    article_id: str,
+    changes: Sequence[tuple[str, fixes.Value]],
+    *,
+    by: str,
+    now: datetime | None = None,
+) -> Corrected:
+    """Record an editor's corrections (values already checked by ``corrections.check``)
+    and apply them, in one transaction. Setting a field to the value it has is recorded
+    too: the editor confirmed it, and its confidence becomes 1.0.
+
+    An open issue holding the article follows it: its story title, and the subject and
+    preheader the editor did not write. An approved one goes back to draft, as for any
+    edit of an approved issue: the approval was of what the article said before."""
+    now = now or utcnow()
+    by = fixes.check_by(by)
+    if not changes:
+        raise fixes.InvalidCorrection(
+            "nothing to correct",
+            "pass --set FIELD=VALUE (fields: " + ", ".join(fixes.EDITABLE) + ")",
+        )
+    fields = [f for f, _ in changes]
+    repeated = sorted({f for f in fields if fields.count(f) > 1})
+    if repeated:
+        raise fixes.InvalidCorrection(f"{', '.join(repeated)} is set twice", "set each field once")
+    with engine.begin() as conn:
+        article = article_store.get_article(conn, article_id)
+        if article is None:
+            raise NotFoundError(
+                f"no article with id {article_id!r}", "list ids with `briefing articles`"
+            )
+        made = {f: fixes.Correction(f, v, fixes.current(article, f), by, now) for f, v in changes}
+        for c in made.values():
+            correction_store.record(conn, article.id, c)
+        fixed = fixes.apply(article, made)
+        article_store.update_article(conn, fixed, now)
+        touched, reopened = _follow_correction(settings, conn, fixed, sorted(made), by, now)
+    return Corrected(fixed, tuple(made.values()), touched, reopened)
+
+
+def _follow_correction(
+    settings: Settings,
+    conn: Connection,
+    article: Article,
+    fields: list[str],
+    by: str,
+    now: datetime,
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    ids = conn.execute(
+        select(issue_articles.c.issue_id)
+        .join(issues_table, issues_table.c.id == issue_articles.c.issue_id)
+        .where(issue_articles.c.article_id == article.id, issues_table.c.state.in_(OPEN_STATES))
+    ).scalars()
+    touched: list[int] = []
+    reopened: list[int] = []
+    names = {t.slug: t.name for t in settings.topics}
+    for issue_id in sorted(set(ids)):
+        issue = store.get_issue(conn, issue_id)
+        stories = [
+            replace(s, title=article.title) if s.article_ids[:1] == (article.id,) else s
+            for s in issue.stories
+        ]
+        values: dict[str, object] = {}
+        if stories != list(issue.stories):
+            store.save_stories(conn, issue_id, stories)
+            if not issue.subject_edited:
+                top = next((s.title for s in stories if not s.excluded), None)
+                values["subject"] = default_subject(settings, top, issue_id, now)
+            if not issue.preheader_edited:
+                values["preheader"] = default_preheader(settings, stories, names)
+        store.update_issue(conn, issue_id, now, **values)
+        store.add_event(
+            conn, issue_id, now, by, "article_corrected", {"article": article.id, "fields": fields}
+        )
+        if issue.state == "approved":
+            store.set_state(
+                conn,
+                issue_id,
+                "draft",
+                now=now,
+                actor=by,
+                detail={"why": f"article {article.id[:10]} corrected after approval"},
+                approved_by=None,
+                approved_at=None,
+            )
+            reopened.append(issue_id)
+        touched.append(issue_id)
+    return tuple(touched), tuple(reopened)

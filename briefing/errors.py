@@ -6,7 +6,9 @@
     ├── SourceError               one seed file or feed could not be read or parsed
     │   ├── SeedError             a seed file (unreadable, empty, not text, bad front matter)
     │   │   └── NoArticleError    the page holds no article (a home page, a list, a cookie wall)
-    │   └── FeedError             a feed (network, HTTP status, size, not a feed, hostile XML)
+    │   ├── FeedError             a feed (network, HTTP status, size, not a feed, hostile XML)
+    │   └── PageError             a page fetched from a URL (network, HTTP status, size, a PDF
+    │                             or an image, a private address)
     ├── NotFoundError             a named thing (article, issue, subscriber) does not exist
     └── UnsafeHeader              a header value with CR or LF, or an address that cannot go on the wire
 
@@ -60,6 +62,12 @@ class NoArticleError(SeedError):
 
 class FeedError(SourceError):
     default_hint = "check the feed URL in a browser; other feeds were still ingested"
+
+
+class PageError(SourceError):
+    """A URL given to `ingest --url` or the desk's "Add by URL" could not be made an article."""
+
+    default_hint = "open the URL in a browser to check it; nothing was stored for it"
 
 
 class NotFoundError(BriefingError):

@@ -7,14 +7,20 @@ the CLI or the web app.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from briefing.headertext import TITLE_MAX, header_text, name_text
 
-SourceKind = Literal["seed", "feed"]
+# "page": fetched from a URL (`ingest --url`, the desk's "Add by URL")
+SourceKind = Literal["seed", "feed", "page"]
+# The fields whose every value says how sure ingest is of it (and an editor may correct).
+CONFIDENCE_FIELDS = ("title", "author", "published", "publisher")
+# Below this a field is flagged "uncertain" (as briefing.sources.extract.UNCERTAIN_BELOW).
+UNCERTAIN_BELOW = 0.5
 
 
 def digest(*parts: str) -> str:
@@ -38,12 +44,27 @@ def published_iso(value: date | datetime | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class Confidence:
+    """How sure ingest is of one field's value (0..1), and why: the extractor's rule,
+    "declared by the feed", "set in the seed's front matter", "corrected by NAME"."""
+
+    value: float
+    reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", round(min(max(float(self.value), 0.0), 1.0), 2))
+
+
+@dataclass(frozen=True)
 class Article:
     """One item, from a seed file or a feed entry, normalized.
 
     ``published`` is a ``date`` when the source gives only a day, a UTC ``datetime``
     when it gives a time, and ``None`` when it gives nothing: never invented.
     ``ai_disclosure`` is the source's own sentence declaring the text AI-generated.
+    ``confidence`` says, per field of ``CONFIDENCE_FIELDS``, how sure ingest is of it;
+    ``extraction`` is the extractor's explanation (``Extraction.to_json()``), when one
+    read the page. Neither is what a reader sees, so neither counts in ``content_hash``.
     """
 
     id: str
@@ -68,6 +89,8 @@ class Article:
     notes: tuple[str, ...] = ()
     first_seen: datetime | None = None
     duplicate_of: str | None = None
+    confidence: Mapping[str, Confidence] = field(default_factory=dict, compare=False)
+    extraction: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         # the title can become a Subject; publisher and author are names a reader sees:
@@ -105,6 +128,16 @@ class Article:
             str(self.ai_generated),
             self.ai_disclosure or "",
         )
+
+    def uncertain(self) -> list[str]:
+        """The fields with a value ingest is not sure of (flagged for the editor)."""
+        return [
+            name
+            for name in CONFIDENCE_FIELDS
+            if name in self.confidence
+            and getattr(self, name) is not None
+            and self.confidence[name].value < UNCERTAIN_BELOW
+        ]
 
     @cached_property
     def fingerprint(self) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.errors import BriefingError, NoArticleError, SeedError, SourceError
-from briefing.models import Article, SourceReport
+from briefing.models import Article, SourceReport, digest
 from briefing.sources.seed import SeedParser
 
 if TYPE_CHECKING:  # the feed machinery (httpx, feedparser) loads only when feeds are read
@@ -76,15 +76,17 @@ def ingest(
     *,
     seeds_dir: Path | None = None,
     feeds: Sequence[str] = (),
+    urls: Sequence[str] = (),
     only_given: bool = False,
     keep_feeds: bool = True,
     now: datetime | None = None,
     progress: Progress | None = None,
     client: httpx.Client | None = None,
 ) -> list[SourceReport]:
-    """Ingest seeds and feeds. With ``only_given``, just the seeds folder and feeds named.
-    A feed named here joins the list fetched on later runs once it has worked, unless
-    ``keep_feeds`` is false (``--once``); one already on the list stays on it."""
+    """Ingest seeds, feeds and pages (``urls``, fetched once each, never kept on a list).
+    With ``only_given``, just the seeds folder, feeds and URLs named. A feed named here
+    joins the list fetched on later runs once it has worked, unless ``keep_feeds`` is
+    false (``--once``); one already on the list stays on it."""
     now = now or utcnow()
     reports: list[SourceReport] = []
 
@@ -100,7 +102,88 @@ def ingest(
     if not only_given:
         specs = [*configured_feeds(settings, engine), *specs]
     ingest_feeds(settings, engine, _unique_specs(specs), now=now, report=done, client=client)
+    for url in dict.fromkeys(u.strip() for u in urls):
+        done(add_page(settings, engine, url, now=now).report)
     return reports
+
+
+@dataclass(frozen=True)
+class Added:
+    """A page added by URL or pasted: the ingest report, and the article as stored (with
+    any earlier correction applied), or None when nothing was stored."""
+
+    report: SourceReport
+    article: Article | None
+
+
+def add_page(
+    settings: Settings,
+    engine: Engine,
+    url: str,
+    *,
+    now: datetime | None = None,
+    client: httpx.Client | None = None,
+) -> Added:
+    """Fetch one page (``briefing.sources.webpage``: the fetch and address policies) and
+    store its article; the same URL again updates it. A page with no article is a warning
+    and stores nothing; a failure is recorded and stores nothing."""
+    from briefing.sources.addresses import AddressPolicy
+    from briefing.sources.webpage import fetch_page, page_article, source_key
+
+    now = now or utcnow()
+    key = source_key(url)
+    try:
+        fetched = fetch_page(
+            url, settings.fetch, policy=AddressPolicy.from_settings(settings.fetch), client=client
+        )
+        article = page_article(SeedParser(settings.seeds.boilerplate), fetched, source=key)
+    except NoArticleError as exc:
+        return Added(
+            SourceReport(key, "page", status="warning", warnings=(exc.reason,), hint=exc.hint),
+            None,
+        )
+    except SourceError as exc:
+        _record_failure(engine, key, "page", url, None, exc, now, origin="adhoc")
+        report = SourceReport(
+            key, "page", failed=1, status="error", error=exc.reason, hint=exc.hint
+        )
+        return Added(report, None)
+    report = _store(engine, key, "page", url, None, "adhoc", [article], [], now, None)
+    return Added(report, _stored(engine, article.id))
+
+
+def add_paste(
+    settings: Settings,
+    engine: Engine,
+    text: str,
+    *,
+    url: str | None = None,
+    now: datetime | None = None,
+) -> Added:
+    """A text dump typed or pasted on the desk, read exactly like a seed file (front
+    matter included); ``url`` is the page's address when the editor gives it. The same
+    text again updates its article, never duplicates it."""
+    now = now or utcnow()
+    key = "paste:" + digest(text.strip(), url or "")[:16]
+    try:
+        article = SeedParser(settings.seeds.boilerplate).parse_text(text, source=key, url=url)
+    except NoArticleError as exc:
+        return Added(
+            SourceReport(key, "seed", status="warning", warnings=(exc.reason,), hint=exc.hint),
+            None,
+        )
+    except SeedError as exc:
+        report = SourceReport(
+            key, "seed", failed=1, status="error", error=exc.reason, hint=exc.hint
+        )
+        return Added(report, None)
+    report = _store(engine, key, "seed", key, None, "desk", [article], [], now, None)
+    return Added(report, _stored(engine, article.id))
+
+
+def _stored(engine: Engine, article_id: str) -> Article | None:
+    with engine.connect() as conn:
+        return store.get_article(conn, article_id)
 
 
 def configured_feeds(settings: Settings, engine: Engine) -> list[FeedSpec]:
@@ -277,7 +360,7 @@ def _store(
     notes = [n for a in items for n in a.notes]
     return SourceReport(
         key,
-        "seed" if kind == "seed" else "feed",
+        "seed" if kind == "seed" else "page" if kind == "page" else "feed",
         new=result.count("new"),
         updated=result.count("updated"),
         unchanged=result.count("unchanged"),
@@ -294,10 +377,12 @@ def _record_failure(
     spec: FeedSpec | None,
     exc: BriefingError,
     now: datetime,
+    origin: str | None = None,
 ) -> None:
     # a failure never puts a --feed on the list ("adhoc" leaves a row's origin as it is):
     # one that has not worked yet is not fetched again on later runs
-    origin = "folder" if spec is None else "adhoc" if spec.origin == "cli" else spec.origin
+    if origin is None:
+        origin = "folder" if spec is None else "adhoc" if spec.origin == "cli" else spec.origin
     with engine.begin() as conn:
         store.ensure_source(
             conn, key, kind=kind, location=location, name=spec.name if spec else None, origin=origin

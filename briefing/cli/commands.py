@@ -10,12 +10,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
+from briefing.cli.explain import explain as explain_text
+from briefing.cli.explain import extra_json
 from briefing.editorial import topic_matches
 from briefing.errors import BriefingError, NotFoundError
 from briefing.models import Article, SourceReport, TopicMatch, published_iso
 from briefing.pipeline import feed_location
 from briefing.pipeline import ingest as run_ingest
 from briefing.store import articles as store
+from briefing.store import corrections as correction_store
 
 
 def article_json(
@@ -90,13 +93,28 @@ def report_json(r: SourceReport) -> dict[str, Any]:
 @click.option(
     "--once", is_flag=True, help="With --feed: fetch it now but do not add it to the list."
 )
+@click.option(
+    "--url",
+    "urls",
+    multiple=True,
+    metavar="URL",
+    help="Fetch this article's page and store it (again: update it). Repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
 @global_options
-def ingest(seeds_dir: Path | None, feeds: tuple[str, ...], once: bool, as_json: bool) -> None:
-    """Read seed files and feeds into the article store.
+def ingest(
+    seeds_dir: Path | None,
+    feeds: tuple[str, ...],
+    once: bool,
+    urls: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Read seed files, feeds and pages into the article store.
 
     With no flags: the seeds folder and every feed (from the config and those added
-    earlier with --feed). With --seeds or --feed: only the sources named.
+    earlier with --feed). With --seeds, --feed or --url: only the sources named.
+    A page given with --url is fetched once (no private addresses unless
+    fetch.allow_private_addresses) and links to its canonical address.
     A source that fails is reported and recorded; the others go on.
 
     \b
@@ -104,15 +122,17 @@ def ingest(seeds_dir: Path | None, feeds: tuple[str, ...], once: bool, as_json: 
         briefing ingest
         briefing ingest --seeds seeds/
         briefing ingest --feed https://example.org/feed.xml --json
+        briefing ingest --url https://example.org/news/2026/01/07/story
     """
     st = state()
     settings, engine = st.settings(), st.engine()
-    only_given = seeds_dir is not None or bool(feeds)
+    only_given = seeds_dir is not None or bool(feeds) or bool(urls)
     reports = run_ingest(
         settings,
         engine,
         seeds_dir=seeds_dir,
         feeds=feeds,
+        urls=urls,
         only_given=only_given,
         keep_feeds=not once,
     )
@@ -157,6 +177,8 @@ def ingest(seeds_dir: Path | None, feeds: tuple[str, ...], once: bool, as_json: 
             )
         for w in r.warnings:
             err_console.print(f"[yellow]note:[/] {escape(r.source)}: {escape(w)}")
+        if r.status == "warning" and r.hint:  # a page with no article: nothing was stored
+            err_console.print(f"  [bold]hint:[/] {escape(r.hint)}; nothing was stored")
     if every_failed:
         raise BriefingError(f"every source failed ({len(reports)})", "see the reasons above")
     if not reports:
@@ -193,19 +215,31 @@ def articles(
             conn, include_duplicates=include_duplicates, source=source, limit=limit
         )
         dups = store.duplicates_of(conn, [a.id for a in items])
+        fixes = correction_store.histories(conn, [a.id for a in items])
     matches = topic_matches(st.settings(), items)
     if as_json:
-        emit_json([article_json(a, dups.get(a.id), matches[a.id]) for a in items])
+        emit_json(
+            [
+                {
+                    **article_json(a, dups.get(a.id), matches[a.id]),
+                    **extra_json(a, fixes.get(a.id, [])),
+                }
+                for a in items
+            ]
+        )
         return
     table = Table(title=f"{len(items)} article(s)", title_justify="left")
     for col in ("id", "published", "publisher", "title", "topics", "AI"):
         table.add_column(col, overflow="fold")
     for a in items:
+        unsure = a.uncertain()
         table.add_row(
             a.id[:10],
             published_iso(a.published) or "-",
             escape(a.publisher or "-"),
-            escape(a.title) + (f" [dim](+{len(dups[a.id])} dup)[/]" if a.id in dups else ""),
+            escape(a.title)
+            + (f" [dim](+{len(dups[a.id])} dup)[/]" if a.id in dups else "")
+            + (f" [yellow]({', '.join(unsure)} uncertain)[/]" if unsure else ""),
             ", ".join(m.slug for m in matches[a.id] if m.assigned) or "-",
             "[magenta]AI[/]" if a.ai_generated else "",
         )
@@ -215,15 +249,64 @@ def articles(
 @cli.command()
 @click.argument("article_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Show why each title, author, date and publisher was chosen, and the blocks dropped.",
+)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Correct a field: title, author, published (YYYY-MM-DD), publisher, ai_generated "
+    "(true/false); an empty value clears author, published or publisher. Repeatable.",
+)
+@click.option("--by", metavar="NAME", help="With --set: who corrects (recorded).")
 @global_options
-def article(article_id: str, as_json: bool) -> None:
-    """Show one article in full (ID or a unique prefix of it).
+def article(
+    article_id: str, as_json: bool, explain: bool, assignments: tuple[str, ...], by: str | None
+) -> None:
+    """Show one article in full (ID or a unique prefix of it); explain or correct it.
+
+    A correction is recorded (who, when, the value it replaced), wins over every later
+    ingest of the same seed, feed or URL, and makes the field's confidence 1.0. An open
+    issue holding the article follows it (an approved one goes back to draft).
 
     \b
-    Example:
+    Examples:
         briefing article c375b9cd
+        briefing article c375b9cd --explain
+        briefing article c375b9cd --set title="The real headline" --set published=2026-01-07 --by "Ann Editor"
     """
-    engine = state().engine()
+    st = state()
+    engine = st.engine()
+    if assignments:
+        from briefing.corrections import InvalidCorrection, parse_assignment
+        from briefing.editorial import correct_article
+
+        if not by:
+            raise InvalidCorrection(
+                "--set needs --by: who corrects is recorded", "add --by 'Your Name'"
+            )
+        changes = [parse_assignment(x) for x in assignments]
+        done = correct_article(st.settings(), engine, article_id, changes, by=by)
+        article_id = done.article.id
+        if not as_json:
+            for c in done.corrections:
+                err_console.print(
+                    f"{c.field}: {escape(repr(c.previous))} -> {escape(repr(c.value))} "
+                    f"(corrected by {escape(c.by)})"
+                )
+            for n in done.reopened:
+                err_console.print(
+                    f"issue {n} was approved: it is a draft again; approve it once more "
+                    f"(`briefing approve {n} --by NAME`)"
+                )
+            for n in sorted(set(done.issues) - set(done.reopened)):
+                err_console.print(f"issue {n} shows the corrected article")
+    elif by:
+        raise BriefingError("--by goes with --set", "pass --set FIELD=VALUE too")
     with engine.connect() as conn:
         a = store.get_article(conn, article_id)
         if a is None:
@@ -231,12 +314,24 @@ def article(article_id: str, as_json: bool) -> None:
                 f"no article with id {article_id!r}", "list ids with `briefing articles`"
             )
         dups = store.duplicates_of(conn, [a.id]).get(a.id, [])
+        fixes = correction_store.history(conn, a.id)
     if as_json:
-        emit_json(article_json(a, dups))
+        emit_json({**article_json(a, dups), **extra_json(a, fixes, full=True)})
+        return
+    if explain:
+        out_console.print(escape(explain_text(a, fixes)))
+        return
+    if assignments:
         return
     out_console.print(f"[bold]{escape(a.title)}[/]")
     meta = [x for x in (a.publisher, a.author, published_iso(a.published), a.url) if x]
     out_console.print(escape(" · ".join(meta)))
+    for name in a.uncertain():
+        out_console.print(
+            f"[yellow]{name} uncertain ({a.confidence[name].value:.2f})[/]: check it "
+            f"(`briefing article {a.id[:10]} --explain`) or correct it "
+            f"(`briefing article {a.id[:10]} --set {name}=... --by NAME`)"
+        )
     if a.labels:
         out_console.print("labels: " + escape(", ".join(a.labels)))
     if a.ai_generated:

@@ -135,6 +135,27 @@ def lint(
         )
     else:
         out.append(Finding("ok", "preheader", f"preheader is {n} characters"))
+    out.extend(uncertain_fields(view))
     if not view.stories:
         out.append(Finding("error", "stories", "the issue has no stories"))
     return out
+
+
+def uncertain_fields(view: IssueView) -> list[Finding]:
+    """Each title, author, date or publisher that ingest is not sure of, story by story:
+    a wrong one would reach every subscriber as fact, so the editor checks or corrects it."""
+    flagged: list[Finding] = []
+    for number, story in enumerate(view.stories, start=1):
+        for a in story.articles:
+            for field in a.uncertain():
+                value = getattr(a, field)
+                shown = value.isoformat() if hasattr(value, "isoformat") else str(value)
+                message = (
+                    f"story {number}: {field} uncertain ({a.confidence[field].value:.2f}): "
+                    f"{shown[:80]!r} — check it or correct it with "
+                    f"`briefing article {a.id[:10]} --set {field}=... --by NAME`"
+                )
+                flagged.append(Finding("warning", "uncertain", message))
+    return flagged or [
+        Finding("ok", "uncertain", "every title, author, date and publisher is sure or corrected")
+    ]

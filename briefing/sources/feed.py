@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import feedparser
 
 from briefing.errors import FeedError
-from briefing.models import Article
+from briefing.models import Article, Confidence
 from briefing.normalize import (
     canonical_url,
     find_ai_disclosure,
@@ -40,6 +40,8 @@ _SANITIZED_HREF = re.compile(r'href="([^"]*)"')
 # bozo reasons that say nothing about the document being broken
 _HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 SUMMARY_WORDS = 60
+# A field the feed itself declares: the publisher's own metadata, not a reading of a page.
+DECLARED = 0.95
 
 
 def parse_feed(
@@ -92,7 +94,16 @@ def parse_feed(
     if parsed.get("bozo") and not isinstance(problem, _HARMLESS):
         warnings.append(f"feed is not well-formed XML ({problem}); read leniently")
     feed = parsed.get("feed") or {}
-    publisher = name or strip_tags(feed.get("title") or "") or urlsplit(url).hostname or None
+    titled = strip_tags(feed.get("title") or "")
+    publisher = name or titled or urlsplit(url).hostname or None
+    if name:
+        said = Confidence(1.0, "named in the config (the feed's name)")
+    elif titled:
+        said = Confidence(DECLARED, "declared by the feed (its title)")
+    elif publisher:
+        said = Confidence(0.4, "the feed has no title: its host name")
+    else:
+        said = Confidence(0.0, "the feed names no publisher")
     base = canonical_url(feed.get("link")) or (url if remote else None)
     now = now or datetime.now(UTC)
     articles: list[Article] = []
@@ -100,7 +111,7 @@ def parse_feed(
     for position, entry in enumerate(entries):
         try:
             article = entry_to_article(
-                entry, source=source, base=base, publisher=publisher, now=now
+                entry, source=source, base=base, publisher=publisher, now=now, publisher_said=said
             )
         except ValueError as exc:
             warnings.append(f"entry {position + 1} skipped: {exc}")
@@ -116,9 +127,16 @@ def parse_feed(
 
 
 def entry_to_article(
-    entry: dict[str, Any], *, source: str, base: str | None, publisher: str | None, now: datetime
+    entry: dict[str, Any],
+    *,
+    source: str,
+    base: str | None,
+    publisher: str | None,
+    now: datetime,
+    publisher_said: Confidence | None = None,
 ) -> Article:
     title = strip_tags(entry.get("title") or "")
+    declared_title = bool(title)
     link = canonical_url(entry.get("link"), base)
     content_html = _best_content(entry)
     summary_html = entry.get("summary") or ""
@@ -143,6 +161,19 @@ def entry_to_article(
         )
     )
     labels = tuple(label for label in labels if label)
+    author = _author(entry)
+    confidence = {
+        "title": Confidence(DECLARED, "declared by the feed")
+        if declared_title
+        else Confidence(0.3, "the feed gives no title: the opening words of its text"),
+        "author": Confidence(DECLARED, "declared by the feed")
+        if author
+        else Confidence(0.0, "the feed names no author"),
+        "published": Confidence(DECLARED, "declared by the feed")
+        if published
+        else Confidence(0.0, "the feed gives no date (or one that cannot be right)"),
+        "publisher": publisher_said or Confidence(DECLARED, "declared by the feed"),
+    }
     return Article(
         id=stable_id(guid=guid, url=link, scope=source, content=title + body),
         source_kind="feed",
@@ -151,7 +182,7 @@ def entry_to_article(
         url=link,
         guid=guid,
         publisher=publisher,
-        author=_author(entry),
+        author=author,
         published=published,
         updated=updated if isinstance(updated, datetime) and updated != published else None,
         summary=summary_text,
@@ -161,6 +192,7 @@ def entry_to_article(
         labels=labels,
         ai_generated=disclosure is not None,
         ai_disclosure=disclosure,
+        confidence=confidence,
     )
 
 

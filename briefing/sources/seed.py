@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from briefing.errors import NoArticleError, SeedError
-from briefing.models import Article
+from briefing.models import Article, Confidence
 from briefing.normalize import (
     canonical_url,
     clean_text,
@@ -40,7 +40,13 @@ from briefing.normalize import (
 )
 from briefing.sources import page
 from briefing.sources.dates import DateMatch, find_date, parse_front_matter_date
-from briefing.sources.extract import Extraction, FieldChoice, extract_html, extract_text
+from briefing.sources.extract import (
+    Candidate,
+    Extraction,
+    FieldChoice,
+    extract_html,
+    extract_text,
+)
 from briefing.sources.page import DEFAULT_BOILERPLATE
 
 MAX_SEED_BYTES = 5_000_000
@@ -154,16 +160,40 @@ class SeedParser:
         return article
 
     def parse_html(
-        self, data: bytes, *, source: str, path: str | None = None, url: str | None = None
+        self,
+        data: bytes,
+        *,
+        source: str,
+        path: str | None = None,
+        url: str | None = None,
+        charset: str | None = None,
     ) -> Article:
-        """A saved page (or fetched bytes): trafilatura's body, the page's own metadata."""
-        ex = extract_html(data, url=url, name=path or source)
+        """A saved page (or fetched bytes): trafilatura's body, the page's own metadata.
+        ``url`` and ``charset``: where the bytes were fetched from, and the charset the
+        HTTP answer declared."""
+        ex = extract_html(data, url=url, name=path or source, charset=charset)
         self.last_extraction = ex
         if ex.no_article:
             raise NoArticleError(path or source, f"no article: {ex.no_article}")
         return _from_extraction(ex, source)
 
-    def parse_text(self, text: str, *, source: str) -> Article:
+    def parse_text(self, text: str, *, source: str, url: str | None = None) -> Article:
+        """A text dump. ``url``: the page's address when the caller knows it (the desk's
+        "Paste a page" form); it comes before one the front matter or the text gives."""
+        article = self._parse_text(text, source=source)
+        if not url:
+            return article
+        address = canonical_url(url)
+        if address is None:
+            raise SeedError(source, f"{url!r} is not an http(s) URL", "give https://...")
+        content = article.title + article.body
+        return replace(
+            article,
+            url=address,
+            id=stable_id(guid=None, url=address, scope="seed", content=content),
+        )
+
+    def _parse_text(self, text: str, *, source: str) -> Article:
         front, body_text = split_front_matter(text, source)
         ex = extract_text(clean_text(body_text), name=source, boilerplate=self._boilerplate)
         self.last_extraction = ex
@@ -480,43 +510,118 @@ def _agree(a: Any, b: Any) -> bool:
     return len(significant) >= 2 and long_[: len(short)] == short
 
 
-def _pick(choice: FieldChoice, legacy: Any, *, fallback: bool) -> Any:
+# What each way of settling a field is worth: the share of right values among the corpus
+# pages (../shared/extract-corpus, scored as scripts/bench_extract.py does) settled that
+# way. Two readings that agree on the extractor's best: 5 of 8; on its runner-up: 3 of 9;
+# the heuristics alone (bylines): 1 of 1, too few to trust, so it stays flagged. The
+# samples are small: these numbers say "probably" and "maybe", no more.
+SETTLED_CONFIDENCE = {"agree": 0.6, "runner-up": 0.35, "heuristics": 0.4}
+
+
+def _pick(choice: FieldChoice, legacy: Any, *, fallback: bool) -> tuple[Any, str]:
     """The learned extractor's value when it is sure; else the line heuristics' value when
     the extractor's own best or runner-up candidate agrees with it (two independent
     readings of the page); else, with ``fallback``, the heuristics' value; else the
-    extractor's (an uncertain value is flagged as such downstream)."""
+    extractor's (an uncertain value is flagged as such downstream). With the value, how
+    it was settled: "sure", "agree", "runner-up", "heuristics" or "unsure"."""
     if choice.value is not None and choice.confidence >= TRUST_EXTRACTOR:
-        return choice.value
-    others = [choice.value, choice.runner_up.value if choice.runner_up else None]
-    if legacy is not None and any(_agree(legacy, o) for o in others):
-        return legacy
+        return choice.value, "sure"
+    if legacy is not None and _agree(legacy, choice.value):
+        return legacy, "agree"
+    if legacy is not None and choice.runner_up and _agree(legacy, choice.runner_up.value):
+        return legacy, "runner-up"
     if fallback and legacy is not None:
-        return legacy
-    return choice.value
+        return legacy, "heuristics"
+    return choice.value, "unsure"
+
+
+def _settle(choice: FieldChoice, value: Any, how: str) -> FieldChoice:
+    """The field as stored, explained: what the extractor chose, and what changed it."""
+    if how in {"sure", "unsure"}:
+        return choice
+    if how == "front":
+        return FieldChoice(
+            choice.name,
+            value,
+            1.0,
+            "set in the seed's front matter",
+            chosen=Candidate(value, 0.0, "front matter"),
+            runner_up=choice.chosen or choice.runner_up,  # what the extractor would have said
+            refused=choice.refused,
+        )
+    if how == "agree":
+        sure = max(choice.confidence, SETTLED_CONFIDENCE["agree"])
+        reason = f"{choice.reason}; the line heuristics read the same"
+        chosen = replace(choice.chosen, value=value) if choice.chosen else None
+        return replace(choice, value=value, confidence=sure, reason=reason, chosen=chosen)
+    if how == "runner-up":
+        assert choice.runner_up is not None
+        return FieldChoice(
+            choice.name,
+            value,
+            SETTLED_CONFIDENCE["runner-up"],
+            "the line heuristics' reading, "
+            + (
+                "which the extractor ranked second"
+                if choice.value is not None
+                else "the extractor's best candidate, though under its threshold"
+            ),
+            chosen=replace(choice.runner_up, value=value),
+            runner_up=choice.chosen,
+            refused=choice.refused,
+        )
+    return FieldChoice(  # "heuristics": the extractor abstained or was unsure
+        choice.name,
+        value,
+        SETTLED_CONFIDENCE["heuristics"],
+        "the line heuristics' reading; the extractor "
+        + ("was unsure of its own" if choice.value is not None else "found none"),
+        chosen=Candidate(value, 0.0, "line heuristics"),
+        runner_up=choice.chosen or choice.runner_up,
+        refused=choice.refused,
+    )
 
 
 def _merge(legacy: Article, ex: Extraction, front: dict[str, Any]) -> Article:
     """Title, author and publisher: see ``_pick``. The date is the extractor's alone: it
     never takes one from a nav bar, a related list or a comment, and the line heuristics'
     dates add nothing to it on real pages (measured: they invent two). The body holds the
-    lines both readings keep (``_parse_lines``)."""
-    title = legacy.title if "title" in front else _pick(ex.title, legacy.title, fallback=False)
+    lines both readings keep (``_parse_lines``). The article carries the extraction as
+    settled (``_settle``): each field's confidence and why."""
+    settled: dict[str, FieldChoice] = {}
+    values: dict[str, Any] = {}
+    for name, fallback in (("title", False), ("author", True), ("publisher", False)):
+        choice: FieldChoice = getattr(ex, name)
+        mine = getattr(legacy, name)
+        value, how = (mine, "front") if name in front else _pick(choice, mine, fallback=fallback)
+        values[name] = value
+        settled[name] = _settle(choice, value, how)
     published = legacy.published if "published" in front else ex.published.value
     if isinstance(published, datetime) and published.tzinfo is not None:
         published = published.astimezone(UTC)
+    published = published if isinstance(published, date) else None
+    settled["published"] = (
+        _settle(ex.published, published, "front") if "published" in front else ex.published
+    )
     url = legacy.url or (canonical_url(ex.url) if ex.url else None)
+    stored = replace(ex, **settled)  # type: ignore[arg-type]
     return replace(
         legacy,
-        title=str(title),
-        author=legacy.author
-        if "author" in front
-        else _pick(ex.author, legacy.author, fallback=True),
-        publisher=legacy.publisher
-        if "publisher" in front
-        else _pick(ex.publisher, legacy.publisher, fallback=False),
-        published=published if isinstance(published, date) else None,
+        title=str(values["title"]),
+        author=values["author"],
+        publisher=values["publisher"],
+        published=published,
         url=url,
+        **provenance(stored),
     )
+
+
+def provenance(ex: Extraction) -> dict[str, Any]:
+    """An article's ``confidence`` and ``extraction`` from the extraction that made it."""
+    return {
+        "confidence": {f.name: Confidence(f.confidence, f.reason) for f in ex.fields()},
+        "extraction": ex.to_json(),
+    }
 
 
 def _from_extraction(ex: Extraction, source: str) -> Article:
@@ -544,6 +649,7 @@ def _from_extraction(ex: Extraction, source: str) -> Article:
         ai_generated=disclosure is not None,
         ai_disclosure=disclosure,
         notes=ex.notes,
+        **provenance(ex),
     )
 
 

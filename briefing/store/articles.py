@@ -5,6 +5,7 @@ Portable SQL only (no SQLite-only statements): the same code runs on PostgreSQL.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -12,7 +13,9 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
-from briefing.models import Article, published_iso
+from briefing.corrections import apply as apply_corrections
+from briefing.models import Article, Confidence, digest, published_iso
+from briefing.store.corrections import standing
 from briefing.store.schema import articles, sources
 
 Outcome = Literal["new", "updated", "unchanged", "duplicate"]
@@ -40,6 +43,32 @@ def _published_at(value: date | datetime | None) -> datetime | None:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
+def confidence_json(a: Article) -> dict[str, dict[str, Any]] | None:
+    if not a.confidence:
+        return None
+    return {k: {"value": c.value, "reason": c.reason} for k, c in a.confidence.items()}
+
+
+def _confidence(value: Any) -> dict[str, Confidence]:
+    if not isinstance(value, dict):
+        return {}
+    return {
+        k: Confidence(float(v.get("value", 0.0)), str(v.get("reason", "")))
+        for k, v in value.items()
+        if isinstance(v, dict)
+    }
+
+
+def stored_hash(a: Article) -> str:
+    """What tells a stored row from a new reading of its source: what a reader sees
+    (``content_hash``) and, when known, how sure ingest is of it and why, so that a row
+    stored before confidences existed (or under another model) is updated."""
+    if not a.confidence and a.extraction is None:
+        return a.content_hash
+    extra = json.dumps([confidence_json(a), a.extraction], sort_keys=True, default=str)
+    return digest(a.content_hash, extra)
+
+
 def _row(a: Article, now: datetime) -> dict[str, Any]:
     return {
         "source_kind": a.source_kind,
@@ -63,8 +92,10 @@ def _row(a: Article, now: datetime) -> dict[str, Any]:
         "ai_disclosure": a.ai_disclosure,
         "notes": list(a.notes),
         "word_count": a.word_count,
-        "content_hash": a.content_hash,
+        "content_hash": stored_hash(a),
         "fingerprint": a.fingerprint,
+        "confidence": confidence_json(a),
+        "extraction": dict(a.extraction) if a.extraction is not None else None,
         "last_seen": now,
         "changed_at": now,
     }
@@ -72,6 +103,9 @@ def _row(a: Article, now: datetime) -> dict[str, Any]:
 
 def upsert_articles(conn: Connection, items: Sequence[Article], now: datetime) -> UpsertResult:
     """Insert new articles, update changed ones, leave unchanged ones alone.
+
+    A stored article's corrected fields (``briefing.corrections``) keep their corrected
+    values, whatever the source says now.
 
     An article whose id is new but whose fingerprint (title + opening words) matches a
     stored article is the same story under another URL: it is stored, linked to the
@@ -87,6 +121,9 @@ def upsert_articles(conn: Connection, items: Sequence[Article], now: datetime) -
             select(articles.c.id, articles.c.content_hash).where(articles.c.id.in_(chunk))
         ):
             existing[row.id] = row.content_hash
+    if existing:  # an editor's corrections win over what the source says now
+        for article_id, corrected in standing(conn, list(existing)).items():
+            batch[article_id] = apply_corrections(batch[article_id], corrected)
     new_fps = sorted({a.fingerprint for a in batch.values() if a.id not in existing})
     owner: dict[str, str] = {}
     for chunk in _chunks(new_fps):
@@ -102,7 +139,7 @@ def upsert_articles(conn: Connection, items: Sequence[Article], now: datetime) -
     outcomes: dict[str, Outcome] = {}
     for a in batch.values():
         if a.id in existing:
-            if existing[a.id] == a.content_hash:
+            if existing[a.id] == stored_hash(a):
                 outcomes[a.id] = "unchanged"
             else:
                 changed = _row(a, now)
@@ -162,7 +199,17 @@ def row_to_article(row: Any) -> Article:
         notes=tuple(row.notes or ()),
         first_seen=row.first_seen,
         duplicate_of=row.duplicate_of,
+        confidence=_confidence(row.confidence),
+        extraction=row.extraction,
     )
+
+
+def update_article(conn: Connection, a: Article, now: datetime) -> None:
+    """Store an article's new values (an editor's correction) in its row."""
+    values = _row(a, now)
+    for kept in ("source_kind", "source", "guid", "last_seen"):
+        values.pop(kept)  # where it came from and when it was read stay as they were
+    conn.execute(update(articles).where(articles.c.id == a.id).values(**values))
 
 
 def list_articles(

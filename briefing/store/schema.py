@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -84,6 +85,11 @@ articles = Table(
     Column("first_seen", UTCDateTime(), nullable=False),
     Column("last_seen", UTCDateTime(), nullable=False),
     Column("changed_at", UTCDateTime(), nullable=False),
+    # how sure ingest is of each field: {"title": {"value": 0.42, "reason": "..."}, ...}
+    # (an editor's correction makes a field 1.0), and the extractor's explanation
+    # (Extraction.to_json(), for `article ID --explain`); NULL for rows stored before 0010
+    Column("confidence", JSON),
+    Column("extraction", JSON),
     Index("ix_articles_fingerprint", "fingerprint"),
     Index("ix_articles_url", "url"),
     Index("ix_articles_source", "source"),
@@ -107,6 +113,22 @@ sources = Table(
     Column("last_ok", UTCDateTime()),
     Column("failures", Integer, nullable=False, default=0),
     Column("items", Integer, nullable=False, default=0),
+)
+
+# An editor's correction of an article's field (title, author, published, publisher,
+# ai_generated): the newest one per field wins over every later ingest of that article.
+# ``value`` and ``previous`` are JSON: a string, an ISO date, a boolean, or null (cleared).
+article_corrections = Table(
+    "article_corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", String(64), ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("field", String(16), nullable=False),
+    Column("value", JSON),
+    Column("previous", JSON),
+    Column("by", Text, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_article_corrections_article", "article_id"),
 )
 import briefing.store.editors_schema  # noqa: E402  (registers the tables on metadata)
 import briefing.store.issues_schema  # noqa: E402

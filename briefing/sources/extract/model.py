@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from briefing.models import UNCERTAIN_BELOW as UNCERTAIN_BELOW
+
 FieldName = Literal["title", "author", "published", "publisher"]
 FIELDS: tuple[FieldName, ...] = ("title", "author", "published", "publisher")
-# Below this a field is returned but flagged: the later stages show "title uncertain".
-UNCERTAIN_BELOW = 0.5
+# Below UNCERTAIN_BELOW (briefing.models: one threshold for every stage) a field is
+# returned but flagged: the later stages show "title uncertain".
 
 
 @dataclass(frozen=True)
