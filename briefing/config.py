@@ -264,6 +264,12 @@ class Web(_Section):
         default=5.0, gt=0, description="seconds an idle kept-alive connection stays open"
     )
     max_body_bytes: int = Field(default=65_536, ge=1024, description="larger bodies get 413")
+    max_page_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="the desk's 'Paste a page' form alone takes a body this large (a page's "
+        "text); larger gets 413",
+    )
 
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod

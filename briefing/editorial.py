@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from briefing import corrections as fixes
 from briefing.clock import utcnow
@@ -23,8 +23,6 @@ from briefing.models import Article, Issue, IssueStory, Story, TopicMatch
 from briefing.store import articles as article_store
 from briefing.store import corrections as correction_store
 from briefing.store import issues as store
-from briefing.store.issues_schema import issue_articles
-from briefing.store.issues_schema import issues as issues_table
 from briefing.topics import compile_topics, match_all, stories_by_topic
 
 
@@ -360,11 +358,7 @@ def _follow_correction(
     by: str,
     now: datetime,
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    ids = conn.execute(
-        select(issue_articles.c.issue_id)
-        .join(issues_table, issues_table.c.id == issue_articles.c.issue_id)
-        .where(issue_articles.c.article_id == article.id, issues_table.c.state.in_(OPEN_STATES))
-    ).scalars()
+    ids = [n for n, state in store.issues_holding(conn, article.id) if state in OPEN_STATES]
     touched: list[int] = []
     reopened: list[int] = []
     names = {t.slug: t.name for t in settings.topics}

@@ -95,6 +95,17 @@ def eligible_article_ids(conn: Connection) -> list[str]:
     return [r.id for r in conn.execute(query)]
 
 
+def issues_holding(conn: Connection, article_id: str) -> list[tuple[int, str]]:
+    """(number, state) of every issue holding the article, newest first."""
+    rows = conn.execute(
+        select(issues.c.id, issues.c.state)
+        .join(issue_articles, issue_articles.c.issue_id == issues.c.id)
+        .where(issue_articles.c.article_id == article_id)
+        .order_by(issues.c.id.desc())
+    )
+    return [(int(r.id), str(r.state)) for r in rows]
+
+
 def create_issue(
     conn: Connection, *, subject: str, preheader: str, now: datetime, actor: str
 ) -> int:

@@ -37,6 +37,7 @@ from briefing.config import Settings
 from briefing.render.env import make_environment
 from briefing.subscribers import InvalidAddress, normalize_email
 from briefing.web.desk import SESSION_COOKIE, archive_routes, desk_routes
+from briefing.web.desk_articles import PASTE_PATH
 from briefing.web.security import (
     CSRF_FIELD,
     Csrf,
@@ -319,6 +320,7 @@ def create_app(
             max_body=settings.web.max_body_bytes,
             body_timeout=settings.web.body_timeout,
             refuse=refuse,
+            larger={PASTE_PATH: max(settings.web.max_page_bytes, settings.web.max_body_bytes)},
         ),
     ]
     if settings.web.forwarded_allow_ips:

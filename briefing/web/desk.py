@@ -40,6 +40,7 @@ from briefing.store import issues as issue_store
 from briefing.store import outbox as outbox_store
 from briefing.store.issues_schema import issues as issues_table
 from briefing.store.subscribers_schema import subscriber_events
+from briefing.web.desk_articles import article_routes
 from briefing.web.security import (
     CSRF_FIELD,
     Csrf,
@@ -117,6 +118,13 @@ def build_preview(settings: Settings, engine: Engine, issue: Issue) -> Preview:
                 "publisher": story.lead.publisher if story else None,
                 "ai": bool(story and any(a.ai_generated for a in story.articles)),
                 "sources": len(story.articles) if story else len(s.article_ids),
+                "article": s.article_ids[0] if s.article_ids else None,
+                # what ingest is not sure of, article by article: "title uncertain"
+                "uncertain": [
+                    {"article": a.id, "field": f, "confidence": a.confidence[f].value}
+                    for a in (story.articles if story else ())
+                    for f in a.uncertain()
+                ],
             }
         )
     return Preview(issue, html, text, findings, stories)
@@ -488,6 +496,7 @@ def desk_routes(
         Route("/desk/issues/{issue_id}", issue_page),
         Route("/desk/issues/{issue_id}/email.html", email_html),
         Route("/desk/issues/{issue_id}/{action}", act, methods=["POST"]),
+        *article_routes(settings, engine, desk_page, csrf=csrf, who=who, session=session),
     ]
 
 

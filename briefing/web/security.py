@@ -196,6 +196,7 @@ class RequestLimits:
         max_body: int,
         body_timeout: float,
         refuse: Callable[[Scope, int], Response],
+        larger: dict[str, int] | None = None,
     ) -> None:
         self.app, self.max_body, self.body_timeout, self.refuse = (
             app,
@@ -203,13 +204,15 @@ class RequestLimits:
             body_timeout,
             refuse,
         )
+        self.larger = dict(larger or {})  # path -> its own limit (a pasted page's text)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_body = self.larger.get(scope.get("path", ""), self.max_body)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+        if declared is not None and (not declared.isdigit() or int(declared) > max_body):
             await self.refuse(scope, 413)(scope, receive, send)
             return
         received = 0
@@ -229,7 +232,7 @@ class RequestLimits:
                 raise HTTPException(408, "The request took too long to arrive.") from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
+                if received > max_body:
                     raise HTTPException(413)
                 done = not message.get("more_body", False)
             return message
@@ -258,17 +261,19 @@ def is_head(request: Request) -> bool:
     return bool(request.scope.get("briefing.head"))
 
 
-async def read_form(request: Request) -> FormData:
-    """The posted form, each field within its length (FIELD_LIMITS); else a 400 that
-    names the field. Files are not taken."""
-    form = await request.form(max_files=0, max_fields=MAX_FIELDS)
+async def read_form(request: Request, limits: dict[str, int] | None = None) -> FormData:
+    """The posted form, each field within its length (FIELD_LIMITS, and ``limits`` for this
+    form's own fields); else a 400 that names the field. Files are not taken."""
+    own = {**FIELD_LIMITS, **(limits or {})}
+    part = max([1024 * 1024, *own.values()])  # a multipart field may be as long as allowed
+    form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=part)
     items = form.multi_items()
     if len(items) > MAX_FIELDS:
         raise HTTPException(400, f"The form has more than {MAX_FIELDS} fields.")
     for key, value in items:
         if not isinstance(value, str):
             raise HTTPException(400, "Files cannot be sent with this form.")
-        limit = FIELD_LIMITS.get(key, DEFAULT_FIELD)
+        limit = own.get(key, DEFAULT_FIELD)
         if len(value) > limit:
             label = (
                 key if len(key) <= 40 and key.replace("-", "").replace("_", "").isalnum() else "a"
