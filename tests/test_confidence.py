@@ -202,3 +202,33 @@ def test_an_article_stored_before_0010_shows_confidence_null_and_says_why(
     assert first["uncertain"] == []
     _, out, _ = run(capsys, *db, "article", first["id"], "--explain")
     assert "ingest its source again" in " ".join(out.split())
+
+
+# -- a dump that carries its page's URL keeps it ------------------------------------------------
+
+DUMP = (SEEDS / "001_016901a4378f2971.txt").read_text("utf-8")
+
+
+def test_a_dump_whose_front_matter_names_its_url_keeps_it() -> None:
+    a = SeedParser().parse_text(
+        '+++\nurl = "https://nvnk.example/a?utm_source=x"\n+++\n' + DUMP, source="s"
+    )
+    assert a.url == "https://nvnk.example/a"
+
+
+@pytest.mark.parametrize("where", ["top", "bottom"])
+def test_a_dump_whose_text_shows_its_url_keeps_it(where: str) -> None:
+    line = "https://nvnk.example/north-korea-japan-defense?utm_medium=email"
+    text_ = f"{line}\n{DUMP}" if where == "top" else f"{DUMP}\n{line}\n"
+    a = SeedParser().parse_text(text_, source="s")
+    assert a.url == "https://nvnk.example/north-korea-japan-defense"
+    assert line not in a.body
+    plain = SeedParser().parse_text(DUMP, source="s")
+    assert plain.url is None and a.id != plain.id  # the id follows the URL, as for a feed item
+
+
+def test_a_url_given_with_the_dump_comes_before_the_one_it_names() -> None:
+    a = SeedParser().parse_text(
+        '+++\nurl = "https://old.example/a"\n+++\n' + DUMP, source="s", url="https://nvnk.example/b"
+    )
+    assert a.url == "https://nvnk.example/b"

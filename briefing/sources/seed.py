@@ -605,6 +605,9 @@ def _merge(legacy: Article, ex: Extraction, front: dict[str, Any]) -> Article:
     )
     url = legacy.url or (canonical_url(ex.url) if ex.url else None)
     stored = replace(ex, **settled)  # type: ignore[arg-type]
+    if url and not legacy.url:  # the text shows its URL: the id follows it, as front matter's
+        content = str(values["title"]) + legacy.body
+        legacy = replace(legacy, id=stable_id(guid=None, url=url, scope="seed", content=content))
     return replace(
         legacy,
         title=str(values["title"]),

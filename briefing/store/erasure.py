@@ -27,8 +27,8 @@ from briefing.store.schema import metadata
 
 REPLACEMENT = "[forgotten]"
 # Left as they are: ingested public content (read again from its sources), the editor
-# accounts and who did each editorial act (approved_by, an issue event's actor: the
-# record of editorial responsibility), and rows that never hold free text about a person.
+# accounts and who did each editorial act (approved_by, an issue event's actor, who
+# corrected an article: the record of editorial responsibility), and rows that never hold free text about a person.
 KEPT: dict[str, tuple[str, ...] | None] = {
     "articles": None,
     "sources": None,
@@ -38,6 +38,7 @@ KEPT: dict[str, tuple[str, ...] | None] = {
     "locks": None,
     "issues": ("approved_by",),
     "issue_events": ("actor",),
+    "article_corrections": ("by",),  # who corrected an article: editorial responsibility
 }
 # an address's characters, so that eve@example.org is not found inside steve@example.org
 _LOCAL = r"A-Za-z0-9.!#$%&'*+/=?^_`{|}~-"
