@@ -131,6 +131,7 @@ def add_page(
     from briefing.sources.webpage import fetch_page, page_article, source_key
 
     now = now or utcnow()
+    url = url.strip()
     key = source_key(url)
     try:
         fetched = fetch_page(

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.cli.explain import explain as explain_text
-from briefing.cli.explain import extra_json
+from briefing.cli.explain import extra_json, show_value
 from briefing.editorial import topic_matches
 from briefing.errors import BriefingError, NotFoundError
 from briefing.models import Article, SourceReport, TopicMatch, published_iso
@@ -294,10 +294,12 @@ def article(
         article_id = done.article.id
         if not as_json:
             for c in done.corrections:
-                err_console.print(
-                    f"{c.field}: {escape(repr(c.previous))} -> {escape(repr(c.value))} "
-                    f"(corrected by {escape(c.by)})"
+                change = (
+                    f"{show_value(c.value)} confirmed"
+                    if c.value == c.previous
+                    else f"{show_value(c.previous)} -> {show_value(c.value)}"
                 )
+                err_console.print(f"{c.field}: {escape(change)} (corrected by {escape(c.by)})")
             for n in done.reopened:
                 err_console.print(
                     f"issue {n} was approved: it is a draft again; approve it once more "

@@ -10,9 +10,10 @@ the reading that made the stored values, not of a new one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
-from briefing.corrections import Correction, to_json_value
+from briefing.corrections import Correction
 from briefing.models import CONFIDENCE_FIELDS, Article
 
 MAX_WHY = 4  # feature contributions shown per candidate (the JSON has them all)
@@ -42,10 +43,18 @@ def extra_json(
     return out
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A field's value for people: text quoted, a date in ISO form, none, true/false."""
     if value is None or value == "":
         return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
     return repr(value) if isinstance(value, str) else str(value)
+
+
+_show = show_value
 
 
 def explain(a: Article, corrections: Sequence[Correction]) -> str:
@@ -88,8 +97,7 @@ def explain(a: Article, corrections: Sequence[Correction]) -> str:
     if len(corrections) > len(standing):
         out.append("corrections, oldest first:")
         out.extend(
-            f"  {c.at:%Y-%m-%d %H:%M} UTC {c.by}: {c.field} {_show(to_json_value(c.previous))} "
-            f"-> {_show(to_json_value(c.value))}"
+            f"  {c.at:%Y-%m-%d %H:%M} UTC {c.by}: {c.field} {_show(c.previous)} -> {_show(c.value)}"
             for c in corrections
         )
     return "\n".join(out)
@@ -107,7 +115,7 @@ def _field(
     if fixed is not None:
         lines.append(
             f"    corrected by {fixed.by} on {fixed.at:%Y-%m-%d %H:%M} UTC "
-            f"(was {_show(to_json_value(fixed.previous))})"
+            f"(was {_show(fixed.previous)})"
         )
     elif said is not None:
         lines.append(f"    because {said.reason}")
