@@ -42,6 +42,10 @@ _HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 SUMMARY_WORDS = 60
 # A field the feed itself declares: the publisher's own metadata, not a reading of a page.
 DECLARED = 0.95
+_DECLARED = Confidence(DECLARED, "declared by the feed")
+_TITLE_MADE = Confidence(0.3, "the feed gives no title: the opening words of its text")
+_NO_AUTHOR = Confidence(0.0, "the feed names no author")
+_NO_DATE = Confidence(0.0, "the feed gives no date (or one that cannot be right)")
 
 
 def parse_feed(
@@ -163,16 +167,10 @@ def entry_to_article(
     labels = tuple(label for label in labels if label)
     author = _author(entry)
     confidence = {
-        "title": Confidence(DECLARED, "declared by the feed")
-        if declared_title
-        else Confidence(0.3, "the feed gives no title: the opening words of its text"),
-        "author": Confidence(DECLARED, "declared by the feed")
-        if author
-        else Confidence(0.0, "the feed names no author"),
-        "published": Confidence(DECLARED, "declared by the feed")
-        if published
-        else Confidence(0.0, "the feed gives no date (or one that cannot be right)"),
-        "publisher": publisher_said or Confidence(DECLARED, "declared by the feed"),
+        "title": _DECLARED if declared_title else _TITLE_MADE,
+        "author": _DECLARED if author else _NO_AUTHOR,
+        "published": _DECLARED if published else _NO_DATE,
+        "publisher": publisher_said or _DECLARED,
     }
     return Article(
         id=stable_id(guid=guid, url=link, scope=source, content=title + body),

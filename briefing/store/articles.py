@@ -65,8 +65,10 @@ def stored_hash(a: Article) -> str:
     stored before confidences existed (or under another model) is updated."""
     if not a.confidence and a.extraction is None:
         return a.content_hash
-    extra = json.dumps([confidence_json(a), a.extraction], sort_keys=True, default=str)
-    return digest(a.content_hash, extra)
+    said = "|".join(f"{k}={c.value}:{c.reason}" for k, c in sorted(a.confidence.items()))
+    if a.extraction is None:  # a feed item: no JSON to write (ingest's hot path)
+        return digest(a.content_hash, said)
+    return digest(a.content_hash, said, json.dumps(a.extraction, sort_keys=True, default=str))
 
 
 def _row(a: Article, now: datetime) -> dict[str, Any]:
