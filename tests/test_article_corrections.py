@@ -292,3 +292,31 @@ def test_preview_lint_flags_uncertain_fields_until_they_are_corrected(
     _, out, _ = cli("preview", str(issue.id), "--out", str(tmp_path / "p"), "--json")
     [finding] = [f for f in json.loads(out)["lint"] if f["check"] == "uncertain"]
     assert finding["level"] == "ok"
+
+
+def test_corrections_win_over_a_re_ingest_of_the_same_feed(
+    settings: Settings, engine: Engine, cli, tmp_path: Path
+) -> None:
+    feed = tmp_path / "rss2.xml"
+    shutil.copy(Path(__file__).parent / "data" / "feeds" / "rss2.xml", feed)
+    ingest(settings, engine, feeds=[str(feed)], only_given=True, keep_feeds=False, now=T0)
+    with engine.connect() as conn:
+        rates = next(a for a in store.list_articles(conn) if a.guid == "rates-2024-03")
+    assert (
+        rates.author == "Jane Doe" and rates.confidence["author"].reason == "declared by the feed"
+    )
+    code, _, err = cli("article", rates.id, "--set", "author=Jane Q. Doe", "--by", "Ann")
+    assert code == 0, err
+    feed.write_text(
+        feed.read_text("utf-8").replace("Bond prices slid as a result.", "Bond prices fell hard."),
+        "utf-8",
+    )
+    [report] = ingest(
+        settings, engine, feeds=[str(feed)], only_given=True, keep_feeds=False, now=T0
+    )
+    assert report.updated == 1 and report.new == 0
+    with engine.connect() as conn:
+        again = store.get_article(conn, rates.id)
+    assert again is not None
+    assert again.author == "Jane Q. Doe" and "Bond prices fell hard." in again.body
+    assert again.confidence["author"].value == 1.0

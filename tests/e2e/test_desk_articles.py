@@ -379,3 +379,16 @@ def test_a_pasted_article_goes_into_the_current_draft_from_its_page(desk: Desk) 
         assert "issue 1 refreshed: it includes Pyongyang answers Tokyo" in text_of(issue_page)
         assert "Pyongyang answers Tokyo&#39;s counterstrike missile plans" in issue_page
         assert "Add to the current draft" not in client.get(location).text
+
+
+def test_a_hostile_pasted_page_is_shown_as_text_never_as_markup(desk: Desk) -> None:
+    evil = PASTED.replace(
+        "Pyongyang answers Tokyo's counterstrike missile plans",
+        'Pyongyang answers <script>alert("x")</script> Tokyo <img src=x onerror=alert(1)>',
+    )
+    with desk.signed_in() as client:
+        r = post_form(client, "/desk/add", "/desk/add/paste", text=evil)
+        assert r.status_code == 303, r.text
+        page = client.get(r.headers["location"]).text
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page or "&lt;script&gt;" in page
