@@ -83,6 +83,12 @@ def send(
                 "in its new/), or use `briefing preview N --out DIR`",
             ) from exc
         address = sending.send_test(settings, engine, issue, test_to, transport=transport)
+        problem = sending.links_problem(settings, transport or settings.delivery.url)
+        if problem:
+            err_console.print(
+                f"warning: {escape(problem)}: the proof's links work only where that "
+                "address does; a real send with it is refused"
+            )
         if as_json:
             emit_json({"issue": issue.id, "proof_to": address})
         else:
