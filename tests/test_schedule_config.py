@@ -701,3 +701,12 @@ def test_schedulers_starting_at_once_on_a_new_database_all_start(
         for scheduler in schedulers:
             if scheduler.running:
                 scheduler.shutdown(wait=False)
+
+
+def test_a_bad_editor_address_names_the_key_and_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "briefing.toml"
+    config.write_text('[schedule]\neditors = ["ed@example.org", "not an address"]\n', "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, env={})
+    text = f"{caught.value.message} {caught.value.hint}"
+    assert "schedule.editors" in text and "briefing.toml" in text and "not an address" in text
