@@ -188,8 +188,10 @@ def send(
                 f"{escape(address)} — {'resent' if options.resend_ambiguous else 'not resent'}"
             )
         for p in doc["problems"]:
+            who = p["email"] or "(a forgotten subscriber)"
+            said = " ".join(str(x) for x in (p["code"], p["error"]) if x is not None)
             err_console.print(
-                f"[red]{p['state']}[/] {escape(str(p['email']))}: {p['code']} {escape(str(p['error']))}"
+                f"[red]{p['state']}[/] {escape(who)}: {escape(said or 'no reason recorded')}"
             )
     if summary.paused:
         raise BriefingError(
