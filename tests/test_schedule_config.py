@@ -689,7 +689,9 @@ def test_schedulers_starting_at_once_on_a_new_database_all_start(
         except Exception as exc:
             errors.append(repr(exc))
 
-    threads = [threading.Thread(target=start, args=pair) for pair in zip(runtimes, schedulers)]
+    threads = [
+        threading.Thread(target=start, args=pair) for pair in zip(runtimes, schedulers, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
