@@ -416,9 +416,12 @@ class Schedule(_Section):
     @field_validator("editors")
     @classmethod
     def _editors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from briefing.subscribers import normalize_email
+        from briefing.subscribers import InvalidAddress, normalize_email
 
-        return tuple(normalize_email(v) for v in value)
+        try:
+            return tuple(normalize_email(v) for v in value)
+        except InvalidAddress as exc:  # a ValueError, so the error names the key and file
+            raise ValueError(exc.message) from exc
 
     @property
     def weekday(self) -> int:

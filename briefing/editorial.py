@@ -17,7 +17,7 @@ from briefing import corrections as fixes
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.errors import BriefingError, NotFoundError
-from briefing.headertext import PREHEADER_MAX, SUBJECT_MAX, header_text, note_text
+from briefing.headertext import PREHEADER_MAX, SUBJECT_MAX, header_text, name_text, note_text
 from briefing.issue import OPEN_STATES, default_preheader, default_subject, plan_stories
 from briefing.models import Article, Issue, IssueStory, Story, TopicMatch
 from briefing.store import articles as article_store
@@ -50,6 +50,12 @@ class IssueView:
         return [a for s in self.stories for a in s.articles]
 
 
+def _who(actor: str) -> str:
+    """Who did it, as the audit trail keeps it: one clean line (it is printed on terminals
+    and in proofs), a name's length at most."""
+    return name_text(actor) or ""
+
+
 def topic_matches(settings: Settings, items: Sequence[Article]) -> dict[str, list[TopicMatch]]:
     rules = compile_topics(settings.topics)
     return {a.id: match_all(a, rules) for a in items}
@@ -60,6 +66,7 @@ def draft(
 ) -> Issue:
     """Build the next issue, or refresh the open one keeping the editor's changes."""
     now = now or utcnow()
+    actor = _who(actor) or "unknown"
     rules = compile_topics(settings.topics)
     if not rules:
         raise BriefingError("no topics are configured", "add a [[topics]] table to briefing.toml")
@@ -177,6 +184,7 @@ def edit(
 ) -> Issue:
     """Apply the editor's changes. Editing an approved issue sends it back to draft."""
     now = now or utcnow()
+    actor = _who(actor) or "unknown"
     with engine.begin() as conn:
         issue = store.get_issue(conn, issue_id)
         if issue.state not in ("draft", "approved"):
@@ -269,7 +277,8 @@ def edit(
 def approve(engine: Engine, issue_id: int, *, by: str, now: datetime | None = None) -> Issue:
     """The editorial sign-off: who approved, and when."""
     now = now or utcnow()
-    if not by.strip():
+    by = _who(by)
+    if not by:
         raise BriefingError("--by needs the approving editor's name", "e.g. --by 'Jane Editor'")
     with engine.begin() as conn:
         issue = store.get_issue(conn, issue_id)
@@ -292,6 +301,7 @@ def approve(engine: Engine, issue_id: int, *, by: str, now: datetime | None = No
 
 def cancel(engine: Engine, issue_id: int, *, by: str, now: datetime | None = None) -> Issue:
     now = now or utcnow()
+    by = _who(by) or "unknown"
     with engine.begin() as conn:
         store.set_state(conn, issue_id, "cancelled", now=now, actor=by)
         return store.get_issue(conn, issue_id)

@@ -42,6 +42,19 @@ def create_private_file(path: Path) -> None:
         os.close(fd)
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, a file that is 0600 from the moment it exists (an
+    existing file is narrowed before anything is written into it)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def tighten(path: Path) -> None:
     """Take group and other permissions off an existing file we own."""
     try:

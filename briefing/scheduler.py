@@ -597,6 +597,29 @@ def install_jobs(scheduler: Any, rt: Runtime) -> None:
             scheduler.remove_job(job.id)
 
 
+SETUP_LEASE = "scheduler-setup"
+
+
+def start_scheduler(scheduler: Any, rt: Runtime, *, wait: float = 60.0) -> None:
+    """Start ``scheduler`` paused, install the jobs, then resume it: one process at a time
+    (a lease), because APScheduler creates its job table and inserts the job ids without
+    regard for another process doing the same at that moment."""
+    deadline = time.monotonic() + wait
+    while not locks.acquire(rt.engine, SETUP_LEASE, rt.owner, timedelta(seconds=30)):
+        if time.monotonic() > deadline:
+            raise BriefingError(
+                "another scheduler has been setting up its jobs for a minute",
+                "see `briefing schedule show`; if no other scheduler runs, try again",
+            )
+        time.sleep(0.05)
+    try:
+        scheduler.start(paused=True)
+        install_jobs(scheduler, rt)
+    finally:
+        locks.release(rt.engine, SETUP_LEASE, rt.owner)
+    scheduler.resume()
+
+
 def show(settings: Settings, engine: Engine, now: datetime | None = None) -> list[dict[str, Any]]:
     """Each job and its next run: as stored by a scheduler that has run, else as the
     triggers compute it from ``now``."""
@@ -681,9 +704,7 @@ def run(rt: Runtime, *, until: threading.Event | None = None) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        scheduler.start(paused=True)
-        install_jobs(scheduler, rt)
-        scheduler.resume()
+        start_scheduler(scheduler, rt)
         log.info(
             "%s",
             json.dumps(

@@ -73,21 +73,28 @@ def _this_machine(host: str) -> bool:
     return address.is_loopback or address.is_unspecified
 
 
-def check_links(settings: Settings, transport_url: str) -> None:
-    """A real send (smtp://, smtps://) puts links in front of people: refuse one whose
-    base_url cannot work for them (http://, or this machine). outbox:// keeps any."""
+def links_problem(settings: Settings, transport_url: str) -> str | None:
+    """Why the links in a message sent over ``transport_url`` would not work for the people
+    who get it (base_url is http://, or this machine), or None. outbox:// keeps any."""
     if urlsplit(transport_url).scheme not in ("smtp", "smtps"):
-        return
+        return None
     base = settings.newsletter.base_url
     parts = urlsplit(base)
     if parts.scheme != "https":
-        problem = "is not https"
-    elif _this_machine(parts.hostname or ""):
-        problem = "points at this machine"
-    else:
+        return f"newsletter.base_url {base} is not https"
+    if _this_machine(parts.hostname or ""):
+        return f"newsletter.base_url {base} points at this machine"
+    return None
+
+
+def check_links(settings: Settings, transport_url: str) -> None:
+    """A real send (smtp://, smtps://) puts links in front of people: refuse one whose
+    base_url cannot work for them."""
+    problem = links_problem(settings, transport_url)
+    if problem is None:
         return
     raise SendRefused(
-        f"newsletter.base_url {base} {problem}: the unsubscribe, preferences and archive "
+        f"{problem}: the unsubscribe, preferences and archive "
         f"links in the emails to {urlsplit(transport_url).hostname} would not work for the "
         "people who get them",
         "set newsletter.base_url to the public https:// address where `briefing serve` is "

@@ -6,6 +6,8 @@ line over 998 octets and no bare CR or LF (a property test, hypothesis)."""
 from __future__ import annotations
 
 import email
+import email.header
+import email.utils
 import re
 from collections import Counter
 from dataclasses import replace
@@ -19,7 +21,14 @@ from hypothesis import strategies as st
 
 from briefing.config import Settings, load_settings
 from briefing.deliver.compose import compose
-from briefing.deliver.message import Recipient, as_bytes, build_message, notice
+from briefing.deliver.message import (
+    Recipient,
+    as_bytes,
+    build_message,
+    list_slug,
+    notice,
+    sender_domain,
+)
 from briefing.editorial import IssueView, TopicSection
 from briefing.errors import UnsafeHeader
 from briefing.headertext import header_text, name_text
@@ -249,3 +258,36 @@ def test_cleaned_text_is_one_short_line_without_control_characters(value: str) -
         assert not re.search("[\x00-\x1f\x7f-\x9f\u2028\u2029]", cleaned)
         assert cleaned == cleaned.strip() and "  " not in cleaned
     assert header_text(header_text(value, 250), 250) == header_text(value, 250)  # idempotent
+
+
+@pytest.mark.parametrize(
+    "name", ["Plain Weekly", 'A <b>, "c"', 'Café <Briefing>, "Weekly"', "Tokyo: 東京 (週刊)"]
+)
+def test_list_id_carries_any_newsletter_name_as_one_phrase(name: str) -> None:
+    """RFC 2919: `phrase <id>`. A name with specials is quoted, a non-ASCII one encoded
+    whole, so the only bracketed part a reader finds is the list's id."""
+    settings_ = with_newsletter(name=name)
+    slug_domain = f"{list_slug(settings_)}.{sender_domain(settings_)}"
+    raws = [
+        compose(RENDERED, settings_, issue_id=9, date=NOW).for_recipient(person("Ann"), "1"),
+        as_bytes(
+            build_message(
+                RENDERED, settings_, issue_id=9, to=person("Ann"), subscriber_key="1", date=NOW
+            )
+        ),
+    ]
+    for raw in raws:
+        head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+        value = re.search(r"^List-Id: ([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", head, re.M)
+        assert value is not None, head
+        unfolded = re.sub(r"\r\n[ \t]", " ", value.group(1))
+        match = re.fullmatch(r"(.*) <([^<>\"]+)>", unfolded)
+        assert match is not None and match.group(2) == slug_domain, unfolded
+        phrase = match.group(1)
+        if phrase.startswith('"'):
+            assert phrase.endswith('"') and email.utils.unquote(phrase) == name
+        elif "=?" in phrase:
+            decoded = str(email.header.make_header(email.header.decode_header(phrase)))
+            assert decoded == name and "<" not in phrase and '"' not in phrase
+        else:
+            assert phrase == name and not re.search(r'[()<>\[\]:;@\\,."]', phrase)

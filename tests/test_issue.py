@@ -138,3 +138,18 @@ def test_cap_excludes_the_overflow(settings: Settings, engine: Engine) -> None:
     )
     issue = editorial.draft(capped, engine, now=T0)
     assert [(s.excluded, s.reason) for s in issue.stories] == [(False, None), (True, "cap")]
+
+
+def test_who_did_it_is_one_clean_line(settings: Settings, engine: Engine) -> None:
+    """`--by` and the desk's actor reach `briefing issue` on a terminal and the proofs: a
+    line break or a terminal escape in them is cleaned, never stored."""
+    issue = editorial.draft(settings, engine, now=T0, actor="cron\x1b[2J")
+    hostile = "Jane\r\nEditor\x1b]0;pwned\x07 \u202eevil"
+    edited = editorial.edit(settings, engine, issue.id, actor=hostile, note="n")
+    approved = editorial.approve(engine, edited.id, by=hostile, now=T0)
+    assert approved.approved_by == "Jane Editor]0;pwned evil"
+    with engine.connect() as conn:
+        actors = {e["actor"] for e in store.events(conn, issue.id)}
+    assert actors == {"cron[2J", "Jane Editor]0;pwned evil"}
+    with pytest.raises(BriefingError, match="--by"):
+        editorial.approve(engine, issue.id, by="\x1b\r\n")

@@ -618,3 +618,23 @@ def test_pending_days_shorter_than_the_link_is_refused_naming_the_key(tmp_path: 
         load_settings(config)
     assert "subscriptions" in info.value.message and "pending_days" in info.value.message
     assert str(config) in info.value.message
+
+
+def test_write_private_never_leaves_a_file_others_can_read(tmp_path: Path) -> None:
+    """Under a wide-open umask, a new file is 0600 from its creation, and an existing file
+    that others could read is narrowed before the new content goes into it."""
+    from briefing.private import write_private
+
+    old = os.umask(0)
+    try:
+        fresh = tmp_path / "fresh.eml"
+        write_private(fresh, b"To: ann@example.org\r\n")
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+        assert fresh.read_bytes() == b"To: ann@example.org\r\n"
+        wide = tmp_path / "wide.html"
+        wide.write_bytes(b"old content that is longer")
+        os.chmod(wide, 0o666)
+        write_private(wide, b"new")
+        assert stat.S_IMODE(wide.stat().st_mode) == 0o600 and wide.read_bytes() == b"new"
+    finally:
+        os.umask(old)

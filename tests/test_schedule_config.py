@@ -27,6 +27,7 @@ from briefing.scheduler import (
     install_jobs,
     make_scheduler,
     next_cycle,
+    start_scheduler,
     triggers,
 )
 from briefing.store.db import open_engine
@@ -668,3 +669,46 @@ def test_a_changed_timezone_replaces_the_stored_jobs(
         assert (local.weekday(), local.hour, local.minute) == (0, 7, 0)
     finally:
         second.shutdown()
+
+
+def test_schedulers_starting_at_once_on_a_new_database_all_start(
+    jobs_db: tuple[Path, list[Engine]],
+) -> None:
+    """Two `schedule run` started together on a fresh database used to race to create
+    APScheduler's job table ("table apscheduler_jobs already exists") and to insert the
+    same job ids; one of them died at start-up."""
+    runtimes = [runtime(jobs_db) for _ in range(4)]
+    schedulers = [make_scheduler(rt) for rt in runtimes]
+    barrier = threading.Barrier(len(runtimes))
+    errors: list[str] = []
+
+    def start(rt: Runtime, scheduler: Any) -> None:
+        barrier.wait()
+        try:
+            start_scheduler(scheduler, rt)
+        except Exception as exc:
+            errors.append(repr(exc))
+
+    threads = [
+        threading.Thread(target=start, args=pair) for pair in zip(runtimes, schedulers, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    try:
+        assert errors == []
+        assert sorted(j.id for j in schedulers[0].get_jobs()) == sorted(JOB_IDS)
+    finally:
+        for scheduler in schedulers:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+
+
+def test_a_bad_editor_address_names_the_key_and_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "briefing.toml"
+    config.write_text('[schedule]\neditors = ["ed@example.org", "not an address"]\n', "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, env={})
+    text = f"{caught.value.message} {caught.value.hint}"
+    assert "schedule.editors" in text and "briefing.toml" in text and "not an address" in text

@@ -259,6 +259,27 @@ def test_a_real_send_with_links_that_cannot_work_is_refused(
     assert folder.state(issue) == "sent"
 
 
+def test_a_proof_over_smtp_with_links_that_cannot_work_says_so(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: Sink,
+) -> None:
+    """A proof goes to an editor, who may well read it on this machine: it is sent, but
+    with a warning that subscribers could not use such links."""
+    for key in [k for k in os.environ if k.startswith("BRIEFING_")]:
+        monkeypatch.delenv(key)
+    folder = Folder(tmp_path / "news", capsys, "http://127.0.0.1:8000")
+    issue = folder.prepare()
+    run = folder.cli(
+        "send", str(issue), "--test-to", "ed@example.org", "--transport", smtp_server.url
+    )
+    assert run.code == 0, run.err
+    assert "warning:" in run.err and "base_url" in run.err, run.err
+    assert len(smtp_server.messages) == 1
+    assert folder.state(issue) == "approved"
+
+
 def test_a_real_send_with_https_links_goes(folder: Folder, smtp_server: Sink) -> None:
     issue = folder.prepare()
     run = folder.cli("send", "--transport", smtp_server.url)

@@ -83,6 +83,12 @@ def send(
                 "in its new/), or use `briefing preview N --out DIR`",
             ) from exc
         address = sending.send_test(settings, engine, issue, test_to, transport=transport)
+        problem = sending.links_problem(settings, transport or settings.delivery.url)
+        if problem:
+            err_console.print(
+                f"warning: {escape(problem)}: the proof's links work only where that "
+                "address does; a real send with it is refused"
+            )
         if as_json:
             emit_json({"issue": issue.id, "proof_to": address})
         else:
@@ -182,8 +188,10 @@ def send(
                 f"{escape(address)} — {'resent' if options.resend_ambiguous else 'not resent'}"
             )
         for p in doc["problems"]:
+            who = p["email"] or "(a forgotten subscriber)"
+            said = " ".join(str(x) for x in (p["code"], p["error"]) if x is not None)
             err_console.print(
-                f"[red]{p['state']}[/] {escape(str(p['email']))}: {p['code']} {escape(str(p['error']))}"
+                f"[red]{p['state']}[/] {escape(who)}: {escape(said or 'no reason recorded')}"
             )
     if summary.paused:
         raise BriefingError(

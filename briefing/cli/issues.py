@@ -17,7 +17,7 @@ from briefing.config import Settings
 from briefing.deliver.message import SAMPLE, Recipient, as_bytes, build_message
 from briefing.errors import BriefingError
 from briefing.models import Issue
-from briefing.private import private_dir, tighten
+from briefing.private import private_dir, write_private
 from briefing.render import render_issue, render_web
 from briefing.render.lint import lint
 from briefing.store import issues as issue_store
@@ -337,17 +337,15 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
     web = render_web(view, settings, now=now, templates=templates)
     try:
         private_dir(folder)  # the files carry a subscriber's name and links
-        files["html"].write_text(html, encoding="utf-8")
-        files["text"].write_text(text, encoding="utf-8")
-        files["eml"].write_bytes(as_bytes(message))
-        files["web"].write_text(web, encoding="utf-8")
+        write_private(files["html"], html.encode("utf-8"))
+        write_private(files["text"], text.encode("utf-8"))
+        write_private(files["eml"], as_bytes(message))
+        write_private(files["web"], web.encode("utf-8"))
     except OSError as exc:
         raise BriefingError(
             f"cannot write the preview to {folder}: {exc.strerror}",
             "give --out a folder you can write to (it is created if needed)",
         ) from exc
-    for path in files.values():
-        tighten(path)
     findings = lint(
         rendered, view, html=html, text=text, max_html_bytes=settings.issue.max_html_bytes
     )

@@ -28,6 +28,7 @@ from briefing.config import Settings
 from briefing.deliver.message import (
     Recipient,
     encoded_words,
+    list_id,
     list_slug,
     mailbox,
     message_id,
@@ -151,14 +152,6 @@ def _header_line(name: str, value: str) -> str:
     return f"{name}: {encoded_words(value)}{CRLF}"
 
 
-def _list_id(settings: Settings, domain: str) -> str:
-    """List-Id (RFC 2919): the name as a phrase (encoded when it needs), then <slug.domain>."""
-    phrase = refuse_line_breaks("newsletter.name", settings.newsletter.name)
-    if not (phrase.isascii() and phrase.isprintable()) or len(phrase) > 200 or "=?" in phrase:
-        phrase = encoded_words(phrase)
-    return f"List-Id: {phrase} <{list_slug(settings)}.{domain}>{CRLF}"
-
-
 def compose(
     rendered: RenderedIssue,
     settings: Settings,
@@ -180,7 +173,7 @@ def compose(
     lines += [
         _header_line("Subject", rendered.subject),
         f"Date: {format_datetime(date)}{CRLF}",
-        _list_id(settings, domain),
+        f"List-Id: {list_id(settings)}{CRLF}",
         f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}",
         f"Feedback-ID: {issue_id}:{list_slug(settings)}:briefing:{domain}{CRLF}",
         f"Auto-Submitted: auto-generated{CRLF}",

@@ -20,7 +20,7 @@ from datetime import datetime
 from email.charset import Charset
 from email.message import EmailMessage
 from email.policy import SMTP, EmailPolicy
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr, quote
 
 from briefing.clock import utcnow
 from briefing.config import Settings
@@ -145,8 +145,21 @@ def list_slug(settings: Settings) -> str:
     return re.sub(r"[^a-z0-9]+", "-", settings.newsletter.name.lower()).strip("-") or "briefing"
 
 
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+
+
 def list_id(settings: Settings) -> str:
-    return f"{settings.newsletter.name} <{list_slug(settings)}.{sender_domain(settings)}>"
+    """List-Id (RFC 2919): the newsletter's name as one phrase, then ``<slug.domain>``. A
+    name with specials (``<>,"`` ...) is a quoted string, a non-ASCII or very long one is
+    encoded words, so the list's id is the only bracketed part a reader finds."""
+    name = refuse_line_breaks("newsletter.name", settings.newsletter.name)
+    if not (name.isascii() and name.isprintable()) or len(name) > 200 or "=?" in name:
+        phrase = encoded_words(name)
+    elif _SPECIALS.search(name):
+        phrase = '"' + quote(name) + '"'
+    else:
+        phrase = name
+    return f"{phrase} <{list_slug(settings)}.{sender_domain(settings)}>"
 
 
 def message_id(domain: str, issue_id: int, subscriber_key: str) -> str:
@@ -186,7 +199,7 @@ def build_message(
     msg["Subject"] = refuse_line_breaks("the subject", rendered.subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id(sender_domain(settings), issue_id, subscriber_key)
-    msg["List-Id"] = list_id(settings)
+    msg.set_raw("List-Id", list_id(settings))  # as built: the policy would re-encode it in part
     msg["List-Unsubscribe"] = (
         f"<{to.unsubscribe_url}>, <{unsubscribe_mailto(sender_domain(settings), to.token)}>"
     )

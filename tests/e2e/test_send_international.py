@@ -290,3 +290,28 @@ def test_a_row_that_cannot_be_composed_fails_alone(
     assert summary.paused is None and summary.finished
     assert ascii_world.state() == "sent"
     assert not any(b"Bcc:" in m.data for m in smtp_server.messages)
+
+
+def test_the_send_report_words_a_failed_row_without_none(
+    world: World,
+    ascii_smtp_server: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A row refused before the server answered has no SMTP code: the report says what
+    happened, not "None"."""
+    from briefing.cli import main
+
+    monkeypatch.setenv("BRIEFING_NEWSLETTER_BASE_URL", "https://news.example.org")
+    config = world.root / "briefing.toml"
+    shutil.copy(REPO / "briefing.toml", config)
+    env_db = str(world.settings.database_url)
+    try:
+        main(["--config", str(config), "--db", env_db, "send", str(world.issue.id),
+              "--transport", ascii_smtp_server.url])  # fmt: skip
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "server does not offer SMTPUTF8" in err and "None" not in err, err
