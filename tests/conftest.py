@@ -27,10 +27,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 Handler = Callable[[BaseHTTPRequestHandler, "LocalHTTPServer"], None]
 
@@ -465,6 +468,41 @@ def ascii_smtp_server() -> Iterator[SMTPSink]:
         yield sink
     finally:
         sink.stop()
+
+
+# --- an in-memory database: the whole schema, no file ------------------------------------------
+
+
+@pytest.fixture
+def memory_db() -> Iterator[Engine]:
+    """An engine on a fresh in-memory SQLite database, brought to the newest revision by
+    the same Alembic migrations ``open_engine`` runs (``briefing.store.db.migrate``).
+
+    ``StaticPool`` keeps the one connection an in-memory database lives in, so every
+    ``engine.connect()`` / ``engine.begin()`` sees the same tables and rows (any thread).
+    Foreign keys are on, as ``make_engine`` sets them; its other pragmas (WAL, busy
+    timeout, secure_delete) and its SQLite error translation concern files and are not
+    applied. Each test gets its own empty database, disposed of after it."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import StaticPool
+
+    from briefing.store.db import migrate
+
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _foreign_keys(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    migrate(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 # --- a real browser: Debian's chromium driven by pip's playwright (nothing downloaded) -------
