@@ -27,10 +27,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 Handler = Callable[[BaseHTTPRequestHandler, "LocalHTTPServer"], None]
 
@@ -465,6 +468,60 @@ def ascii_smtp_server() -> Iterator[SMTPSink]:
         yield sink
     finally:
         sink.stop()
+
+
+# --- an in-memory database: the whole schema, no file ------------------------------------------
+
+
+def _memory_engine() -> Engine:
+    """An engine on a new in-memory SQLite database, held in its one connection."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import StaticPool
+
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _foreign_keys(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    return engine
+
+
+@pytest.fixture(scope="session")
+def _migrated_memory_template() -> Iterator[Engine]:
+    """Migrated once per session; ``memory_db`` copies it (Alembic takes ~0.4 s a run)."""
+    from briefing.store.db import migrate
+
+    engine = _memory_engine()
+    migrate(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def memory_db(_migrated_memory_template: Engine) -> Iterator[Engine]:
+    """An engine on a fresh in-memory SQLite database at the newest revision, built by the
+    same Alembic migrations ``open_engine`` runs (``briefing.store.db.migrate``): migrated
+    once per session, then copied into each test's own database with SQLite's backup API.
+
+    ``StaticPool`` keeps the one connection an in-memory database lives in, so every
+    ``engine.connect()`` / ``engine.begin()`` sees the same tables and rows (any thread).
+    Foreign keys are on, as ``make_engine`` sets them; its other pragmas (WAL, busy
+    timeout, secure_delete) and its SQLite error translation concern files and are not
+    applied. Each test gets its own database, empty of rows, disposed of after it."""
+    engine = _memory_engine()
+    with _migrated_memory_template.connect() as source, engine.connect() as target:
+        source.connection.dbapi_connection.backup(target.connection.dbapi_connection)  # type: ignore[union-attr]
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 # --- a real browser: Debian's chromium driven by pip's playwright (nothing downloaded) -------
