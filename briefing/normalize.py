@@ -3,6 +3,10 @@
 Canonical URLs (tracking parameters removed), stable ids, HTML sanitized with nh3
 and flattened to text for the plain-text email, and the detection of a source's
 own statement that its text is AI-generated.
+
+Why one module: small pure helpers that nine modules of the package import; the
+AI-disclosure patterns (the last 90 lines) are the only separable part, and splitting them
+off would spread those imports over two modules for no gain.
 """
 
 from __future__ import annotations
