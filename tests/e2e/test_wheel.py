@@ -162,6 +162,7 @@ class Site:
 
     root: Path
     installed: Installed
+    issue: int = 0
 
     @property
     def config(self) -> Path:
@@ -190,27 +191,34 @@ class Site:
             text.replace("\n[issue]\n", f'\n[issue]\ntemplates = "{folder}"\n'), encoding="utf-8"
         )
 
-    def draft(self) -> int:
-        self.ok("ingest", "--json")
-        issue = json.loads(self.ok("draft", "--json"))
-        assert issue["counts"]["included"] > 0, issue
-        return int(issue["id"])
 
-
-@pytest.fixture
-def site(tmp_path: Path, installed: Installed) -> Site:
-    root = tmp_path / "newsletter"
+@pytest.fixture(scope="session")
+def drafted(tmp_path_factory: pytest.TempPathFactory, installed: Installed) -> tuple[Path, int]:
+    """A newsletter's folder with the seeds ingested, the sample subscribers imported and
+    the issue drafted, by the installed command; each test works on a copy of it."""
+    root = tmp_path_factory.mktemp("drafted") / "newsletter"
     root.mkdir()
     shutil.copy(REPO / "briefing.toml", root / "briefing.toml")  # relative paths: this folder
     shutil.copytree(REPO / "seeds", root / "seeds")
     shutil.copy(REPO / "subscribers" / "sample.csv", root / "subscribers.csv")
+    first = Site(root, installed)
+    first.ok("ingest", "--json")
+    first.ok("subscribers", "import", "subscribers.csv")
+    issue = json.loads(first.ok("draft", "--json"))
+    assert issue["counts"]["included"] > 0, issue
+    return root, int(issue["id"])
+
+
+@pytest.fixture
+def site(tmp_path: Path, installed: Installed, drafted: tuple[Path, int]) -> Site:
+    root = tmp_path / "newsletter"
+    shutil.copytree(drafted[0], root)
     assert not (root / "templates").exists()
-    return Site(root, installed)
+    return Site(root, installed, drafted[1])
 
 
 def test_the_installed_command_runs_the_main_job_outside_the_checkout(site: Site) -> None:
-    site.ok("subscribers", "import", "subscribers.csv")
-    issue = site.draft()
+    issue = site.issue
     report = json.loads(site.ok("preview", str(issue), "--out", "preview", "--json"))
     assert report["html_bytes"] > 0
     preview_html = (site.root / "preview" / "issue.html").read_text(encoding="utf-8")
@@ -241,7 +249,7 @@ def test_a_user_template_overrides_the_shipped_one(site: Site) -> None:
         "OUR OWN TEXT TEMPLATE for {{ newsletter.name }}\n" + shipped, encoding="utf-8"
     )
     site.use_templates("mytemplates")
-    issue = site.draft()
+    issue = site.issue
     site.ok("preview", str(issue), "--out", "preview")
     text = (site.root / "preview" / "issue.txt").read_text(encoding="utf-8")
     assert text.startswith("OUR OWN TEXT TEMPLATE for The Northeast Asia Security Briefing")
@@ -264,7 +272,7 @@ def test_a_broken_user_template_names_its_file_and_line(
     own.mkdir(parents=True)
     (own / "issue.txt.j2").write_text(body, encoding="utf-8")
     site.use_templates("mytemplates")
-    issue = site.draft()
+    issue = site.issue
     done = site.run("preview", str(issue), "--out", "preview")
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr, done.stderr
