@@ -279,3 +279,27 @@ class Subscriber:
         if self.status != "active" or self.paused or not self.email:
             return False
         return self.topics is None or bool(set(self.topics) & topics)
+
+
+@dataclass(frozen=True)
+class TopicSection:
+    slug: str
+    name: str
+    description: str
+    stories: tuple[Story, ...]
+
+
+@dataclass(frozen=True)
+class IssueView:
+    """An issue with its included stories resolved to articles, topic by topic."""
+
+    issue: Issue
+    sections: tuple[TopicSection, ...]
+
+    @property
+    def stories(self) -> list[Story]:
+        return [s for sec in self.sections for s in sec.stories]
+
+    @property
+    def articles(self) -> list[Article]:
+        return [a for s in self.stories for a in s.articles]

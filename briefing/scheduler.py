@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
-from briefing import editorial, erasure, sending
 from briefing.clock import utcnow
 from briefing.config import DAYS, Schedule, Settings
 from briefing.deliver.message import notice
@@ -39,6 +38,9 @@ from briefing.deliver.sender import Stop
 from briefing.deliver.transport import open_transport
 from briefing.errors import BriefingError
 from briefing.models import AUTO_APPROVER, Issue
+from briefing.services import erasure
+from briefing.services import issues as editorial
+from briefing.services import send as sending
 from briefing.store import issues as issue_store
 from briefing.store import locks
 from briefing.store import outbox as outbox_store
@@ -200,7 +202,7 @@ def _record(engine: Engine, issue_id: int, now: datetime, action: str, detail: O
 
 
 def run_ingest(rt: Runtime, now: datetime) -> Outcome:
-    from briefing.pipeline import ingest
+    from briefing.services.ingest import ingest
 
     with locks.held(rt.engine, "job:ingest", rt.owner) as ok:
         if not ok:
@@ -229,7 +231,7 @@ def run_draft(rt: Runtime, now: datetime) -> Outcome:
         existing = _issue_for(rt.engine, cycle.planned)
         if existing is not None and existing.state not in ("draft", "approved"):
             return {"outcome": "nothing to do", "issue": existing.id, "state": existing.state}
-        from briefing.pipeline import ingest
+        from briefing.services.ingest import ingest
 
         try:
             ingest(rt.settings, rt.engine, now=now)

@@ -2,7 +2,7 @@
 """Benchmark: ingesting feed items against feedparser.parse alone on the same bytes.
 
 Builds a synthetic set of feed items (RSS 2.0 and Atom, with HTML content, tracking
-parameters and a few duplicate stories), ingests them with `briefing.pipeline.ingest`
+parameters and a few duplicate stories), ingests them with `briefing.services.ingest.ingest`
 into a fresh SQLite database (fetch from local files, parse, sanitize, normalize,
 de-duplicate, store), and in the same run times `feedparser.parse` on the same bytes.
 
@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 import feedparser
 
 from briefing.config import load_settings
-from briefing.pipeline import ingest
+from briefing.services.ingest import ingest
 from briefing.store.db import open_engine
 
 PER_FEED = 200

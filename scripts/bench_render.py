@@ -21,8 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from briefing.config import load_settings
-from briefing.editorial import IssueView, TopicSection
-from briefing.models import Article, Issue, IssueStory, Story
+from briefing.models import Article, Issue, IssueStory, IssueView, Story, TopicSection
 from briefing.render import render_issue
 
 REPO = Path(__file__).resolve().parent.parent

@@ -71,9 +71,9 @@ def build_world(folder: Path, subscribers: int, stories: int) -> tuple[Path, str
     sys.path.insert(0, str(REPO))
     from sqlalchemy import insert
 
-    from briefing import editorial
     from briefing.config import load_settings
     from briefing.models import Article
+    from briefing.services import issues as editorial
     from briefing.store import articles as article_store
     from briefing.store.db import open_engine
     from briefing.store.subscribers_schema import subscribers as table
@@ -152,11 +152,11 @@ def build_world(folder: Path, subscribers: int, stories: int) -> tuple[Path, str
 
 def sample_message(config: Path, issue_id: int, out: Path) -> int:
     """One recipient's message as briefing sends it: the size smtp-source sends too."""
-    from briefing import editorial
     from briefing.config import load_settings
     from briefing.deliver.compose import compose
     from briefing.deliver.message import Recipient
     from briefing.render import render_issue
+    from briefing.services import issues as editorial
     from briefing.store.db import open_engine
 
     settings = load_settings(config, env=dict(os.environ))

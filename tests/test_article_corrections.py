@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from briefing import editorial
 from briefing.cli import main
 from briefing.config import Settings, load_settings
 from briefing.corrections import InvalidCorrection, check
-from briefing.pipeline import ingest
+from briefing.services import issues as editorial
+from briefing.services.ingest import ingest
 from briefing.store import articles as store
 from briefing.store import issues as issue_store
 from briefing.store.db import open_engine

@@ -19,8 +19,7 @@ from briefing.config import load_settings
 from briefing.deliver.compose import compose
 from briefing.deliver.dkim import Signer
 from briefing.deliver.message import Recipient, as_bytes, build_message
-from briefing.editorial import IssueView, TopicSection
-from briefing.models import Article, Issue, IssueStory, Story
+from briefing.models import Article, Issue, IssueStory, IssueView, Story, TopicSection
 from briefing.render import render_issue
 
 REPO = Path(__file__).parent.parent
@@ -185,8 +184,8 @@ def test_dkim_signature_verifies_and_covers_the_unsubscribe_headers(rendered, rs
 )
 def test_spamassassin_scores_a_sent_message_at_most_zero(tmp_path: Path) -> None:
     """The seeds' real issue as a subscriber gets it, scored offline with the shipped rules."""
-    from briefing import editorial
-    from briefing.pipeline import ingest
+    from briefing.services import issues as editorial
+    from briefing.services.ingest import ingest
     from briefing.store.db import open_engine
 
     settings = load_settings(

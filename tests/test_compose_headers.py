@@ -29,10 +29,9 @@ from briefing.deliver.message import (
     notice,
     sender_domain,
 )
-from briefing.editorial import IssueView, TopicSection
 from briefing.errors import UnsafeHeader
 from briefing.headertext import header_text, name_text
-from briefing.models import Article, Issue, IssueStory, Story
+from briefing.models import Article, Issue, IssueStory, IssueView, Story, TopicSection
 from briefing.render import render_issue
 from briefing.render.compile import RenderedIssue
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 
 from briefing.cli import main
 from briefing.config import Settings, load_settings
-from briefing.pipeline import ingest
+from briefing.services.ingest import ingest
 from briefing.sources.feed import parse_feed
 from briefing.sources.seed import SETTLED_CONFIDENCE, SeedParser
 from briefing.store import articles as store

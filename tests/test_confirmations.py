@@ -1,5 +1,5 @@
-"""The subscribe queue (briefing.confirmations) and the desk's sign-in throttle
-(briefing.signins) on a real SQLite file, with a real SMTP server (aiosmtpd), passes
+"""The subscribe queue (briefing.services.confirmations) and the desk's sign-in throttle
+(briefing.services.signins) on a real SQLite file, with a real SMTP server (aiosmtpd), passes
 run at chosen moments: at most one confirmation per address per 10 minutes, retries
 with backoff until the mail server answers, giving up after a day, and the account
 throttle opening again once its window has passed.
@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from briefing import confirmations, signins, subscriptions
 from briefing.config import Settings, load_settings
+from briefing.services import confirmations, signins, subscriptions
 from briefing.store import subscribers as store
 from briefing.store.db import open_engine
 from briefing.store.web_schema import subscribe_queue

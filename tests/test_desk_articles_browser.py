@@ -16,8 +16,10 @@ import pytest
 from test_desk_browser import EDITOR, NAME, PASSWORD, SECRET, Desk, serious
 from test_ingest_url import HTML, article_page
 
-from briefing import editorial, editors, pipeline
 from briefing.config import load_settings
+from briefing.services import accounts as editors
+from briefing.services import ingest as pipeline
+from briefing.services import issues as editorial
 from briefing.store import articles as article_store
 from briefing.store.db import open_engine
 from briefing.web.app import create_app

@@ -21,9 +21,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from briefing import editorial, editors, pipeline, sending, subscriptions
 from briefing.config import Settings, load_settings
 from briefing.models import Issue
+from briefing.services import accounts as editors
+from briefing.services import ingest as pipeline
+from briefing.services import issues as editorial
+from briefing.services import send as sending
+from briefing.services import subscriptions
 from briefing.store import issues as issue_store
 from briefing.store.db import open_engine
 from briefing.web.app import create_app

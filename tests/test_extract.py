@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from briefing.config import load_settings
 from briefing.errors import NoArticleError, SeedError
-from briefing.pipeline import ingest
+from briefing.services.ingest import ingest
 from briefing.sources.extract import MAX_HTML_BYTES, decode_html, extract_html, extract_text
 from briefing.sources.seed import SeedParser
 from briefing.store.db import open_engine

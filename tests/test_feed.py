@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from briefing import pipeline
 from briefing.config import load_settings
 from briefing.errors import FeedError
 from briefing.models import Article
+from briefing.services import ingest as pipeline
 from briefing.sources.feed import parse_feed
 from briefing.store import articles as store
 from briefing.store.db import open_engine

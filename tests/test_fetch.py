@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from briefing import pipeline
 from briefing.config import Fetch, load_settings
 from briefing.errors import FeedError
+from briefing.services import ingest as pipeline
 from briefing.sources.fetch import fetch
 from briefing.store import articles as store
 from briefing.store.db import open_engine

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from briefing.config import Settings, load_settings
-from briefing.pipeline import ingest
+from briefing.services.ingest import ingest
 from briefing.store import articles as store
 from briefing.store.db import open_engine
 from briefing.store.schema import articles, sources

@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from test_extract_html import BODY, HEADLINE, MENU
 
-from briefing import editorial
 from briefing.cli import main
 from briefing.config import Settings, load_settings
-from briefing.pipeline import add_page, ingest
+from briefing.services import issues as editorial
+from briefing.services.ingest import add_page, ingest
 from briefing.store import articles as store
 from briefing.store.db import open_engine
 from briefing.store.schema import articles, sources

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from briefing import editorial
 from briefing.config import Settings, load_settings
 from briefing.errors import BriefingError
 from briefing.issue import IssueStateError
-from briefing.pipeline import ingest
+from briefing.services import issues as editorial
+from briefing.services.ingest import ingest
 from briefing.store import issues as store
 from briefing.store.db import open_engine
 

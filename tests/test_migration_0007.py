@@ -10,13 +10,13 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import text
 
-from briefing import editors as accounts
 from briefing.config import load_settings
 from briefing.models import Article, IssueStory
+from briefing.services import accounts
+from briefing.services.subscriptions import add
 from briefing.store import articles
 from briefing.store import issues as issue_store
 from briefing.store.db import alembic_config, open_engine
-from briefing.subscriptions import add
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 EVIL = "Eve\r\nBcc: victim@evil.example"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from briefing.cli import main
-from briefing.editors import check_password
 from briefing.errors import BriefingError
+from briefing.services.accounts import check_password
 
 REPO = Path(__file__).parent.parent
 

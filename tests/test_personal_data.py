@@ -31,11 +31,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine, update
 
-from briefing import confirmations, signins, subscriptions
 from briefing.cli import main
 from briefing.clock import utcnow
 from briefing.config import Settings, load_settings
 from briefing.scheduler import Runtime, run_ingest
+from briefing.services import confirmations, signins, subscriptions
 from briefing.store import issues as issue_store
 from briefing.store import subscribers as sub_store
 from briefing.store.db import open_engine
@@ -589,7 +589,7 @@ def test_every_sqlite_connection_zeroes_freed_space(tmp_path: Path) -> None:
 
 
 def test_the_address_pattern_takes_the_display_form_and_spares_other_addresses() -> None:
-    from briefing.erasure import address_forms
+    from briefing.services.erasure import address_forms
     from briefing.store.erasure import REPLACEMENT, address_pattern, name_pattern
 
     pattern = address_pattern(address_forms("eve@example.org"), "Eve Example")

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from briefing.config import load_settings
-from briefing.editorial import IssueView, TopicSection
 from briefing.errors import BriefingError
-from briefing.models import Article, Issue, IssueStory, Story
+from briefing.models import Article, Issue, IssueStory, IssueView, Story, TopicSection
 from briefing.render import render_issue, render_web
 from briefing.render.lint import lint
 

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, text, update
 
-from briefing import erasure, subscriptions
 from briefing.cli import main
 from briefing.clock import utcnow
 from briefing.config import Settings, load_settings
 from briefing.errors import BriefingError
-from briefing.keyring import suppression_key
+from briefing.services import erasure, subscriptions
+from briefing.services.keyring import suppression_key
 from briefing.store import subscribers as store
 from briefing.store.db import open_engine
 from briefing.store.subscribers_schema import subscriber_events, subscribers, suppressions

@@ -12,11 +12,11 @@ from rich.table import Table
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.cli.explain import explain as explain_text
 from briefing.cli.explain import extra_json, show_value
-from briefing.editorial import topic_matches
 from briefing.errors import BriefingError, NotFoundError
 from briefing.models import Article, SourceReport, TopicMatch, published_iso
-from briefing.pipeline import feed_location
-from briefing.pipeline import ingest as run_ingest
+from briefing.services.ingest import feed_location
+from briefing.services.ingest import ingest as run_ingest
+from briefing.services.issues import topic_matches
 from briefing.store import articles as store
 from briefing.store import corrections as correction_store
 
@@ -283,7 +283,7 @@ def article(
     engine = st.engine()
     if assignments:
         from briefing.corrections import InvalidCorrection, parse_assignment
-        from briefing.editorial import correct_article
+        from briefing.services.issues import correct_article
 
         if not by:
             raise InvalidCorrection(

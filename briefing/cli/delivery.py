@@ -8,9 +8,9 @@ import click
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from briefing import sending
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.errors import BriefingError
+from briefing.services import send as sending
 from briefing.store import outbox as outbox_store
 
 

@@ -52,7 +52,7 @@ def add_cmd(email: str, name: str | None, password_stdin: bool) -> None:
         briefing editors add ann@example.org --name "Ann Editor"
         printf '%s\\n' "$PASSWORD" | briefing editors add ann@example.org --password-stdin
     """
-    from briefing import editors as accounts
+    from briefing.services import accounts
 
     editor = accounts.add(state().engine(), email, _password(password_stdin), name=name)
     err_console.print(f"editor {escape(editor.email)} added; sign in at /desk")
@@ -69,7 +69,7 @@ def passwd_cmd(email: str, password_stdin: bool) -> None:
     Example:
         briefing editors passwd ann@example.org
     """
-    from briefing import editors as accounts
+    from briefing.services import accounts
 
     accounts.set_password(state().engine(), email, _password(password_stdin))
     err_console.print(f"password changed for {escape(email)}; their sessions were ended")
@@ -85,7 +85,7 @@ def remove_cmd(email: str) -> None:
     Example:
         briefing editors remove ann@example.org
     """
-    from briefing import editors as accounts
+    from briefing.services import accounts
 
     accounts.remove(state().engine(), email)
     err_console.print(f"editor {escape(email)} removed")
@@ -101,7 +101,7 @@ def list_cmd(as_json: bool) -> None:
     Example:
         briefing editors list --json
     """
-    from briefing import editors as accounts
+    from briefing.services import accounts
 
     found = accounts.list_all(state().engine())
     if as_json:

@@ -10,7 +10,6 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
-from briefing import editorial
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.clock import utcnow
 from briefing.config import Settings
@@ -20,6 +19,7 @@ from briefing.models import Issue
 from briefing.private import private_dir, write_private
 from briefing.render import render_issue, render_web
 from briefing.render.lint import lint
+from briefing.services import issues as editorial
 from briefing.store import issues as issue_store
 
 
@@ -27,7 +27,7 @@ def _sample_recipient(
     settings: Settings, engine: Engine, topics: set[str]
 ) -> tuple[Recipient, str]:
     """The first real recipient of the issue (with their own links), else a sample reader."""
-    from briefing import subscriptions
+    from briefing.services import subscriptions
 
     person = next(iter(subscriptions.recipients(engine, topics)), None)
     if person is None or person.email is None:

@@ -10,11 +10,12 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from briefing import editorial, subscriptions
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.errors import BriefingError
 from briefing.models import Subscriber
 from briefing.private import create_private_file, tighten
+from briefing.services import issues as editorial
+from briefing.services import subscriptions
 from briefing.subscribers import write_csv
 
 
@@ -202,7 +203,7 @@ def forget_cmd(email: str, yes: bool, outboxes: tuple[Path, ...], as_json: bool)
     Example:
         briefing subscribers forget ann@example.org --yes
     """
-    from briefing import erasure
+    from briefing.services import erasure
 
     st = state()
     settings, engine = st.settings(), st.engine()
@@ -256,7 +257,7 @@ def expire_cmd(as_json: bool) -> None:
     Example:
         briefing subscribers expire --json
     """
-    from briefing import erasure
+    from briefing.services import erasure
 
     st = state()
     settings = st.settings()
@@ -427,8 +428,8 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None, new_secret: boo
     """
     import uvicorn
 
-    from briefing import erasure, keyring
     from briefing.cli.preflight import check_can_listen
+    from briefing.services import erasure, keyring
     from briefing.store.db import check_writable
     from briefing.web.app import create_app
     from briefing.web.server import uvicorn_config, warnings_for

@@ -20,8 +20,8 @@ import minify_html
 import mjml
 
 from briefing.config import Settings
-from briefing.editorial import IssueView
 from briefing.errors import BriefingError
+from briefing.models import IssueView
 from briefing.render.context import PLACEHOLDERS, ai_note, build_context, day_label, story_context
 from briefing.render.env import make_environment, render_template
 

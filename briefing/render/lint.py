@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from briefing.editorial import IssueView
+from briefing.models import IssueView
 from briefing.render.compile import RenderedIssue
 
 GMAIL_CLIP_BYTES = 102_000

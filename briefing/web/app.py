@@ -6,7 +6,7 @@ Links in emails only ever show a page on GET (mail scanners prefetch links): the
 unsubscribe and confirmation links change state on POST only, and a POST with
 ``List-Unsubscribe=One-Click`` needs nothing else. HEAD is answered as GET everywhere.
 
-Subscribing only records the request: a background worker (briefing.confirmations)
+Subscribing only records the request: a background worker (briefing.services.confirmations)
 applies it and sends the confirmation, so the answer is the same, in content and in
 time, for any address, and no mail server is waited for.
 
@@ -32,9 +32,9 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from briefing import confirmations, subscriptions
 from briefing.config import Settings
 from briefing.render.env import make_environment, render_template
+from briefing.services import confirmations, subscriptions
 from briefing.subscribers import InvalidAddress, normalize_email
 from briefing.web.desk import SESSION_COOKIE, archive_routes, desk_routes
 from briefing.web.desk_articles import PASTE_PATH

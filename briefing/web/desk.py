@@ -4,7 +4,7 @@ control posts, changes the issue and comes back to the page (post/redirect/get),
 shows the email again as subscribers get it, and the control's one-time message, kept in
 the session (never taken from the URL, so a link cannot make the desk say anything).
 
-Sign-in is limited per client address and per account (briefing.signins), and every
+Sign-in is limited per client address and per account (briefing.services.signins), and every
 attempt within the client's limit is recorded. The link check follows only public addresses unless
 fetch.allow_private_addresses is set (briefing.sources.addresses).
 """
@@ -25,16 +25,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from briefing import editorial, editors, signins
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.message import SAMPLE
-from briefing.editorial import IssueView
 from briefing.errors import BriefingError, NotFoundError
-from briefing.models import Issue
+from briefing.models import Issue, IssueView
 from briefing.render import render_issue, render_web
 from briefing.render.compile import RenderedIssue
 from briefing.render.lint import Finding, lint
+from briefing.services import accounts as editors
+from briefing.services import issues as editorial
+from briefing.services import signins
 from briefing.sources.addresses import AddressPolicy, AddressRefused
 from briefing.store import issues as issue_store
 from briefing.store import outbox as outbox_store
@@ -475,7 +476,7 @@ def desk_routes(
             )
             return "saved"
         if action == "proof":
-            from briefing import sending
+            from briefing.services import send as sending
 
             address = sending.send_test(
                 settings, engine, issue, editor.email, transport=delivery_url

@@ -30,10 +30,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from briefing import corrections, editorial, editors, pipeline
+from briefing import corrections
 from briefing.config import Settings
 from briefing.errors import BriefingError
 from briefing.models import CONFIDENCE_FIELDS, Article
+from briefing.services import accounts as editors
+from briefing.services import ingest as pipeline
+from briefing.services import issues as editorial
 from briefing.sources.webpage import MAX_URL_CHARS
 from briefing.store import articles as article_store
 from briefing.store import corrections as correction_store

@@ -26,11 +26,15 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from briefing import editorial, editors, pipeline, sending, subscriptions
 from briefing.cli import main
 from briefing.clock import utcnow
 from briefing.config import Settings, load_settings
 from briefing.models import Article, Issue
+from briefing.services import accounts as editors
+from briefing.services import ingest as pipeline
+from briefing.services import issues as editorial
+from briefing.services import send as sending
+from briefing.services import subscriptions
 from briefing.store import articles as article_store
 from briefing.store import issues as issue_store
 from briefing.store.db import open_engine

@@ -23,9 +23,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select, update
 
-from briefing import editorial, pipeline, subscriptions
 from briefing.cli import main
 from briefing.config import Settings, load_settings
+from briefing.services import ingest as pipeline
+from briefing.services import issues as editorial
+from briefing.services import subscriptions
 from briefing.store import articles as article_store
 from briefing.store import issues as issue_store
 from briefing.store import subscribers as sub_store
@@ -178,7 +180,7 @@ def test_editor_fields_lose_control_characters(place: Place) -> None:
     assert stored.preheader == "Preheader X-Evil: 1"
     assert stored.editor_note == "First line\nsecond line"  # a note may keep its line breaks
 
-    from briefing import editors as accounts
+    from briefing.services import accounts
 
     accounts.add(place.engine, "ed@example.org", "a-long-enough-password", name=EVIL)
     with place.engine.connect() as conn:

@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
-from briefing import editorial, subscriptions
 from briefing.config import Settings, load_settings
 from briefing.issue import IssueStateError
 from briefing.models import Issue
 from briefing.scheduler import Runtime, execute, triggers
+from briefing.services import issues as editorial
+from briefing.services import subscriptions
 from briefing.store import issues as issue_store
 from briefing.store.db import open_engine
 

@@ -27,9 +27,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, update
 
-from briefing import editorial, pipeline, subscriptions
 from briefing.config import Settings, load_settings
 from briefing.models import Issue
+from briefing.services import ingest as pipeline
+from briefing.services import issues as editorial
+from briefing.services import subscriptions
 from briefing.store import issues as issue_store
 from briefing.store import outbox as outbox_store
 from briefing.store.db import open_engine

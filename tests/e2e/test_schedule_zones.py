@@ -32,10 +32,11 @@ import pytest
 from sqlalchemy import Engine, select
 from test_schedule import schedule_settings
 
-from briefing import editorial, subscriptions
 from briefing.config import Settings
 from briefing.models import Issue
 from briefing.scheduler import Runtime, execute
+from briefing.services import issues as editorial
+from briefing.services import subscriptions
 from briefing.store import issues as issue_store
 from briefing.store.db import open_engine
 from briefing.store.outbox_schema import outbox
@@ -62,12 +63,12 @@ TOKYO_R, LONDON_R, NOZONE_R, NEWYORK_R = READERS
 CLOCK_USERS = (
     "briefing.clock",
     "briefing.deliver.sender",
-    "briefing.sending",
+    "briefing.services.send",
     "briefing.scheduler",
     "briefing.store.locks",
-    "briefing.editorial",
-    "briefing.subscriptions",
-    "briefing.pipeline",
+    "briefing.services.issues",
+    "briefing.services.subscriptions",
+    "briefing.services.ingest",
 )
 
 

@@ -16,11 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, update
 
-from briefing import editorial, pipeline, sending, subscriptions
 from briefing.config import Settings, load_settings
 from briefing.deliver.compose import compose
 from briefing.deliver.sender import SendOptions, deliver
 from briefing.render import render_issue
+from briefing.services import ingest as pipeline
+from briefing.services import issues as editorial
+from briefing.services import send as sending
+from briefing.services import subscriptions
 from briefing.store import issues as issue_store
 from briefing.store import outbox as outbox_store
 from briefing.store.db import open_engine

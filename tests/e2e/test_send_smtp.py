@@ -28,13 +28,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, update
 
-from briefing import editorial, pipeline, subscriptions
 from briefing.cli import main
 from briefing.config import Settings, load_settings
 from briefing.deliver.message import list_id
 from briefing.deliver.sender import SendOptions
 from briefing.models import Issue, Subscriber
-from briefing.sending import send as send_issue
+from briefing.services import ingest as pipeline
+from briefing.services import issues as editorial
+from briefing.services import subscriptions
+from briefing.services.send import send as send_issue
 from briefing.store import issues as issue_store
 from briefing.store import outbox as outbox_store
 from briefing.store import subscribers as sub_store

@@ -19,8 +19,8 @@ import httpx
 import pytest
 from test_schedule_process import BRIEFING, Proc
 
-from briefing import subscriptions
 from briefing.config import Settings, load_settings
+from briefing.services import subscriptions
 from briefing.store import subscribers as store
 from briefing.store.db import open_engine
 from briefing.tokens import sign

@@ -17,10 +17,10 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from briefing import subscriptions
 from briefing.cli import main
 from briefing.config import Settings, load_settings
 from briefing.models import Subscriber
+from briefing.services import subscriptions
 from briefing.store import subscribers as store
 from briefing.store.db import open_engine
 from briefing.store.subscribers_schema import subscriber_events, subscribers, suppressions

@@ -25,8 +25,8 @@ from conftest import SMTPSink
 from sqlalchemy import Engine, select, text
 from test_subscribe_web import SECRET, Site, csrf_from, one_click, subscribe
 
-from briefing import subscriptions
 from briefing.config import load_settings
+from briefing.services import subscriptions
 from briefing.store.db import open_engine
 from briefing.web.app import create_app
 

@@ -22,11 +22,11 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 
-from briefing import subscriptions
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.transport import RecipientRefused
 from briefing.headertext import name_text
+from briefing.services import subscriptions
 from briefing.store import subscribers as subscriber_store
 from briefing.store.web_schema import subscribe_queue as queue
 from briefing.subscribers import InvalidAddress

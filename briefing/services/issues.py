@@ -19,35 +19,11 @@ from briefing.config import Settings
 from briefing.errors import BriefingError, NotFoundError
 from briefing.headertext import PREHEADER_MAX, SUBJECT_MAX, header_text, name_text, note_text
 from briefing.issue import OPEN_STATES, default_preheader, default_subject, plan_stories
-from briefing.models import Article, Issue, IssueStory, Story, TopicMatch
+from briefing.models import Article, Issue, IssueStory, IssueView, Story, TopicMatch, TopicSection
 from briefing.store import articles as article_store
 from briefing.store import corrections as correction_store
 from briefing.store import issues as store
 from briefing.topics import compile_topics, match_all, stories_by_topic
-
-
-@dataclass(frozen=True)
-class TopicSection:
-    slug: str
-    name: str
-    description: str
-    stories: tuple[Story, ...]
-
-
-@dataclass(frozen=True)
-class IssueView:
-    """An issue with its included stories resolved to articles, topic by topic."""
-
-    issue: Issue
-    sections: tuple[TopicSection, ...]
-
-    @property
-    def stories(self) -> list[Story]:
-        return [s for sec in self.sections for s in sec.stories]
-
-    @property
-    def articles(self) -> list[Article]:
-        return [a for s in self.stories for a in s.articles]
 
 
 def _who(actor: str) -> str:

@@ -29,7 +29,7 @@ KEEP = timedelta(days=90)
 
 def account(email: str) -> str:
     """The key an attempt is recorded and throttled under: the address as sign-in reads it
-    (email-validator's form, lower-cased, as briefing.editors looks accounts up), so no
+    (email-validator's form, lower-cased, as briefing.services.accounts looks accounts up), so no
     other spelling of it (a full-width letter or an ideographic full stop in the domain,
     which IDNA maps back) has a throttle of its own. Not an address: folded as typed."""
     try:

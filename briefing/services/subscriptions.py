@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from briefing import keyring
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.message import notice
@@ -26,6 +25,7 @@ from briefing.deliver.transport import open_transport
 from briefing.errors import BriefingError
 from briefing.headertext import name_text
 from briefing.models import Subscriber
+from briefing.services import keyring
 from briefing.store import subscribers as store
 from briefing.subscribers import (
     SUPPRESSED,

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from briefing import editorial, keyring, subscriptions
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.compose import compose
@@ -27,6 +26,8 @@ from briefing.deliver.transport import open_transport
 from briefing.errors import BriefingError
 from briefing.models import Issue
 from briefing.render import render_issue
+from briefing.services import issues as editorial
+from briefing.services import keyring, subscriptions
 from briefing.store import issues as issue_store
 from briefing.store import outbox as store
 from briefing.tokens import manage_links

@@ -24,9 +24,9 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Engine, delete, func, select
 
-from briefing import keyring
 from briefing.clock import utcnow
 from briefing.config import Settings
+from briefing.services import keyring
 from briefing.store import subscribers as store
 from briefing.store.db import checkpoint
 from briefing.store.editors_schema import editors
