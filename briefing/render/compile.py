@@ -23,7 +23,7 @@ from briefing.config import Settings
 from briefing.errors import BriefingError
 from briefing.models import IssueView
 from briefing.render.context import PLACEHOLDERS, ai_note, build_context, day_label, story_context
-from briefing.render.env import load, make_environment
+from briefing.render.env import make_environment, render_template
 
 _INLINE_STYLE = re.compile(r"<mj-style\s+inline=[\"']inline[\"']\s*>(.*?)</mj-style>", re.S | re.I)
 _SPLIT = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS.values()) + ")")
@@ -175,9 +175,9 @@ def render_issue(
     links = {**PLACEHOLDERS, "web": web_url(settings, view.issue.id)}
     context = context_for(view, settings, now, links, proof)
     html_out = isolate_slots(
-        compile_mjml(load(env, "email/issue.mjml.j2", templates).render(context))
+        compile_mjml(render_template(env, "email/issue.mjml.j2", templates, context))
     )
-    text_out = load(env, "email/issue.txt.j2", templates).render(context)
+    text_out = render_template(env, "email/issue.txt.j2", templates, context)
     for part, body in (("HTML", html_out), ("text", text_out)):
         if PLACEHOLDERS["unsubscribe"] not in body:
             raise BriefingError(
@@ -210,6 +210,6 @@ def render_web(
         "name": "",
         "web": web_url(settings, view.issue.id),
     }
-    return str(
-        load(env, "web/issue.html.j2", templates).render(context_for(view, settings, now, links))
+    return render_template(
+        env, "web/issue.html.j2", templates, context_for(view, settings, now, links)
     )

@@ -33,7 +33,7 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from briefing.config import Settings
-from briefing.render.env import make_environment
+from briefing.render.env import make_environment, render_template
 from briefing.services import confirmations, subscriptions
 from briefing.subscribers import InvalidAddress, normalize_email
 from briefing.web.desk import SESSION_COOKIE, archive_routes, desk_routes
@@ -74,9 +74,8 @@ def create_app(
     delivery_url: str | None = None,
     mail_retry_seconds: float = 60.0,
 ) -> Starlette:
-    env = make_environment(
-        settings.path(settings.issue.templates) if settings.issue.templates else None
-    )
+    own_templates = settings.path(settings.issue.templates) if settings.issue.templates else None
+    env = make_environment(own_templates)
     secrets = settings.secrets()
     limiter = RateLimiter(settings.subscriptions.rate_limit_per_minute)
     topics = [
@@ -90,7 +89,10 @@ def create_app(
     )
 
     def render(name: str, csrf_value: str, **context: Any) -> str:
-        return env.get_template(f"pages/{name}.html.j2").render(
+        return render_template(
+            env,
+            f"pages/{name}.html.j2",
+            own_templates,
             newsletter=settings.newsletter,
             topics=topics,
             csrf_field=CSRF_FIELD,

@@ -531,7 +531,7 @@ def archive_routes(
         return HTMLResponse(body)
 
     async def atom(request: Request) -> Response:
-        from briefing.render.env import make_environment
+        from briefing.render.env import make_environment, render_template
 
         found = await run_in_threadpool(sent_issues, engine)
         env = make_environment(templates_dir())
@@ -547,8 +547,13 @@ def archive_routes(
                 }
             )
         updated: datetime = max((i.sent_at for i in found if i.sent_at), default=utcnow())
-        body = env.get_template("web/archive.atom.j2").render(
-            newsletter=settings.newsletter, entries=entries, updated=updated
+        body = render_template(
+            env,
+            "web/archive.atom.j2",
+            templates_dir(),
+            newsletter=settings.newsletter,
+            entries=entries,
+            updated=updated,
         )
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
