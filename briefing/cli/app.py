@@ -49,7 +49,7 @@ class AppState:
 
     def engine(self) -> Engine:
         if self._engine is None:
-            from briefing.store.db import open_engine
+            from briefing.services.storage import open_engine
 
             self._engine = open_engine(self.settings().database_url)
         return self._engine

@@ -12,13 +12,12 @@ from rich.table import Table
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.cli.explain import explain as explain_text
 from briefing.cli.explain import extra_json, show_value
-from briefing.errors import BriefingError, NotFoundError
+from briefing.errors import BriefingError
 from briefing.models import Article, SourceReport, TopicMatch, published_iso
-from briefing.services.ingest import feed_location
+from briefing.services import articles as library
+from briefing.services import feeds as feed_list
 from briefing.services.ingest import ingest as run_ingest
 from briefing.services.issues import topic_matches
-from briefing.store import articles as store
-from briefing.store import corrections as correction_store
 
 
 def article_json(
@@ -210,12 +209,10 @@ def articles(
     """
     st = state()
     engine = st.engine()
-    with engine.connect() as conn:
-        items = store.list_articles(
-            conn, include_duplicates=include_duplicates, source=source, limit=limit
-        )
-        dups = store.duplicates_of(conn, [a.id for a in items])
-        fixes = correction_store.histories(conn, [a.id for a in items])
+    found = library.list_articles(
+        engine, include_duplicates=include_duplicates, source=source, limit=limit
+    )
+    items, dups, fixes = found.articles, found.duplicates, found.corrections
     matches = topic_matches(st.settings(), items)
     if as_json:
         emit_json(
@@ -309,14 +306,8 @@ def article(
                 err_console.print(f"issue {n} shows the corrected article")
     elif by:
         raise BriefingError("--by goes with --set", "pass --set FIELD=VALUE too")
-    with engine.connect() as conn:
-        a = store.get_article(conn, article_id)
-        if a is None:
-            raise NotFoundError(
-                f"no article with id {article_id!r}", "list ids with `briefing articles`"
-            )
-        dups = store.duplicates_of(conn, [a.id]).get(a.id, [])
-        fixes = correction_store.history(conn, a.id)
+    shown = library.get(engine, article_id)
+    a, dups, fixes = shown.article, shown.duplicates, shown.corrections
     if as_json:
         emit_json({**article_json(a, dups), **extra_json(a, fixes, full=True)})
         return
@@ -370,22 +361,7 @@ def feeds_list(as_json: bool) -> None:
     """
     st = state()
     settings, engine = st.settings(), st.engine()
-    with engine.connect() as conn:
-        known = {r["key"]: r for r in store.list_sources(conn, "feed")}
-    rows: list[dict[str, Any]] = []
-    for f in settings.feeds:
-        key = "feed:" + feed_location(f.url, settings.root)
-        rows.append(
-            {
-                **_source_json(known.pop(key, None)),
-                "location": f.url,
-                "name": f.name,
-                "origin": "config",
-            }
-        )
-    for r in known.values():
-        if r["origin"] == "cli":
-            rows.append(_source_json(r))
+    rows = [_source_json(f) for f in feed_list.list_feeds(settings, engine)]
     if as_json:
         emit_json(rows)
         return
@@ -404,12 +380,12 @@ def feeds_list(as_json: bool) -> None:
     out_console.print(table)
 
 
-def _source_json(r: dict[str, Any] | None) -> dict[str, Any]:
-    r = r or {}
+def _source_json(feed: feed_list.Feed) -> dict[str, Any]:
+    r = feed.record
     return {
-        "location": r.get("location"),
-        "name": r.get("name"),
-        "origin": r.get("origin"),
+        "location": feed.location,
+        "name": feed.name,
+        "origin": feed.origin,
         "last_status": r.get("last_status"),
         "last_http_status": r.get("last_http_status"),
         "last_error": r.get("last_error"),
@@ -432,13 +408,7 @@ def feeds_remove(location: str) -> None:
     Example:
         briefing feeds remove https://example.org/feed.xml
     """
-    engine = state().engine()
-    with engine.begin() as conn:
-        if not store.remove_source(conn, "feed:" + feed_location(location)):
-            raise NotFoundError(
-                f"no feed {location!r} was added with --feed",
-                "feeds from briefing.toml are removed by editing the file; see `briefing feeds list`",
-            )
+    feed_list.remove(state().engine(), location)
     err_console.print(f"removed {escape(location)}; its articles are kept")
 
 

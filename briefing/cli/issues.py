@@ -20,7 +20,6 @@ from briefing.private import private_dir, write_private
 from briefing.render import render_issue, render_web
 from briefing.render.lint import lint
 from briefing.services import issues as editorial
-from briefing.store import issues as issue_store
 
 
 def _sample_recipient(
@@ -134,8 +133,7 @@ def issues_cmd(as_json: bool) -> None:
     Example:
         briefing issues --json | jq '.[] | {id, state, subject}'
     """
-    with state().engine().connect() as conn:
-        items = issue_store.list_issues(conn)
+    items = editorial.list_issues(state().engine())
     if as_json:
         emit_json([issue_json(i) for i in items])
         return
@@ -167,8 +165,7 @@ def issue_cmd(issue_ref: str | None, as_json: bool) -> None:
     """
     engine = state().engine()
     issue = editorial.resolve_issue(engine, issue_ref)
-    with engine.connect() as conn:
-        history = issue_store.events(conn, issue.id)
+    history = editorial.history(engine, issue.id)
     if as_json:
         emit_json(
             {

@@ -291,10 +291,7 @@ def list_cmd(status: str | None, as_json: bool) -> None:
     Example:
         briefing subscribers list --status active --json
     """
-    from briefing.store import subscribers as store
-
-    with state().engine().connect() as conn:
-        rows = list(store.iterate(conn, status=status))
+    rows = subscriptions.list_subscribers(state().engine(), status=status)
     if as_json:
         emit_json([subscriber_json(s) for s in rows])
         return
@@ -430,7 +427,7 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None, new_secret: boo
 
     from briefing.cli.preflight import check_can_listen
     from briefing.services import erasure, keyring
-    from briefing.store.db import check_writable
+    from briefing.services.storage import check_writable
     from briefing.web.app import create_app
     from briefing.web.server import uvicorn_config, warnings_for
 

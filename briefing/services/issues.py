@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -116,6 +117,18 @@ def resolve_issue(engine: Engine, ref: str | int | None) -> Issue:
                 f"{ref!r} is not an issue number", "issues are numbered: see `briefing issues`"
             ) from exc
         return store.get_issue(conn, number)
+
+
+def list_issues(engine: Engine) -> list[Issue]:
+    """Every issue, newest first."""
+    with engine.connect() as conn:
+        return store.list_issues(conn)
+
+
+def history(engine: Engine, issue_id: int) -> list[dict[str, Any]]:
+    """The issue's audit trail, oldest first: at, actor, action, detail."""
+    with engine.connect() as conn:
+        return store.events(conn, issue_id)
 
 
 def view(settings: Settings, engine: Engine, issue: Issue) -> IssueView:

@@ -473,6 +473,12 @@ def recipients(
                 yield sub
 
 
+def list_subscribers(engine: Engine, *, status: str | None = None) -> list[Subscriber]:
+    """Every subscriber with an address (forgotten people are not listed), by id."""
+    with engine.connect() as conn:
+        return list(store.iterate(conn, status=status))
+
+
 def get(engine: Engine, email: str) -> Subscriber:
     with engine.connect() as conn:
         return store.get(conn, normalize_email(email))
