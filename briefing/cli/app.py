@@ -132,10 +132,25 @@ def cli() -> None:
     state()
 
 
+def load_commands() -> None:
+    """Import the modules that register their commands on ``cli``, one per subject."""
+    from briefing.cli import (  # noqa: F401  (registers the commands)
+        articles,
+        delivery,
+        editors,
+        feeds,
+        ingest,
+        issues,
+        schedule,
+        serve,
+        subscribers,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("BRIEFING_DEBUG") == "1"
-    from briefing.cli import commands, delivery, editors, issues, schedule, subscribers  # noqa: F401  (registers the commands)
+    load_commands()
 
     try:
         code = cli.main(args=args, prog_name="briefing", standalone_mode=False)

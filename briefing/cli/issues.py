@@ -1,4 +1,4 @@
-"""Step 2 commands: draft, issues, issue, edit, approve, cancel, preview."""
+"""The editor's work on an issue: draft, issues, issue, edit, approve, cancel, preview."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ def list_feeds(settings: Settings, engine: Engine) -> list[Feed]:
     found: list[Feed] = []
     for f in settings.feeds:
         key = "feed:" + feed_location(f.url, settings.root)
-        found.append(Feed(f.url, f.name, "config", known.pop(key, None) or {}))
+        found.append(Feed(f.url, f.name, "config", known.pop(key, {})))
     for r in known.values():
         if r["origin"] == "cli":
             found.append(Feed(r.get("location"), r.get("name"), r.get("origin"), r))
