@@ -106,7 +106,7 @@ def test_errors_are_one_line_with_a_hint(capsys: pytest.CaptureFixture[str], db:
 
 def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str], db: str) -> None:
     code, _, err = run(capsys, "--db", db, "article", "doesnotexist", "--debug")
-    assert code == 1 and "Traceback" in err and "NotFoundError" in err
+    assert code == 1 and "Traceback" in err and "ArticleNotFound" in err  # a NotFoundError
 
 
 def test_bad_database_url_and_bad_config(

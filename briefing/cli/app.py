@@ -151,14 +151,16 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("BRIEFING_DEBUG") == "1"
     load_commands()
+    from briefing.cli import words
 
     try:
         code = cli.main(args=args, prog_name="briefing", standalone_mode=False)
     except BriefingError as exc:
         if debug:
             traceback.print_exc()
-        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, soft_wrap=True)
-        err_console.print(f"[bold]hint:[/] {escape(exc.hint)}", markup=True, soft_wrap=True)
+        message, hint = words.error(exc)
+        err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
+        err_console.print(f"[bold]hint:[/] {escape(hint)}", markup=True, soft_wrap=True)
         sys.exit(1)
     except click.exceptions.Abort:
         err_console.print("error: aborted")

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
+from briefing.cli import words
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.clock import utcnow
 from briefing.config import Settings
@@ -357,7 +358,8 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
                 "html_bytes": len(html.encode()),
                 "ai_header": rendered.ai_header,
                 "lint": [
-                    {"level": f.level, "check": f.check, "message": f.message} for f in findings
+                    {"level": f.level, "check": f.check, "message": words.finding(f)}
+                    for f in findings
                 ],
             }
         )
@@ -366,7 +368,7 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
         out_console.print(f"[bold]Issue {issue.id}[/] ({issue.state}): {escape(rendered.subject)}")
         for f in findings:
             out_console.print(
-                f"  [{colors[f.level]}]{f.level:>7}[/] {f.check:<11} {escape(f.message)}"
+                f"  [{colors[f.level]}]{f.level:>7}[/] {f.check:<11} {escape(words.finding(f))}"
             )
         out_console.print(f"as received by {escape(sample.email)}")
         out_console.print(f"preview files in {folder}/: issue.html, issue.txt, issue.eml, web.html")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from briefing.corrections import Correction
-from briefing.errors import NotFoundError
+from briefing.errors import ArticleNotFound
 from briefing.models import Article
 from briefing.store import articles as store
 from briefing.store import corrections as correction_store
@@ -49,13 +49,11 @@ def list_articles(
 
 
 def get(engine: Engine, article_id: str) -> Shown:
-    """By full id or a unique prefix of it; NotFoundError when there is none."""
+    """By full id or a unique prefix of it; ArticleNotFound when there is none."""
     with engine.connect() as conn:
         a = store.get_article(conn, article_id)
         if a is None:
-            raise NotFoundError(
-                f"no article with id {article_id!r}", "list ids with `briefing articles`"
-            )
+            raise ArticleNotFound(article_id)
         return Shown(
             a, store.duplicates_of(conn, [a.id]).get(a.id, []), correction_store.history(conn, a.id)
         )

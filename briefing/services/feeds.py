@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from briefing.config import Settings
-from briefing.errors import NotFoundError
+from briefing.errors import FeedNotAdded
 from briefing.services.ingest import feed_location
 from briefing.store import articles as store
 
@@ -43,7 +43,4 @@ def remove(engine: Engine, location: str) -> None:
     """Stop fetching a feed added by hand (its articles stay)."""
     with engine.begin() as conn:
         if not store.remove_source(conn, "feed:" + feed_location(location)):
-            raise NotFoundError(
-                f"no feed {location!r} was added with --feed",
-                "feeds from briefing.toml are removed by editing the file; see `briefing feeds list`",
-            )
+            raise FeedNotAdded(location)

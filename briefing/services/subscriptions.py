@@ -22,7 +22,7 @@ from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.message import notice
 from briefing.deliver.transport import open_transport
-from briefing.errors import BriefingError
+from briefing.errors import AlreadySubscribed, BriefingError
 from briefing.headertext import name_text
 from briefing.models import Subscriber
 from briefing.services import keyring
@@ -76,10 +76,7 @@ def add(
     with engine.begin() as conn:
         existing = store.by_email(conn, address)
         if existing is not None:
-            raise BriefingError(
-                f"{address} is already on the list ({existing.status})",
-                "see it with `briefing subscribers show`",
-            )
+            raise AlreadySubscribed(address, existing.status)
         reason = store.suppressed(conn, address, key)
         if reason:
             raise BriefingError(
