@@ -1,5 +1,8 @@
 """The errors Briefing raises on purpose, each with a message and a hint.
 
+Every BriefingError subclass in the package is drawn here (tests/test_errors.py checks it),
+with the module that defines it when that is not this one.
+
     BriefingError                 anything the CLI reports as `error:` + `hint:` and exit 1
     ├── ConfigError               the config file or a BRIEFING_* variable is wrong
     ├── StorageError              the database cannot be opened or migrated
@@ -10,10 +13,39 @@
     │   └── PageError             a page fetched from a URL (network, HTTP status, size, a PDF
     │                             or an image, a private address)
     ├── NotFoundError             a named thing (article, issue, subscriber) does not exist
-    └── UnsafeHeader              a header value with CR or LF, or an address that cannot go on the wire
+    │   ├── NoIssueYet            no issue was ever built
+    │   ├── IssueNotFound         no issue with that number
+    │   ├── NotAnIssueNumber      an issue reference that is not a number
+    │   ├── ArticleNotFound       no article with that id (or unique prefix)
+    │   ├── FeedNotAdded          a feed to remove that was not added by hand
+    │   ├── NotAnEditor           no editor account with that address
+    │   └── SubscriberNotFound    no subscriber with that address
+    ├── UnsafeHeader              a header value with CR or LF, or an address that cannot go on the wire
+    ├── IssueStateError           an issue cannot move from its state to the one asked for
+    │   └── IssueNotEditable      only a draft or an approved issue can be edited
+    ├── EmptySubject              an issue's subject edited down to nothing
+    ├── NothingToChange           an edit of an issue that changes nothing
+    ├── NoApprover                an approval without the approving editor's name
+    ├── AlreadyAnEditor           an editor account with that address exists
+    ├── AlreadySubscribed         a subscriber added by hand is already on the list
+    ├── InvalidCorrection         (corrections) an editor's correction of a field is not valid
+    ├── InvalidAddress            (subscribers) an email address that is not one
+    ├── AddressRefused            (sources.addresses) a URL whose host is a private address
+    ├── KeyChanged                (services.keyring) the signing secret or suppression key is
+    │                             not the one the database recorded
+    ├── SendRefused               (services.send) an issue that cannot be sent now
+    └── DeliveryError             (deliver.transport) the mail transport failed
+        ├── RecipientRefused      the server refused one recipient (4xx for now, 5xx for good)
+        ├── ConnectionLost        the connection dropped mid-message
+        └── Undeliverable         this one message cannot go over this transport
+
+    Exception
+    └── LedgerFailed              (deliver.sender) a send worker's parent could not record an
+                                  operation; internal to the sender, never shown as it is
 
 Library exceptions are translated at the boundary with ``raise ... from exc`` so the
-traceback stays available under ``--debug``.
+traceback stays available under ``--debug``. The hints are neutral (the desk shows them
+too); briefing/cli/words.py words the typed ones for the terminal.
 """
 
 from __future__ import annotations
