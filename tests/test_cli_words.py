@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from briefing import errors
+from briefing import corrections, errors
 from briefing.cli import words
 from briefing.render.lint import Finding
 
@@ -47,6 +47,11 @@ TYPED: list[tuple[errors.BriefingError, str, str]] = [
         errors.AlreadySubscribed("a@x.org", "active"),
         "a@x.org is already on the list (active)",
         "`briefing subscribers show`",
+    ),
+    (
+        corrections.InvalidCorrection("the title '\\x1b' has no text left once cleaned"),
+        "no text left",
+        "write FIELD=VALUE, e.g. --set title=",
     ),
     (errors.SubscriberNotFound("a@x.org"), "no subscriber a@x.org", "`briefing subscribers list`"),
 ]

@@ -8,7 +8,7 @@ own keeps it: only the class's default hint is replaced.
 
 from __future__ import annotations
 
-from briefing import errors
+from briefing import corrections, errors
 from briefing.render.lint import Finding
 
 
@@ -45,6 +45,11 @@ def _cli_hint(exc: errors.BriefingError) -> str | None:
             return "see it with `briefing subscribers show`"
         case errors.SubscriberNotFound():
             return "list them with `briefing subscribers list`"
+        case corrections.InvalidCorrection():
+            return (
+                "write FIELD=VALUE, e.g. --set title='The real headline' --set "
+                "published=2026-01-07 (fields: " + ", ".join(corrections.EDITABLE) + ")"
+            )
         case errors.StorageError():
             return "check storage.url in the config or the --db flag"
         case errors.NotFoundError():
