@@ -32,10 +32,7 @@ Value = str | date | bool | None
 
 
 class InvalidCorrection(BriefingError):
-    default_hint = (
-        "write FIELD=VALUE, e.g. --set title='The real headline' --set published=2026-01-07 "
-        "(fields: " + ", ".join(EDITABLE) + ")"
-    )
+    default_hint = "give each field a value it can hold (fields: " + ", ".join(EDITABLE) + ")"
 
 
 @dataclass(frozen=True)

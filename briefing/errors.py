@@ -1,5 +1,8 @@
 """The errors Briefing raises on purpose, each with a message and a hint.
 
+Every BriefingError subclass in the package is drawn here (tests/test_errors.py checks it),
+with the module that defines it when that is not this one.
+
     BriefingError                 anything the CLI reports as `error:` + `hint:` and exit 1
     ├── ConfigError               the config file or a BRIEFING_* variable is wrong
     ├── StorageError              the database cannot be opened or migrated
@@ -10,10 +13,39 @@
     │   └── PageError             a page fetched from a URL (network, HTTP status, size, a PDF
     │                             or an image, a private address)
     ├── NotFoundError             a named thing (article, issue, subscriber) does not exist
-    └── UnsafeHeader              a header value with CR or LF, or an address that cannot go on the wire
+    │   ├── NoIssueYet            no issue was ever built
+    │   ├── IssueNotFound         no issue with that number
+    │   ├── NotAnIssueNumber      an issue reference that is not a number
+    │   ├── ArticleNotFound       no article with that id (or unique prefix)
+    │   ├── FeedNotAdded          a feed to remove that was not added by hand
+    │   ├── NotAnEditor           no editor account with that address
+    │   └── SubscriberNotFound    no subscriber with that address
+    ├── UnsafeHeader              a header value with CR or LF, or an address that cannot go on the wire
+    ├── IssueStateError           an issue cannot move from its state to the one asked for
+    │   └── IssueNotEditable      only a draft or an approved issue can be edited
+    ├── EmptySubject              an issue's subject edited down to nothing
+    ├── NothingToChange           an edit of an issue that changes nothing
+    ├── NoApprover                an approval without the approving editor's name
+    ├── AlreadyAnEditor           an editor account with that address exists
+    ├── AlreadySubscribed         a subscriber added by hand is already on the list
+    ├── InvalidCorrection         (corrections) an editor's correction of a field is not valid
+    ├── InvalidAddress            (subscribers) an email address that is not one
+    ├── AddressRefused            (sources.addresses) a URL whose host is a private address
+    ├── KeyChanged                (services.keyring) the signing secret or suppression key is
+    │                             not the one the database recorded
+    ├── SendRefused               (services.send) an issue that cannot be sent now
+    └── DeliveryError             (deliver.transport) the mail transport failed
+        ├── RecipientRefused      the server refused one recipient (4xx for now, 5xx for good)
+        ├── ConnectionLost        the connection dropped mid-message
+        └── Undeliverable         this one message cannot go over this transport
+
+    Exception
+    └── LedgerFailed              (deliver.sender) a send worker's parent could not record an
+                                  operation; internal to the sender, never shown as it is
 
 Library exceptions are translated at the boundary with ``raise ... from exc`` so the
-traceback stays available under ``--debug``.
+traceback stays available under ``--debug``. The hints are neutral (the desk shows them
+too); briefing/cli/words.py words the typed ones for the terminal.
 """
 
 from __future__ import annotations
@@ -22,7 +54,7 @@ from __future__ import annotations
 class BriefingError(Exception):
     """Base class: ``message`` says what went wrong, ``hint`` what to do about it."""
 
-    default_hint = "run the command again with --debug to see the traceback"
+    default_hint = "try again; if it fails again, its traceback tells more"
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -38,7 +70,7 @@ class ConfigError(BriefingError):
 
 
 class StorageError(BriefingError):
-    default_hint = "check storage.url in the config or the --db flag"
+    default_hint = "check storage.url in the config"
 
 
 class SourceError(BriefingError):
@@ -71,7 +103,7 @@ class PageError(SourceError):
 
 
 class NotFoundError(BriefingError):
-    default_hint = "list what exists with the matching list command (e.g. `briefing articles`)"
+    default_hint = "check the name or number against the list of what exists"
 
 
 class UnsafeHeader(BriefingError):
@@ -82,3 +114,141 @@ class UnsafeHeader(BriefingError):
         "header-bound text is cleaned where it enters (form, CSV, CLI, config, feeds); "
         "a stored value that is not was written by something else: fix it and send again"
     )
+
+
+# --- Step 9, helper "cli": errors that carry their data. The hints here are neutral (the
+# desk shows them too); briefing/cli/words.py words each for the terminal, with the
+# commands and flags to use.
+
+
+class IssueStateError(BriefingError):
+    """An issue cannot move from ``state`` to ``target`` (see briefing.issue.TRANSITIONS)."""
+
+    default_hint = "see each issue's state in the list of issues"
+
+    def __init__(
+        self,
+        issue_id: int,
+        state: str,
+        target: str,
+        message: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message or f"issue {issue_id} is {state}; it cannot become {target}", hint)
+        self.issue_id = issue_id
+        self.state = state
+        self.target = target
+
+
+class IssueNotEditable(IssueStateError):
+    """Only a draft or an approved issue can be edited."""
+
+    default_hint = "build a new draft"
+
+    def __init__(self, issue_id: int, state: str) -> None:
+        super().__init__(
+            issue_id,
+            state,
+            "draft",
+            f"issue {issue_id} is {state}; only a draft or approved issue can be edited",
+        )
+
+
+class NoIssueYet(NotFoundError):
+    default_hint = "build a draft first"
+
+    def __init__(self) -> None:
+        super().__init__("there is no issue yet")
+
+
+class IssueNotFound(NotFoundError):
+    default_hint = "see the list of issues"
+
+    def __init__(self, issue_id: int) -> None:
+        super().__init__(f"there is no issue {issue_id}")
+        self.issue_id = issue_id
+
+
+class NotAnIssueNumber(NotFoundError):
+    default_hint = "issues are numbered"
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"{ref!r} is not an issue number")
+        self.ref = ref
+
+
+class EmptySubject(BriefingError):
+    default_hint = "give the subject some text"
+
+    def __init__(self) -> None:
+        super().__init__("the subject cannot be empty")
+
+
+class NothingToChange(BriefingError):
+    default_hint = "change the subject, preheader or note, or exclude, restore or reorder stories"
+
+    def __init__(self) -> None:
+        super().__init__("nothing to change")
+
+
+class NoApprover(BriefingError):
+    """An approval records who approved: a name is required."""
+
+    default_hint = "e.g. 'Jane Editor'"
+
+    def __init__(self) -> None:
+        super().__init__("an approval needs the approving editor's name")
+
+
+class ArticleNotFound(NotFoundError):
+    default_hint = "check the id: the full id, or a unique prefix of 6 characters or more"
+
+    def __init__(self, article_id: str) -> None:
+        super().__init__(f"no article with id {article_id!r}")
+        self.article_id = article_id
+
+
+class FeedNotAdded(NotFoundError):
+    """Only a feed added by hand can be removed; a configured one is removed from the config."""
+
+    default_hint = "feeds from briefing.toml are removed by editing the file"
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"no feed {location!r} was added by hand")
+        self.location = location
+
+
+class AlreadyAnEditor(BriefingError):
+    default_hint = "set a new password for the account instead"
+
+    def __init__(self, address: str) -> None:
+        super().__init__(f"{address} is already an editor")
+        self.address = address
+
+
+class NotAnEditor(NotFoundError):
+    """``action``: what was tried, "passwd" (a new password) or "remove"."""
+
+    default_hint = "check the address against the list of editors"
+
+    def __init__(self, address: str, action: str) -> None:
+        super().__init__(f"{address} is not an editor")
+        self.address = address
+        self.action = action
+
+
+class AlreadySubscribed(BriefingError):
+    default_hint = "see their record and history"
+
+    def __init__(self, address: str, status: str) -> None:
+        super().__init__(f"{address} is already on the list ({status})")
+        self.address = address
+        self.status = status
+
+
+class SubscriberNotFound(NotFoundError):
+    default_hint = "check the address against the list of subscribers"
+
+    def __init__(self, address: str) -> None:
+        super().__init__(f"no subscriber {address}")
+        self.address = address

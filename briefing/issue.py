@@ -15,7 +15,17 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from briefing.config import Settings
-from briefing.errors import BriefingError
+from briefing.errors import BriefingError, IssueStateError
+
+__all__ = [
+    "OPEN_STATES",
+    "TRANSITIONS",
+    "IssueStateError",
+    "check_transition",
+    "default_preheader",
+    "default_subject",
+    "plan_stories",
+]
 from briefing.headertext import PREHEADER_MAX, SUBJECT_MAX, header_text
 from briefing.models import Issue, IssueState, IssueStory, Story
 
@@ -30,13 +40,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 OPEN_STATES = ("draft", "approved")
 
 
-class IssueStateError(BriefingError):
-    default_hint = "see `briefing issues` for each issue's state"
-
-
 def check_transition(issue_id: int, current: str, target: IssueState) -> None:
     if target not in TRANSITIONS.get(current, frozenset()):
-        raise IssueStateError(f"issue {issue_id} is {current}; it cannot become {target}")
+        raise IssueStateError(issue_id, current, target)
 
 
 def plan_stories(

@@ -22,7 +22,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    from briefing.cli import commands, delivery, editors, issues, schedule, subscribers  # noqa: F401  (registers the commands)
+    from briefing.cli.app import load_commands
+
+    load_commands()
 
     found = []
     for name, command in group.commands.items():
@@ -104,7 +106,7 @@ def test_errors_are_one_line_with_a_hint(capsys: pytest.CaptureFixture[str], db:
 
 def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str], db: str) -> None:
     code, _, err = run(capsys, "--db", db, "article", "doesnotexist", "--debug")
-    assert code == 1 and "Traceback" in err and "NotFoundError" in err
+    assert code == 1 and "Traceback" in err and "ArticleNotFound" in err  # a NotFoundError
 
 
 def test_bad_database_url_and_bad_config(
@@ -166,3 +168,24 @@ def test_ingest_fails_when_every_source_failed(
     code, _, err = run(capsys, "--db", db, "ingest", "--seeds", str(tmp_path / "none"))
     assert code == 1 and "every source failed" in err
     assert err.count(str(tmp_path / "none")) == 1  # named once, not twice
+
+
+# cli/schedule.py is reworded with the scheduler's move (Step 9); drop this then
+LEFT_TO_THE_SCHEDULE_HELPER = {("schedule", "tick")}
+
+
+def test_every_command_help_opens_with_a_one_line_summary() -> None:
+    """The first paragraph of each command's help is one line: `briefing --help` and a
+    group's help list it whole, not cut off mid-sentence."""
+    too_long = []
+    for path in all_commands(cli):
+        if path in LEFT_TO_THE_SCHEDULE_HELPER:
+            continue
+        command: click.Command = cli
+        for name in path:
+            assert isinstance(command, click.Group), path
+            command = command.commands[name]
+        first = (command.help or "").strip().split("\n\n")[0]
+        if not first or "\n" in first or len(first) > 100:
+            too_long.append((" ".join(path), first))
+    assert not too_long, too_long

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from briefing.config import Settings, load_settings
-from briefing.errors import BriefingError
+from briefing.errors import BriefingError, NoApprover
 from briefing.issue import IssueStateError
 from briefing.services import issues as editorial
 from briefing.services.ingest import ingest
@@ -119,7 +119,7 @@ def test_illegal_transitions_are_refused(settings: Settings, engine: Engine) -> 
     issue = editorial.draft(settings, engine, now=T0)
     with engine.begin() as conn, pytest.raises(IssueStateError, match="cannot become sent"):
         store.set_state(conn, issue.id, "sent", now=T0, actor="x")
-    with pytest.raises(BriefingError, match="--by"):
+    with pytest.raises(NoApprover, match="approving editor's name"):
         editorial.approve(engine, issue.id, by="  ")
     editorial.cancel(engine, issue.id, by="x")
     with pytest.raises(BriefingError, match="cancelled"):
@@ -151,5 +151,5 @@ def test_who_did_it_is_one_clean_line(settings: Settings, engine: Engine) -> Non
     with engine.connect() as conn:
         actors = {e["actor"] for e in store.events(conn, issue.id)}
     assert actors == {"cron[2J", "Jane Editor]0;pwned evil"}
-    with pytest.raises(BriefingError, match="--by"):
+    with pytest.raises(NoApprover):
         editorial.approve(engine, issue.id, by="\x1b\r\n")

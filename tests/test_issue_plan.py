@@ -77,12 +77,16 @@ def test_an_unknown_current_state_refuses_everything() -> None:
 
 
 def test_the_refusal_names_the_issue_both_states_and_points_at_briefing_issues() -> None:
+    from briefing.cli import words
+
     with pytest.raises(IssueStateError) as caught:
         check_transition(42, "draft", "sent")
     exc = caught.value
     assert exc.message == "issue 42 is draft; it cannot become sent"
+    assert (exc.issue_id, exc.state, exc.target) == (42, "draft", "sent")
     assert str(exc) == exc.message
-    assert exc.hint == "see `briefing issues` for each issue's state"
+    assert exc.hint == "see each issue's state in the list of issues"  # the desk shows it too
+    assert words.error(exc)[1] == "see `briefing issues` for each issue's state"
     # a BriefingError, so the CLI reports it as error + hint (not a traceback)
     assert "BriefingError" in [c.__name__ for c in type(exc).__mro__]
 

@@ -49,7 +49,7 @@ class AppState:
 
     def engine(self) -> Engine:
         if self._engine is None:
-            from briefing.store.db import open_engine
+            from briefing.services.storage import open_engine
 
             self._engine = open_engine(self.settings().database_url)
         return self._engine
@@ -132,18 +132,35 @@ def cli() -> None:
     state()
 
 
+def load_commands() -> None:
+    """Import the modules that register their commands on ``cli``, one per subject."""
+    from briefing.cli import (  # noqa: F401  (registers the commands)
+        articles,
+        delivery,
+        editors,
+        feeds,
+        ingest,
+        issues,
+        schedule,
+        serve,
+        subscribers,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("BRIEFING_DEBUG") == "1"
-    from briefing.cli import commands, delivery, editors, issues, schedule, subscribers  # noqa: F401  (registers the commands)
+    load_commands()
+    from briefing.cli import words
 
     try:
         code = cli.main(args=args, prog_name="briefing", standalone_mode=False)
     except BriefingError as exc:
         if debug:
             traceback.print_exc()
-        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, soft_wrap=True)
-        err_console.print(f"[bold]hint:[/] {escape(exc.hint)}", markup=True, soft_wrap=True)
+        message, hint = words.error(exc)
+        err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
+        err_console.print(f"[bold]hint:[/] {escape(hint)}", markup=True, soft_wrap=True)
         sys.exit(1)
     except click.exceptions.Abort:
         err_console.print("error: aborted")

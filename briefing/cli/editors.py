@@ -1,4 +1,4 @@
-"""Step 6 commands: editors add, passwd, list, remove (accounts for the desk)."""
+"""`briefing editors` add, passwd, list, remove: the accounts that sign in to the desk."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Step 2 commands: draft, issues, issue, edit, approve, cancel, preview."""
+"""The editor's work on an issue: draft, issues, issue, edit, approve, cancel, preview."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
+from briefing.cli import words
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.clock import utcnow
 from briefing.config import Settings
@@ -20,7 +21,6 @@ from briefing.private import private_dir, write_private
 from briefing.render import render_issue, render_web
 from briefing.render.lint import lint
 from briefing.services import issues as editorial
-from briefing.store import issues as issue_store
 
 
 def _sample_recipient(
@@ -134,8 +134,7 @@ def issues_cmd(as_json: bool) -> None:
     Example:
         briefing issues --json | jq '.[] | {id, state, subject}'
     """
-    with state().engine().connect() as conn:
-        items = issue_store.list_issues(conn)
+    items = editorial.list_issues(state().engine())
     if as_json:
         emit_json([issue_json(i) for i in items])
         return
@@ -167,8 +166,7 @@ def issue_cmd(issue_ref: str | None, as_json: bool) -> None:
     """
     engine = state().engine()
     issue = editorial.resolve_issue(engine, issue_ref)
-    with engine.connect() as conn:
-        history = issue_store.events(conn, issue.id)
+    history = editorial.history(engine, issue.id)
     if as_json:
         emit_json(
             {
@@ -360,7 +358,8 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
                 "html_bytes": len(html.encode()),
                 "ai_header": rendered.ai_header,
                 "lint": [
-                    {"level": f.level, "check": f.check, "message": f.message} for f in findings
+                    {"level": f.level, "check": f.check, "message": words.finding(f)}
+                    for f in findings
                 ],
             }
         )
@@ -369,7 +368,7 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
         out_console.print(f"[bold]Issue {issue.id}[/] ({issue.state}): {escape(rendered.subject)}")
         for f in findings:
             out_console.print(
-                f"  [{colors[f.level]}]{f.level:>7}[/] {f.check:<11} {escape(f.message)}"
+                f"  [{colors[f.level]}]{f.level:>7}[/] {f.check:<11} {escape(words.finding(f))}"
             )
         out_console.print(f"as received by {escape(sample.email)}")
         out_console.print(f"preview files in {folder}/: issue.html, issue.txt, issue.eml, web.html")

@@ -1,4 +1,5 @@
-"""Step 3 commands: the `subscribers` group, `recipients` and `serve`."""
+"""The `subscribers` group (import, export, add, remove, forget, expire, list, show) and
+`recipients` (who would receive an issue)."""
 
 from __future__ import annotations
 
@@ -106,8 +107,9 @@ def import_cmd(file: Path, strict: bool, as_json: bool) -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @global_options
 def export_cmd(file: Path | None) -> None:
-    """Export the list as CSV (to FILE, or stdout). Cells that a spreadsheet would run as
-    a formula (=, +, -, @) are neutralized.
+    """Export the list as CSV (to FILE, or stdout).
+
+    Cells that a spreadsheet would run as a formula (=, +, -, @) are neutralized.
 
     \b
     Example:
@@ -194,8 +196,9 @@ def remove_cmd(email: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print what was erased as JSON.")
 @global_options
 def forget_cmd(email: str, yes: bool, outboxes: tuple[Path, ...], as_json: bool) -> None:
-    """Erase a person (GDPR Art. 17): their address, name, consent IP and user agent go
-    from every table (free text too) and their .eml files from the outbox folder; an HMAC
+    """Erase a person for good (GDPR Art. 17).
+
+    Their address, name, consent IP and user agent go from every table (free text too) and their .eml files from the outbox folder; an HMAC
     of the address stays on the suppression list so it is not re-imported by accident.
     Without a terminal to ask, --yes is required.
 
@@ -249,8 +252,9 @@ def forget_cmd(email: str, yes: bool, outboxes: tuple[Path, ...], as_json: bool)
 @click.option("--json", "as_json", is_flag=True, help="Print what was deleted as JSON.")
 @global_options
 def expire_cmd(as_json: bool) -> None:
-    """Delete subscription requests nobody confirmed within subscriptions.pending_days,
-    with their IP address and user agent. `schedule run` does it at every ingest, and
+    """Delete subscription requests nobody confirmed within subscriptions.pending_days.
+
+    Their IP address and user agent go with them. `schedule run` does it at every ingest, and
     `serve` when it starts.
 
     \b
@@ -291,10 +295,7 @@ def list_cmd(status: str | None, as_json: bool) -> None:
     Example:
         briefing subscribers list --status active --json
     """
-    from briefing.store import subscribers as store
-
-    with state().engine().connect() as conn:
-        rows = list(store.iterate(conn, status=status))
+    rows = subscriptions.list_subscribers(state().engine(), status=status)
     if as_json:
         emit_json([subscriber_json(s) for s in rows])
         return
@@ -367,8 +368,9 @@ def show_cmd(email: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @global_options
 def recipients(issue_ref: str | None, as_json: bool) -> None:
-    """Who would receive an issue (default: the open draft): active, not paused,
-    subscribed to at least one of its topics.
+    """Who would receive an issue (default: the open draft).
+
+    Everyone active, not paused, and subscribed to at least one of its topics.
 
     \b
     Example:
@@ -394,64 +396,3 @@ def recipients(issue_ref: str | None, as_json: bool) -> None:
     out_console.print(f"issue {issue.id}: {len(people)} recipient(s)")
     for s in people:
         out_console.print(f"  {escape(s.email or '')}")
-
-
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option(
-    "--port",
-    default=8000,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="Port to listen on.",
-)
-@click.option(
-    "--forwarded-allow-ips",
-    metavar="IPS",
-    default=None,
-    help="Comma-separated addresses or networks of the reverse proxies whose "
-    "X-Forwarded-For is believed (overrides web.forwarded_allow_ips).",
-)
-@click.option(
-    "--new-secret",
-    is_flag=True,
-    help="Accept a signing secret that leaves out the one used last (old links break).",
-)
-@global_options
-def serve(host: str, port: int, forwarded_allow_ips: str | None, new_secret: bool) -> None:
-    """Run the web app: subscribe form, confirmation, one-click unsubscribe, preferences.
-
-    \b
-    Example:
-        briefing serve --port 8000    # then open http://127.0.0.1:8000/
-        briefing serve --forwarded-allow-ips 127.0.0.1   # behind a proxy on this machine
-    """
-    import uvicorn
-
-    from briefing.cli.preflight import check_can_listen
-    from briefing.services import erasure, keyring
-    from briefing.store.db import check_writable
-    from briefing.web.app import create_app
-    from briefing.web.server import uvicorn_config, warnings_for
-
-    st = state()
-    if forwarded_allow_ips is not None:
-        st.overrides.setdefault("web", {})["forwarded_allow_ips"] = forwarded_allow_ips
-    settings = st.settings()
-    for warning in warnings_for(settings, host):
-        err_console.print(f"warning: {escape(warning)}")
-    check_writable(st.engine())  # a read-only database: refuse now, not 500 on each write
-    check_can_listen(host, port)
-    for warning in keyring.check_signing(settings, st.engine(), accept_new=new_secret):
-        err_console.print(f"warning: {escape(warning)}")
-    erasure.expire_requests(settings, st.engine())
-    app = create_app(settings, st.engine())
-    trusted = ", ".join(settings.web.forwarded_allow_ips) or "none"
-    err_console.print(
-        f"serving on http://{host}:{port}/ (public base_url: {settings.newsletter.base_url}; "
-        f"trusted proxies: {escape(trusted)})"
-    )
-    server = uvicorn.Server(uvicorn_config(app, settings, host=host, port=port))
-    server.run()
-    if not server.started:  # the port was taken or the address is not this machine's
-        sys.exit(3)

@@ -20,6 +20,8 @@ class Finding:
     level: Literal["ok", "warning", "error"]
     check: str
     message: str
+    article: str | None = None  # the article and field a finding is about, if one is
+    field: str | None = None
 
 
 def lint(
@@ -152,10 +154,9 @@ def uncertain_fields(view: IssueView) -> list[Finding]:
                 shown = value.isoformat() if hasattr(value, "isoformat") else str(value)
                 message = (
                     f"story {number}: {field} uncertain ({a.confidence[field].value:.2f}): "
-                    f"{shown[:80]!r} — check it or correct it with "
-                    f"`briefing article {a.id[:10]} --set {field}=... --by NAME`"
+                    f"{shown[:80]!r} — check it or correct it"
                 )
-                flagged.append(Finding("warning", "uncertain", message))
+                flagged.append(Finding("warning", "uncertain", message, a.id, field))
     return flagged or [
         Finding("ok", "uncertain", "every title, author, date and publisher is sure or corrected")
     ]

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from briefing.clock import utcnow
-from briefing.errors import BriefingError, NotFoundError
+from briefing.errors import AlreadyAnEditor, BriefingError, NotAnEditor
 from briefing.headertext import name_text
 from briefing.store.editors_schema import editor_sessions, editors
 from briefing.subscribers import normalize_email
@@ -102,10 +102,7 @@ def add(engine: Engine, email: str, password: str, *, name: str | None = None) -
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
     except IntegrityError as exc:
-        raise BriefingError(
-            f"{address} is already an editor",
-            f"change the password with `briefing editors passwd {address}`",
-        ) from exc
+        raise AlreadyAnEditor(address) from exc
     return Editor(int(new_id), address, name)
 
 
@@ -119,9 +116,7 @@ def set_password(engine: Engine, email: str, password: str) -> None:
             .values(password_hash=_hasher.hash(password))
         ).rowcount
         if found != 1:
-            raise NotFoundError(
-                f"{address} is not an editor", "add one with `briefing editors add`"
-            )
+            raise NotAnEditor(address, "passwd")
         ed = conn.execute(select(editors.c.id).where(editors.c.email == address)).scalar_one()
         conn.execute(delete(editor_sessions).where(editor_sessions.c.editor_id == ed))
 
@@ -130,7 +125,7 @@ def remove(engine: Engine, email: str) -> None:
     address = _key(email)
     with engine.begin() as conn:
         if conn.execute(delete(editors).where(editors.c.email == address)).rowcount != 1:
-            raise NotFoundError(f"{address} is not an editor", "see `briefing editors list`")
+            raise NotAnEditor(address, "remove")
 
 
 def list_all(engine: Engine) -> list[Editor]:

@@ -10,13 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from briefing import corrections as fixes
 from briefing.clock import utcnow
 from briefing.config import Settings
-from briefing.errors import BriefingError, NotFoundError
+from briefing.errors import (
+    ArticleNotFound,
+    BriefingError,
+    EmptySubject,
+    IssueNotEditable,
+    NoApprover,
+    NoIssueYet,
+    NotAnIssueNumber,
+    NotFoundError,
+    NothingToChange,
+)
 from briefing.headertext import PREHEADER_MAX, SUBJECT_MAX, header_text, name_text, note_text
 from briefing.issue import OPEN_STATES, default_preheader, default_subject, plan_stories
 from briefing.models import Article, Issue, IssueStory, IssueView, Story, TopicMatch, TopicSection
@@ -107,15 +118,25 @@ def resolve_issue(engine: Engine, ref: str | int | None) -> Issue:
         if ref is None or ref == "":
             issue = store.open_issue(conn) or store.latest_issue(conn)
             if issue is None:
-                raise NotFoundError("there is no issue yet", "build one with `briefing draft`")
+                raise NoIssueYet()
             return issue
         try:
             number = int(str(ref).lstrip("#"))
         except ValueError as exc:
-            raise NotFoundError(
-                f"{ref!r} is not an issue number", "issues are numbered: see `briefing issues`"
-            ) from exc
+            raise NotAnIssueNumber(str(ref)) from exc
         return store.get_issue(conn, number)
+
+
+def list_issues(engine: Engine) -> list[Issue]:
+    """Every issue, newest first."""
+    with engine.connect() as conn:
+        return store.list_issues(conn)
+
+
+def history(engine: Engine, issue_id: int) -> list[dict[str, Any]]:
+    """The issue's audit trail, oldest first: at, actor, action, detail."""
+    with engine.connect() as conn:
+        return store.events(conn, issue_id)
 
 
 def view(settings: Settings, engine: Engine, issue: Issue) -> IssueView:
@@ -164,10 +185,7 @@ def edit(
     with engine.begin() as conn:
         issue = store.get_issue(conn, issue_id)
         if issue.state not in ("draft", "approved"):
-            raise BriefingError(
-                f"issue {issue_id} is {issue.state}; only a draft or approved issue can be edited",
-                "build a new draft with `briefing draft`",
-            )
+            raise IssueNotEditable(issue_id, issue.state)
         values: dict[str, object] = {}
         changes: dict[str, object] = {}
         excluded_keys: list[str] = []
@@ -175,7 +193,7 @@ def edit(
         if subject is not None:
             subject = header_text(subject, SUBJECT_MAX)
             if not subject:
-                raise BriefingError("the subject cannot be empty", "give --subject some text")
+                raise EmptySubject()
             values.update(subject=subject, subject_edited=True)
             changes["subject"] = values["subject"]
         if preheader is not None:
@@ -220,10 +238,7 @@ def edit(
             values["order_edited"] = True
             changes["order"] = [s.key for s in front]
         if not changes:
-            raise BriefingError(
-                "nothing to change",
-                "pass --subject, --preheader, --note, --exclude, --restore or --order",
-            )
+            raise NothingToChange()
         ordered = [replace(s, position=i) for i, s in enumerate(ordered)]
         if excluded_keys or restored_keys or order:
             # a subject or preheader the editor never wrote follows the stories shown
@@ -255,7 +270,7 @@ def approve(engine: Engine, issue_id: int, *, by: str, now: datetime | None = No
     now = now or utcnow()
     by = _who(by)
     if not by:
-        raise BriefingError("--by needs the approving editor's name", "e.g. --by 'Jane Editor'")
+        raise NoApprover()
     with engine.begin() as conn:
         issue = store.get_issue(conn, issue_id)
         if not issue.included:
@@ -315,7 +330,7 @@ def correct_article(
     if not changes:
         raise fixes.InvalidCorrection(
             "nothing to correct",
-            "pass --set FIELD=VALUE (fields: " + ", ".join(fixes.EDITABLE) + ")",
+            "correct at least one field (fields: " + ", ".join(fixes.EDITABLE) + ")",
         )
     fields = [f for f, _ in changes]
     repeated = sorted({f for f in fields if fields.count(f) > 1})
@@ -324,9 +339,7 @@ def correct_article(
     with engine.begin() as conn:
         article = article_store.get_article(conn, article_id)
         if article is None:
-            raise NotFoundError(
-                f"no article with id {article_id!r}", "list ids with `briefing articles`"
-            )
+            raise ArticleNotFound(article_id)
         made = {f: fixes.Correction(f, v, fixes.current(article, f), by, now) for f, v in changes}
         for c in made.values():
             correction_store.record(conn, article.id, c)

@@ -22,7 +22,7 @@ from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.message import notice
 from briefing.deliver.transport import open_transport
-from briefing.errors import BriefingError
+from briefing.errors import AlreadySubscribed, BriefingError
 from briefing.headertext import name_text
 from briefing.models import Subscriber
 from briefing.services import keyring
@@ -76,10 +76,7 @@ def add(
     with engine.begin() as conn:
         existing = store.by_email(conn, address)
         if existing is not None:
-            raise BriefingError(
-                f"{address} is already on the list ({existing.status})",
-                "see it with `briefing subscribers show`",
-            )
+            raise AlreadySubscribed(address, existing.status)
         reason = store.suppressed(conn, address, key)
         if reason:
             raise BriefingError(
@@ -471,6 +468,12 @@ def recipients(
         for sub in store.iterate(conn, status="active", chose_topics=chose_topics):
             if sub.receives(topics):
                 yield sub
+
+
+def list_subscribers(engine: Engine, *, status: str | None = None) -> list[Subscriber]:
+    """Every subscriber with an address (forgotten people are not listed), by id."""
+    with engine.connect() as conn:
+        return list(store.iterate(conn, status=status))
 
 
 def get(engine: Engine, email: str) -> Subscriber:

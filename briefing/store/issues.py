@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from briefing.errors import NotFoundError
+from briefing.errors import IssueNotFound, NotFoundError
 from briefing.issue import OPEN_STATES, check_transition
 from briefing.models import Issue, IssueState, IssueStory
 from briefing.store.issues_schema import issue_articles, issue_events, issue_stories, issues
@@ -60,7 +60,7 @@ def _stories(conn: Connection, issue_id: int) -> list[IssueStory]:
 def get_issue(conn: Connection, issue_id: int) -> Issue:
     row = conn.execute(select(issues).where(issues.c.id == issue_id)).first()
     if row is None:
-        raise NotFoundError(f"there is no issue {issue_id}", "list issues with `briefing issues`")
+        raise IssueNotFound(issue_id)
     return _issue(row, _stories(conn, issue_id))
 
 
@@ -174,7 +174,7 @@ def set_state(
         select(issues.c.state).where(issues.c.id == issue_id)
     ).scalar_one_or_none()
     if current is None:
-        raise NotFoundError(f"there is no issue {issue_id}", "list issues with `briefing issues`")
+        raise IssueNotFound(issue_id)
     check_transition(issue_id, current, target)
     result = conn.execute(
         update(issues)

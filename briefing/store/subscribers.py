@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from briefing.errors import NotFoundError
+from briefing.errors import SubscriberNotFound
 from briefing.models import Subscriber
 from briefing.store.subscribers_schema import (
     subscriber_events,
@@ -52,7 +52,7 @@ def by_email(conn: Connection, email: str) -> Subscriber | None:
 def get(conn: Connection, email: str) -> Subscriber:
     found = by_email(conn, email)
     if found is None:
-        raise NotFoundError(f"no subscriber {email}", "list them with `briefing subscribers list`")
+        raise SubscriberNotFound(email)
     return found
 
 
