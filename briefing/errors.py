@@ -122,7 +122,7 @@ class UnsafeHeader(BriefingError):
 
 
 class IssueStateError(BriefingError):
-    """An issue cannot move from ``state`` to ``target`` (see briefing.issue.TRANSITIONS)."""
+    """An issue cannot move from ``state`` to ``target`` (see briefing.states.TRANSITIONS)."""
 
     default_hint = "see each issue's state in the list of issues"
 

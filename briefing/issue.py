@@ -27,22 +27,8 @@ __all__ = [
     "plan_stories",
 ]
 from briefing.headertext import PREHEADER_MAX, SUBJECT_MAX, header_text
-from briefing.models import Issue, IssueState, IssueStory, Story
-
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "draft": frozenset({"approved", "cancelled", "expired"}),
-    "approved": frozenset({"draft", "sending", "cancelled", "expired"}),
-    "sending": frozenset({"sent", "approved"}),
-    "sent": frozenset(),
-    "cancelled": frozenset(),
-    "expired": frozenset(),
-}
-OPEN_STATES = ("draft", "approved")
-
-
-def check_transition(issue_id: int, current: str, target: IssueState) -> None:
-    if target not in TRANSITIONS.get(current, frozenset()):
-        raise IssueStateError(issue_id, current, target)
+from briefing.models import Issue, IssueStory, Story
+from briefing.states import OPEN_STATES, TRANSITIONS, check_transition
 
 
 def plan_stories(

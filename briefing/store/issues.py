@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from briefing.errors import IssueNotFound, NotFoundError
-from briefing.issue import OPEN_STATES, check_transition
 from briefing.models import Issue, IssueState, IssueStory
+from briefing.states import OPEN_STATES, check_transition
 from briefing.store.issues_schema import issue_articles, issue_events, issue_stories, issues
 from briefing.store.schema import articles
 
