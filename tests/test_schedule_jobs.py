@@ -117,7 +117,9 @@ def test_an_unapproved_issue_waits_and_the_editors_are_told_once(rt: Runtime) ->
     second = execute(rt, "send", PLANNED + timedelta(minutes=11))
     assert second == {**first, "told": []}
     [msg] = notices(rt)
-    assert msg["Subject"] == f"[Test Briefing] issue {issue_id} is not approved: the send is on hold"
+    assert (
+        msg["Subject"] == f"[Test Briefing] issue {issue_id} is not approved: the send is on hold"
+    )
     assert body(msg) == (
         f"Issue {issue_id} (This week) was due to go out at "
         "Mon 23 Nov 2026, 07:00 Europe/London but is not approved.\n"
