@@ -27,7 +27,7 @@ from briefing.schedule.calendar import (
 )
 from briefing.services import erasure, notices
 from briefing.services import issues as editorial
-from briefing.services import schedule as store
+from briefing.services import schedule as service
 from briefing.services import send as sending
 
 log = logging.getLogger("briefing.schedule")
@@ -61,7 +61,7 @@ def tell_editors(rt: Context, subject: str, body: str) -> list[str]:
 def run_ingest(rt: Context, now: datetime) -> Outcome:
     from briefing.services.ingest import ingest
 
-    with store.job_lease(rt.engine, "job:ingest", rt.owner) as ok:
+    with service.job_lease(rt.engine, "job:ingest", rt.owner) as ok:
         if not ok:
             return {"outcome": "skipped", "why": "another scheduler is ingesting"}
         reports = ingest(rt.settings, rt.engine, now=now)
@@ -82,10 +82,10 @@ def run_draft(rt: Context, now: datetime) -> Outcome:
     """Build (or refresh) the draft for the coming send and email the proof."""
     schedule = rt.schedule
     cycle = next_cycle(schedule, now)
-    with store.job_lease(rt.engine, "job:draft", rt.owner) as ok:
+    with service.job_lease(rt.engine, "job:draft", rt.owner) as ok:
         if not ok:
             return {"outcome": "skipped", "why": "another scheduler is drafting"}
-        existing = store.issue_for(rt.engine, cycle.planned)
+        existing = service.issue_for(rt.engine, cycle.planned)
         if existing is not None and existing.state not in ("draft", "approved"):
             return {"outcome": "nothing to do", "issue": existing.id, "state": existing.state}
         from briefing.services.ingest import ingest
@@ -96,9 +96,9 @@ def run_draft(rt: Context, now: datetime) -> Outcome:
             log.warning("ingest before the draft failed: %s", exc)
         issue = editorial.draft(rt.settings, rt.engine, actor="scheduler", now=now)
         key = cycle.planned.isoformat()
-        store.plan(rt.engine, issue.id, cycle.planned, now)
+        service.plan(rt.engine, issue.id, cycle.planned, now)
         proofs: list[str] = []
-        if not store.told(rt.engine, issue.id, "proof", key):
+        if not service.told(rt.engine, issue.id, "proof", key):
             for editor in schedule.editors:
                 sending.send_test(
                     rt.settings,
@@ -110,7 +110,7 @@ def run_draft(rt: Context, now: datetime) -> Outcome:
                     planned=local_text(schedule, cycle.planned),
                 )
                 proofs.append(editor)
-            store.record(rt.engine, issue.id, now, "proof", {"planned": key, "to": proofs})
+            service.record(rt.engine, issue.id, now, "proof", {"planned": key, "to": proofs})
     return {
         "outcome": "drafted",
         "issue": issue.id,
@@ -123,7 +123,7 @@ def run_draft(rt: Context, now: datetime) -> Outcome:
 
 def run_send(rt: Context, now: datetime) -> Outcome:
     """Whatever the send calls for at ``now``: send, resume, wait, approve, expire."""
-    with store.job_lease(rt.engine, "job:send", rt.owner) as ok:
+    with service.job_lease(rt.engine, "job:send", rt.owner) as ok:
         if not ok:
             return {"outcome": "skipped", "why": "another scheduler is sending"}
         return _send_locked(rt, now)
@@ -138,11 +138,11 @@ def _send_locked(rt: Context, now: datetime) -> Outcome:
     key = cycle.planned.isoformat()
     expires = cycle.expires + spread
 
-    for flying in store.in_flight(engine):  # a send cut short (a restart, a stop): resume it
+    for flying in service.in_flight(engine):  # a send cut short (a restart, a stop): resume it
         planned = flying.planned_for  # ... if still fresh
         if planned is None or now <= cycle_of(schedule, planned).expires + spread:
             return _deliver(rt, flying, now, cycle if planned == cycle.planned else None)
-        if not store.told(engine, flying.id, "told_stale", planned.isoformat()):
+        if not service.told(engine, flying.id, "told_stale", planned.isoformat()):
             tell_editors(
                 rt,
                 f"issue {flying.id} stopped part-way and is now too old to finish",
@@ -150,11 +150,11 @@ def _send_locked(rt: Context, now: datetime) -> Outcome:
                 "stopped part-way; its expiry has passed, so the scheduler will not finish "
                 f"it.\nTo finish it anyway: briefing send {flying.id}\n",
             )
-            store.record(engine, flying.id, now, "told_stale", {"planned": planned.isoformat()})
+            service.record(engine, flying.id, now, "told_stale", {"planned": planned.isoformat()})
 
-    issue = store.issue_for(engine, cycle.planned)
+    issue = service.issue_for(engine, cycle.planned)
     if issue is None:
-        open_issue = store.open_issue(engine)
+        open_issue = service.open_issue(engine)
         if open_issue is not None and (
             open_issue.planned_for is None or open_issue.planned_for < cycle.planned
         ):
@@ -177,7 +177,7 @@ def _send_locked(rt: Context, now: datetime) -> Outcome:
     if issue is None:
         if schedule.require_approval:
             # no issue to hang an event on: a lease that outlives the week says "told"
-            if store.first_to_tell(engine, f"told:no-issue:{key}", timedelta(days=8)):
+            if service.first_to_tell(engine, f"told:no-issue:{key}", timedelta(days=8)):
                 tell_editors(
                     rt,
                     "no issue to send",
@@ -188,7 +188,7 @@ def _send_locked(rt: Context, now: datetime) -> Outcome:
             return {"outcome": "no issue", "planned": key}
         issue = editorial.draft(rt.settings, engine, actor="scheduler", now=now)
     if issue.planned_for != cycle.planned:
-        store.plan(engine, issue.id, cycle.planned, now)
+        service.plan(engine, issue.id, cycle.planned, now)
 
     if (
         issue.state == "draft"
@@ -203,7 +203,7 @@ def _send_locked(rt: Context, now: datetime) -> Outcome:
     if issue.state == "draft":
         if schedule.require_approval:
             told: list[str] = []
-            if not store.told(engine, issue.id, "told_unapproved", key):
+            if not service.told(engine, issue.id, "told_unapproved", key):
                 told = tell_editors(
                     rt,
                     f"issue {issue.id} is not approved: the send is on hold",
@@ -213,7 +213,9 @@ def _send_locked(rt: Context, now: datetime) -> Outcome:
                     f"{local_text(schedule, expires)}; after that the issue expires.\n"
                     f"Approve it: briefing approve {issue.id} --by 'YOUR NAME'\n",
                 )
-                store.record(engine, issue.id, now, "told_unapproved", {"planned": key, "to": told})
+                service.record(
+                    engine, issue.id, now, "told_unapproved", {"planned": key, "to": told}
+                )
             return {
                 "outcome": "waiting for approval",
                 "issue": issue.id,
@@ -223,7 +225,7 @@ def _send_locked(rt: Context, now: datetime) -> Outcome:
         issue = editorial.approve(
             engine, issue.id, by=f"{AUTO_APPROVER} (require_approval = false)", now=now
         )
-        store.record(
+        service.record(
             engine,
             issue.id,
             now,
@@ -234,7 +236,7 @@ def _send_locked(rt: Context, now: datetime) -> Outcome:
 
 
 def _expire(rt: Context, issue: Issue, now: datetime, cycle: Cycle) -> Outcome:
-    store.expire(rt.engine, issue.id, cycle.planned, now)
+    service.expire(rt.engine, issue.id, cycle.planned, now)
     told = tell_editors(
         rt,
         f"issue {issue.id} expired unsent",
@@ -271,7 +273,7 @@ def _deliver(rt: Context, issue: Issue, now: datetime, cycle: Cycle | None) -> O
             now=now,
             release_times=release_times(schedule, cycle),
         )
-        stale = store.expire_unreleased(
+        stale = service.expire_unreleased(
             rt.engine, issue.id, now - schedule.duration("expire_after"), now
         )
     summary = sending.send(
@@ -299,7 +301,7 @@ def _deliver(rt: Context, issue: Issue, now: datetime, cycle: Cycle | None) -> O
     if summary.paused:
         outcome["paused"] = summary.paused
     if not summary.finished:
-        due = store.next_batch(rt.engine, issue.id)
+        due = service.next_batch(rt.engine, issue.id)
         if due is not None:
             outcome["next_batch"] = due.isoformat()
             if rt.on_release is not None and not rt.stop.is_set():

@@ -27,7 +27,7 @@ from briefing.deliver.sender import Stop
 from briefing.errors import BriefingError
 from briefing.schedule.calendar import draft_time, send_time
 from briefing.schedule.jobs import Outcome, run_draft, run_ingest, run_send
-from briefing.services import schedule as store
+from briefing.services import schedule as service
 
 log = logging.getLogger("briefing.schedule")
 
@@ -46,7 +46,7 @@ class Runtime:
     workers: int = 1  # senders run as threads inside the scheduler
     stop: Stop = field(default_factory=Stop)
     clock: Callable[[], datetime] = utcnow
-    owner: str = field(default_factory=lambda: store.new_owner("scheduler"))
+    owner: str = field(default_factory=lambda: service.new_owner("scheduler"))
     on_release: Callable[[datetime], None] | None = None  # schedule the next local-time batch
 
     @property
@@ -197,7 +197,7 @@ def start_scheduler(scheduler: Any, rt: Runtime, *, wait: float = 60.0) -> None:
     (a lease), because APScheduler creates its job table and inserts the job ids without
     regard for another process doing the same at that moment."""
     deadline = time.monotonic() + wait
-    while not store.acquire(rt.engine, SETUP_LEASE, rt.owner, timedelta(seconds=30)):
+    while not service.acquire(rt.engine, SETUP_LEASE, rt.owner, timedelta(seconds=30)):
         if time.monotonic() > deadline:
             raise BriefingError(
                 "another scheduler has been setting up its jobs for a minute",
@@ -208,7 +208,7 @@ def start_scheduler(scheduler: Any, rt: Runtime, *, wait: float = 60.0) -> None:
         scheduler.start(paused=True)
         install_jobs(scheduler, rt)
     finally:
-        store.release(rt.engine, SETUP_LEASE, rt.owner)
+        service.release(rt.engine, SETUP_LEASE, rt.owner)
     scheduler.resume()
 
 
