@@ -15,18 +15,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
-import briefing.scheduler as scheduler_module
+import briefing.schedule.runner as scheduler_module
 from briefing.cli import main
 from briefing.config import Schedule, Settings, load_settings, parse_duration
 from briefing.errors import ConfigError
-from briefing.scheduler import (
+from briefing.schedule.calendar import current_cycle, next_cycle
+from briefing.schedule.runner import (
     JOB_IDS,
     JOBSTORE_TABLE,
     Runtime,
-    current_cycle,
     install_jobs,
     make_scheduler,
-    next_cycle,
     start_scheduler,
     triggers,
 )

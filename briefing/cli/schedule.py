@@ -42,7 +42,7 @@ def _parse_at(value: str | None) -> datetime | None:
 
 
 def _logging() -> None:
-    from briefing.scheduler import JSONLines
+    from briefing.schedule.runner import JSONLines
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JSONLines())
@@ -73,8 +73,8 @@ def run_cmd(transport: str | None, workers: int | None) -> None:
         briefing schedule run
         briefing schedule run --transport smtp://mailer@smtp.example.org:587 --workers 4
     """
-    from briefing.scheduler import Runtime, run
-    from briefing.store.db import check_writable
+    from briefing.schedule.runner import Runtime, run
+    from briefing.services.schedule import check_writable
 
     st = state()
     settings, engine = st.settings(), st.engine()
@@ -97,7 +97,8 @@ def show_cmd(as_json: bool) -> None:
         briefing schedule show
         briefing schedule show --json | jq -r '.[].next_run'
     """
-    from briefing.scheduler import next_cycle, show
+    from briefing.schedule.calendar import next_cycle
+    from briefing.schedule.runner import show
 
     st = state()
     settings, engine = st.settings(), st.engine()
@@ -123,7 +124,7 @@ def show_cmd(as_json: bool) -> None:
             job["trigger"],
         )
     out_console.print(table)
-    cycle = next_cycle(s, datetime.now(UTC))
+    cycle = next_cycle(s, utcnow())
     approval = "an editor's approval is required" if s.require_approval else "no approval needed"
     out_console.print(
         f"next send {cycle.planned.astimezone(s.tz):%a %d %b %Y %H:%M %Z}; draft and proof "
@@ -159,7 +160,8 @@ def tick_cmd(
         briefing schedule tick --job send --json
         briefing schedule tick --at 2026-11-23T07:00:00+00:00 --transport outbox://var/try
     """
-    from briefing.scheduler import Runtime, execute, next_cycle
+    from briefing.schedule.calendar import next_cycle
+    from briefing.schedule.runner import Runtime, execute
 
     st = state()
     settings, engine = st.settings(), st.engine()

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,10 @@ from sqlalchemy import Engine
 
 from briefing.clock import utcnow
 from briefing.config import Settings
-from briefing.deliver.message import notice
-from briefing.deliver.transport import open_transport
 from briefing.errors import AlreadySubscribed, BriefingError
 from briefing.headertext import name_text
 from briefing.models import Subscriber
-from briefing.services import keyring
+from briefing.services import keyring, notices
 from briefing.store import subscribers as store
 from briefing.subscribers import (
     SUPPRESSED,
@@ -338,12 +335,9 @@ def send_confirmation(
         f'You asked for it with: "{settings.subscriptions.consent_text}"\n'
         f"If it was not you, ignore this email: you will not be added.\n\n{n.postal_address}\n"
     )
-    recipient, data = notice(settings, sub.email, f"Confirm your subscription to {n.name}", text)
-    transport = open_transport(url or settings.delivery.url, settings)
-    try:
-        transport.send(parseaddr(n.sender)[1], recipient, data)
-    finally:
-        transport.close()
+    notices.send(
+        settings, [sub.email], f"Confirm your subscription to {n.name}", text, transport=url
+    )
 
 
 def confirm(

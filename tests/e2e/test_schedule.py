@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from briefing.config import Settings, load_settings
 from briefing.issue import IssueStateError
 from briefing.models import Issue
-from briefing.scheduler import Runtime, execute, triggers
+from briefing.schedule.runner import Runtime, execute, triggers
 from briefing.services import issues as editorial
 from briefing.services import subscriptions
 from briefing.store import issues as issue_store

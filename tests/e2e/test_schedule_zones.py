@@ -34,7 +34,7 @@ from test_schedule import schedule_settings
 
 from briefing.config import Settings
 from briefing.models import Issue
-from briefing.scheduler import Runtime, execute
+from briefing.schedule.runner import Runtime, execute
 from briefing.services import issues as editorial
 from briefing.services import subscriptions
 from briefing.store import issues as issue_store
@@ -64,7 +64,7 @@ CLOCK_USERS = (
     "briefing.clock",
     "briefing.deliver.sender",
     "briefing.services.send",
-    "briefing.scheduler",
+    "briefing.schedule.runner",
     "briefing.store.locks",
     "briefing.services.issues",
     "briefing.services.subscriptions",
