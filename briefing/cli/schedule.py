@@ -1,9 +1,11 @@
-"""Step 5 commands: schedule run, schedule show, schedule tick."""
+"""The schedule commands: schedule run, schedule show, schedule tick."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import click
@@ -41,15 +43,27 @@ def _parse_at(value: str | None) -> datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def _logging() -> None:
+@contextlib.contextmanager
+def _logging() -> Iterator[None]:
+    """JSON log lines on stderr while a schedule command runs. Run in-process (a test, a
+    caller's CliRunner), the command gives logging back as it found it: the handler's
+    stream is closed once it returns, and the root logger is the caller's."""
     from briefing.schedule.runner import JSONLines
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JSONLines())
     root = logging.getLogger()
+    aps = logging.getLogger("apscheduler")
+    saved = root.handlers[:], root.level, aps.level
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    aps.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        aps.setLevel(saved[2])
 
 
 @schedule.command("run")
@@ -79,11 +93,12 @@ def run_cmd(transport: str | None, workers: int | None) -> None:
     st = state()
     settings, engine = st.settings(), st.engine()
     check_writable(engine)  # a read-only database: refuse now, not fail in every job
-    _logging()
     rt = Runtime(
         settings, engine, transport=transport, workers=workers or settings.delivery.workers
     )
-    sys.exit(run(rt))
+    with _logging():
+        code = run(rt)
+    sys.exit(code)
 
 
 @schedule.command("show")
@@ -150,8 +165,10 @@ def show_cmd(as_json: bool) -> None:
 def tick_cmd(
     jobs: tuple[str, ...], at: str | None, transport: str | None, workers: int | None, as_json: bool
 ) -> None:
-    """Run jobs once, now (or --at TIME), and exit: for cron or a systemd timer instead
-    of `schedule run`, and to see what the scheduler would do. The draft job acts only in
+    """Run the jobs once, now (or --at TIME), and exit.
+
+    For cron or a systemd timer instead of `schedule run`, and to see what the scheduler
+    would do. The draft job acts only in
     its window before a send (from draft_before), the send job only from the send time
     to its expiry; both are safe to run any number of times.
 
@@ -165,7 +182,6 @@ def tick_cmd(
 
     st = state()
     settings, engine = st.settings(), st.engine()
-    _logging()
     when = _parse_at(at)
     rt = Runtime(
         settings,
@@ -175,14 +191,15 @@ def tick_cmd(
         clock=(lambda: when) if when else utcnow,
     )
     results = {}
-    for name in jobs or ("draft", "send"):
-        now = rt.clock()
-        if name == "draft" and not jobs:
-            cycle = next_cycle(settings.schedule, now)
-            if now < cycle.draft_at:
-                results[name] = {"outcome": "not yet", "draft_at": cycle.draft_at.isoformat()}
-                continue
-        results[name] = execute(rt, name, now)
+    with _logging():
+        for name in jobs or ("draft", "send"):
+            now = rt.clock()
+            if name == "draft" and not jobs:
+                cycle = next_cycle(settings.schedule, now)
+                if now < cycle.draft_at:
+                    results[name] = {"outcome": "not yet", "draft_at": cycle.draft_at.isoformat()}
+                    continue
+            results[name] = execute(rt, name, now)
     if as_json:
         emit_json(results)
     else:
