@@ -168,7 +168,7 @@ def test_the_longest_name_beside_the_longest_address_stays_within_998(local: str
     # as UTF-8), and a local part of 64 three-octet letters (email-validator's limit counts
     # characters): written as they are, the To line would be 1,024 octets. The preview's
     # builder (the email package, which folds as it likes) must take such a name too
-    from briefing.subscribers import normalize_email
+    from briefing.email_address import normalize_email
 
     name = name_text("𝕏" * 300)
     address = normalize_email(f"{local}@例子.广告")

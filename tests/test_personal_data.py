@@ -34,6 +34,7 @@ from sqlalchemy import Engine, update
 from briefing.cli import main
 from briefing.clock import utcnow
 from briefing.config import Settings, load_settings
+from briefing.email_address import email_hash
 from briefing.scheduler import Runtime, run_ingest
 from briefing.services import confirmations, signins, subscriptions
 from briefing.store import issues as issue_store
@@ -42,7 +43,6 @@ from briefing.store.db import open_engine
 from briefing.store.issues_schema import issues
 from briefing.store.outbox_schema import send_runs
 from briefing.store.subscribers_schema import suppressions
-from briefing.subscribers import email_hash
 
 REPO = Path(__file__).parent.parent
 BRIEFING = REPO / ".venv" / "bin" / "briefing"

@@ -22,13 +22,14 @@ from sqlalchemy import Engine, select, text, update
 from briefing.cli import main
 from briefing.clock import utcnow
 from briefing.config import Settings, load_settings
+from briefing.email_address import email_hash, suppression_hash
 from briefing.errors import BriefingError
 from briefing.services import erasure, subscriptions
 from briefing.services.keyring import suppression_key
 from briefing.store import subscribers as store
 from briefing.store.db import open_engine
 from briefing.store.subscribers_schema import subscriber_events, subscribers, suppressions
-from briefing.subscribers import email_hash, neutralize, read_csv, suppression_hash
+from briefing.subscriber_csv import neutralize, read_csv
 from briefing.tokens import verify
 
 REPO = Path(__file__).parent.parent

@@ -15,7 +15,7 @@ import pytest
 
 from briefing.cli import main
 from briefing.errors import BriefingError
-from briefing.subscribers import read_csv
+from briefing.subscriber_csv import read_csv
 
 TOPIC = "japan-defense-dprk"
 REPO = Path(__file__).parent.parent

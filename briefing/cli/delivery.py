@@ -71,7 +71,7 @@ def send(
     settings, engine = st.settings(), st.engine()
     issue = sending.pick_issue(engine, issue_ref, force=force)
     if test_to:
-        from briefing.subscribers import InvalidAddress, normalize_email
+        from briefing.email_address import InvalidAddress, normalize_email
 
         try:
             normalize_email(test_to)

@@ -17,7 +17,7 @@ from briefing.models import Subscriber
 from briefing.private import create_private_file, tighten
 from briefing.services import issues as editorial
 from briefing.services import subscriptions
-from briefing.subscribers import write_csv
+from briefing.subscriber_csv import write_csv
 
 
 def subscriber_json(
@@ -152,7 +152,7 @@ def add_cmd(
     Example:
         briefing subscribers add ann@example.org --name Ann --topics japan-defense-dprk
     """
-    from briefing.subscribers import check_timezone
+    from briefing.subscriber_csv import check_timezone
 
     st = state()
     sub = subscriptions.add(

@@ -111,7 +111,7 @@ class Schedule(_Section):
     @field_validator("editors")
     @classmethod
     def _editors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from briefing.subscribers import InvalidAddress, normalize_email
+        from briefing.email_address import InvalidAddress, normalize_email
 
         try:
             return tuple(normalize_email(v) for v in value)

@@ -17,10 +17,10 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from briefing.clock import utcnow
+from briefing.email_address import normalize_email
 from briefing.errors import AlreadyAnEditor, BriefingError, NotAnEditor
 from briefing.headertext import name_text
 from briefing.store.editors_schema import editor_sessions, editors
-from briefing.subscribers import normalize_email
 
 SESSION_HOURS = 12
 MIN_PASSWORD = 12

@@ -25,11 +25,11 @@ from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.transport import RecipientRefused
+from briefing.email_address import InvalidAddress
 from briefing.headertext import name_text
 from briefing.services import subscriptions
 from briefing.store import subscribers as subscriber_store
 from briefing.store.web_schema import subscribe_queue as queue
-from briefing.subscribers import InvalidAddress
 
 log = logging.getLogger("briefing.web")
 

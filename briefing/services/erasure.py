@@ -26,13 +26,13 @@ from sqlalchemy import Engine, delete, func, select
 
 from briefing.clock import utcnow
 from briefing.config import Settings
+from briefing.email_address import normalize_email
 from briefing.services import keyring
 from briefing.store import subscribers as store
 from briefing.store.db import checkpoint
 from briefing.store.editors_schema import editors
 from briefing.store.erasure import address_pattern, erase
 from briefing.store.web_schema import signin_attempts, subscribe_queue
-from briefing.subscribers import normalize_email
 
 HEADER_LIMIT = 256 * 1024  # a message's header block is read up to here, never the body
 

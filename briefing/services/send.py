@@ -314,7 +314,7 @@ def send_test(
     """A proof of any issue to one address; the outbox is not touched. Its top says it
     is a proof and, for a draft, how to approve it."""
     now = now or utcnow()
-    from briefing.subscribers import normalize_email
+    from briefing.email_address import normalize_email
 
     address = normalize_email(to)
     view = editorial.view(settings, engine, issue)

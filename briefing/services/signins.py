@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, insert, select
 
 from briefing.clock import utcnow
+from briefing.email_address import InvalidAddress, normalize_email
 from briefing.store.editors_schema import editors
 from briefing.store.web_schema import signin_attempts
-from briefing.subscribers import InvalidAddress, normalize_email
 
 log = logging.getLogger("briefing.web")
 

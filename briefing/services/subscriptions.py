@@ -19,17 +19,13 @@ from sqlalchemy import Engine
 
 from briefing.clock import utcnow
 from briefing.config import Settings
+from briefing.email_address import SUPPRESSED, normalize_email
 from briefing.errors import AlreadySubscribed, BriefingError
 from briefing.headertext import name_text
 from briefing.models import Subscriber
 from briefing.services import keyring, notices
 from briefing.store import subscribers as store
-from briefing.subscribers import (
-    SUPPRESSED,
-    normalize_email,
-    parse_topics,
-    read_csv,
-)
+from briefing.subscriber_csv import parse_topics, read_csv
 from briefing.tokens import manage_links, new_token_id, sign, verify
 
 # a confirmation link is made a moment after its request is recorded (and its issue time

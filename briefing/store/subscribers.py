@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from briefing.email_address import SUPPRESSED, email_hash, suppression_hash
 from briefing.errors import SubscriberNotFound
 from briefing.models import Subscriber
 from briefing.store.subscribers_schema import (
@@ -16,7 +17,6 @@ from briefing.store.subscribers_schema import (
     suppressions,
     takes_every_topic,
 )
-from briefing.subscribers import SUPPRESSED, email_hash, suppression_hash
 
 
 def _subscriber(r: Any) -> Subscriber:

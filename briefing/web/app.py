@@ -33,9 +33,9 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from briefing.config import Settings
+from briefing.email_address import InvalidAddress, normalize_email
 from briefing.render.env import make_environment, render_template
 from briefing.services import confirmations, subscriptions
-from briefing.subscribers import InvalidAddress, normalize_email
 from briefing.web.desk import SESSION_COOKIE, archive_routes, desk_routes
 from briefing.web.desk_articles import PASTE_PATH
 from briefing.web.security import (

@@ -1,28 +1,21 @@
-"""Subscribers, pure: address validation, the CSV formats we import and export.
-
-Addresses are checked for syntax only (email-validator, no DNS). The normalized form
-keeps the local part as written and lower-cases the domain, so ``Ann@Example.ORG`` and
-``Ann@example.org`` are one subscriber.
-"""
+"""The subscriber list as a file, pure: the CSV formats we import and export, and the
+fields of a row (topics, time zone) checked as they enter. Addresses are checked by
+``briefing.email_address``."""
 
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
-
+from briefing.email_address import normalize_email
 from briefing.errors import BriefingError
 from briefing.headertext import name_text
 from briefing.normalize import decode_text
 
-SUPPRESSED = ("unsubscribed", "bounced", "complained", "forgotten")
 CSV_COLUMNS = ("email", "name", "topics", "timezone")
 EXPORT_COLUMNS = (
     "email",
@@ -37,33 +30,6 @@ EXPORT_COLUMNS = (
     "consent_source",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class InvalidAddress(BriefingError):
-    default_hint = "check the address for typos"
-
-
-def normalize_email(address: str) -> str:
-    """The canonical form, or InvalidAddress with email-validator's reason."""
-    try:
-        result = validate_email(address.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise InvalidAddress(f"{address.strip()!r} is not a valid email address: {exc}") from exc
-    local, _, domain = result.normalized.rpartition("@")
-    return f"{local}@{domain.lower()}"
-
-
-def email_hash(address: str) -> str:
-    """The bare SHA-256 that older versions kept on the suppression list (still read:
-    those rows still suppress). A dictionary of addresses reverses it: new rows are keyed."""
-    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
-
-
-def suppression_hash(key: bytes, address: str) -> str:
-    """What the suppression list keeps once an address is forgotten: an HMAC-SHA256 of the
-    lower-cased address under the suppression key, which nobody can check a list of
-    addresses against without the key."""
-    return hmac.new(key, address.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
 def check_timezone(name: str) -> str:
