@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -35,12 +35,8 @@ from briefing.render.compile import RenderedIssue
 from briefing.render.lint import Finding, lint
 from briefing.services import accounts as editors
 from briefing.services import issues as editorial
-from briefing.services import signins
+from briefing.services import lookup, signins
 from briefing.sources.addresses import AddressPolicy, AddressRefused
-from briefing.store import issues as issue_store
-from briefing.store import outbox as outbox_store
-from briefing.store.issues_schema import issues as issues_table
-from briefing.store.subscribers_schema import subscriber_events
 from briefing.web.desk_articles import article_routes
 from briefing.web.security import (
     CSRF_FIELD,
@@ -129,33 +125,6 @@ def build_preview(settings: Settings, engine: Engine, issue: Issue) -> Preview:
             }
         )
     return Preview(issue, html, text, findings, stories)
-
-
-def history(engine: Engine) -> list[dict[str, Any]]:
-    """Sent issues, newest first, with their counts and the unsubscribes since."""
-    out = []
-    with engine.connect() as conn:
-        sent = [i for i in issue_store.list_issues(conn) if i.state in ("sent", "sending")]
-        for issue in sorted(sent, key=lambda i: i.id, reverse=True):
-            counts = outbox_store.counts(conn, issue.id)
-            since = issue.sent_at or issue.updated_at
-            unsubscribes = conn.execute(
-                select(func.count()).where(
-                    subscriber_events.c.action == "unsubscribed", subscriber_events.c.at >= since
-                )
-            ).scalar_one()
-            out.append({"issue": issue, "counts": counts, "unsubscribes": int(unsubscribes)})
-    return out
-
-
-def sent_issues(engine: Engine) -> list[Issue]:
-    with engine.connect() as conn:
-        ids = conn.execute(
-            select(issues_table.c.id)
-            .where(issues_table.c.state == "sent")
-            .order_by(issues_table.c.sent_at.desc(), issues_table.c.id.desc())
-        ).scalars()
-        return [issue_store.get_issue(conn, i) for i in ids]
 
 
 async def check_links(
@@ -332,18 +301,16 @@ def desk_routes(
         editor = who(request)
         if editor is None:
             return to_login(request)
-        with engine.connect() as conn:
-            drafts = [i for i in issue_store.list_issues(conn) if i.state in ("draft", "approved")]
+        drafts = lookup.open_issues(engine)
         return desk_page(
-            request, "desk/home", editor=editor, drafts=drafts, history=history(engine)
+            request, "desk/home", editor=editor, drafts=drafts, history=lookup.history(engine)
         )
 
     def load_issue(request: Request) -> Issue:
         ref = issue_number(request.path_params["issue_id"])
         if ref is None:
             raise NotFoundError("no such issue")
-        with engine.connect() as conn:
-            return issue_store.get_issue(conn, ref)
+        return lookup.issue(engine, ref)
 
     async def issue_page(request: Request) -> Response:
         editor = who(request)
@@ -354,8 +321,7 @@ def desk_routes(
         except NotFoundError:
             return desk_page(request, "message", 404, title="No such issue", text="")
         preview = await run_in_threadpool(build_preview, settings, engine, issue)
-        with engine.connect() as conn:
-            events = issue_store.events(conn, issue.id)
+        events = lookup.issue_events(engine, issue.id)
         # the banner is what the last control said, once; ?done= and ?problem= in the URL
         # only mark the redirect and are never shown
         said = (
@@ -508,17 +474,13 @@ def archive_routes(
         return settings.path(settings.issue.templates) if settings.issue.templates else None
 
     async def index(request: Request) -> Response:
-        found = await run_in_threadpool(sent_issues, engine)
+        found = await run_in_threadpool(lookup.sent_issues, engine)
         return page(request, "archive", issues=found, feed_url="/archive.atom")
 
     async def one(request: Request) -> Response:
         ref = issue_number(request.path_params["issue_id"])
-        try:
-            with engine.connect() as conn:
-                issue = issue_store.get_issue(conn, ref) if ref is not None else None
-        except NotFoundError:
-            issue = None
-        if issue is None or issue.state != "sent":
+        issue = lookup.sent_issue(engine, ref) if ref is not None else None
+        if issue is None:
             return page(
                 request,
                 "message",
@@ -533,7 +495,7 @@ def archive_routes(
     async def atom(request: Request) -> Response:
         from briefing.render.env import make_environment, render_template
 
-        found = await run_in_threadpool(sent_issues, engine)
+        found = await run_in_threadpool(lookup.sent_issues, engine)
         env = make_environment(templates_dir())
         entries = []
         for issue in found[:50]:
