@@ -25,17 +25,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from briefing import links
 from briefing.clock import utcnow
 from briefing.config import Settings
-from briefing.deliver.message import SAMPLE
 from briefing.errors import BriefingError, NotFoundError
-from briefing.models import Issue, IssueView
-from briefing.render import render_issue, render_web
-from briefing.render.compile import RenderedIssue
-from briefing.render.lint import Finding, lint
+from briefing.models import Issue
+from briefing.render import render_web
+from briefing.render.lint import Finding
 from briefing.services import accounts as editors
 from briefing.services import issues as editorial
 from briefing.services import lookup, signins
+from briefing.services import preview as previews
 from briefing.sources.addresses import AddressPolicy, AddressRefused
 from briefing.web.desk_articles import article_routes
 from briefing.web.security import (
@@ -74,31 +74,11 @@ class Preview:
     stories: list[dict[str, Any]]
 
 
-def as_sample_reader(
-    settings: Settings, engine: Engine, issue: Issue
-) -> tuple[IssueView, RenderedIssue, str, str]:
-    """The issue rendered, and its HTML and text as a sample reader gets them: clicking
-    in the preview must not unsubscribe anyone."""
-    view = editorial.view(settings, engine, issue)
-    templates = settings.path(settings.issue.templates) if settings.issue.templates else None
-    rendered = render_issue(view, settings, now=utcnow(), templates=templates)
-    base = settings.newsletter.base_url
-    html, text = rendered.personalize(
-        {
-            "unsubscribe": f"{base}/u/{SAMPLE.token}",
-            "preferences": f"{base}/p/{SAMPLE.token}",
-            "name": SAMPLE.name or "",
-        }
-    )
-    return view, rendered, html, text
-
-
 def build_preview(settings: Settings, engine: Engine, issue: Issue) -> Preview:
-    """The email as a (sample) subscriber gets it, its checks and its stories."""
-    view, rendered, html, text = as_sample_reader(settings, engine, issue)
-    findings = lint(
-        rendered, view, html=html, text=text, max_html_bytes=settings.issue.max_html_bytes
-    )
+    """The email as the sample reader gets it (clicking in the preview must not
+    unsubscribe anyone), its checks and its stories."""
+    built = previews.build(settings, engine, issue, reader="sample")
+    view = built.view
     by_key = {s.key: s for s in view.stories}
     names = {t.slug: t.name for t in settings.topics}
     stories = []
@@ -124,7 +104,7 @@ def build_preview(settings: Settings, engine: Engine, issue: Issue) -> Preview:
                 ],
             }
         )
-    return Preview(issue, html, text, findings, stories)
+    return Preview(issue, built.html, built.text, built.findings, stories)
 
 
 async def check_links(
@@ -349,8 +329,8 @@ def desk_routes(
             issue = load_issue(request)
         except NotFoundError:
             return Response("no such issue", status_code=404)
-        _, _, html, _ = await run_in_threadpool(as_sample_reader, settings, engine, issue)
-        response = HTMLResponse(html)
+        built = await run_in_threadpool(previews.build, settings, engine, issue)
+        response = HTMLResponse(built.html)
         response.headers["Content-Security-Policy"] = FRAME_CSP
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
         return response
@@ -378,11 +358,15 @@ def desk_routes(
             )
             return RedirectResponse(f"{back}?problem={quote(exc.message)}", status_code=303)
         if action == "links":
-            _, _, html, _ = await run_in_threadpool(as_sample_reader, settings, engine, issue)
+            built = await run_in_threadpool(previews.build, settings, engine, issue)
             base = settings.newsletter.base_url
             found = await check_links(
-                html,
-                skip=(f"{base}/u/", f"{base}/p/", f"{base}/archive/{issue.id}"),
+                built.html,
+                skip=(
+                    base + links.UNSUBSCRIBE_PREFIX,
+                    base + links.PREFERENCES_PREFIX,
+                    links.archive_url(base, issue.id),
+                ),
                 policy=policy,
             )
             # kept with the issue's version: an edit makes them stale, and they go
