@@ -73,6 +73,12 @@ class Link:
 _ISSUE = re.compile(r"[0-9]{1,15}")
 
 
+def issue_number(text: str) -> int | None:
+    """An issue number from a path: plain ASCII digits that fit the database (no "+1",
+    "1_0", other scripts' digits or 20-digit numbers); None for anything else (a 404)."""
+    return int(text) if _ISSUE.fullmatch(text) else None
+
+
 def parse(url: str, base_url: str | None = None) -> Link | None:
     """The link a URL (or a bare path) is, or None for anything else. With ``base_url``,
     a full URL must start with it."""
@@ -93,5 +99,6 @@ def parse(url: str, base_url: str | None = None) -> Link | None:
         return Link("archive")
     if path.startswith(ARCHIVE + "/"):
         number = path[len(ARCHIVE) + 1 :]
-        return Link("archive", issue_id=int(number)) if _ISSUE.fullmatch(number) else None
+        found = issue_number(number)
+        return Link("archive", issue_id=found) if found is not None else None
     return None
