@@ -264,10 +264,9 @@ class Desk:
         editor = self.who(request)
         if editor is None:
             return self.to_login(request)
-        drafts = lookup.open_issues(self.engine)
-        return self.desk_page(
-            request, "desk/home", editor=editor, drafts=drafts, history=lookup.history(self.engine)
-        )
+        drafts = await run_in_threadpool(lookup.open_issues, self.engine)
+        history = await run_in_threadpool(lookup.history, self.engine)
+        return self.desk_page(request, "desk/home", editor=editor, drafts=drafts, history=history)
 
     async def issue_page(self, request: Request) -> Response:
         editor = self.who(request)
@@ -278,7 +277,7 @@ class Desk:
         except NotFoundError:
             return self.desk_page(request, "message", 404, title="No such issue", text="")
         preview = await run_in_threadpool(build_preview, self.settings, self.engine, issue)
-        events = lookup.issue_events(self.engine, issue.id)
+        events = await run_in_threadpool(lookup.issue_events, self.engine, issue.id)
         # the banner is what the last control said, once; ?done= and ?problem= in the URL
         # only mark the redirect and are never shown
         said = (
