@@ -14,6 +14,8 @@ import hmac
 import secrets
 from collections.abc import Sequence
 
+from briefing import links
+
 MAC_CHARS = 22  # 132 bits of the HMAC, base64url
 
 
@@ -34,9 +36,9 @@ def sign(
 
 
 def manage_links(base_url: str, token_id: str, secrets_: Sequence[str]) -> tuple[str, str, str]:
-    """A subscriber's (unsubscribe URL, preferences URL, token): the one place their form is set."""
+    """A subscriber's (unsubscribe URL, preferences URL, token): their shapes are in briefing.links."""
     token = sign(token_id, secrets_)
-    return f"{base_url}/u/{token}", f"{base_url}/p/{token}", token
+    return links.unsubscribe_url(base_url, token), links.preferences_url(base_url, token), token
 
 
 def verify(

@@ -12,14 +12,11 @@ from sqlalchemy import Engine
 
 from briefing.cli import words
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
-from briefing.clock import utcnow
 from briefing.config import Settings
-from briefing.deliver.message import SAMPLE, Recipient, as_bytes, build_message
+from briefing.deliver.message import SAMPLE, Recipient, as_bytes
 from briefing.errors import BriefingError
 from briefing.models import Issue
 from briefing.private import private_dir, write_private
-from briefing.render import render_issue, render_web
-from briefing.render.lint import lint
 from briefing.services import issues as editorial
 
 
@@ -307,24 +304,14 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
     Example:
         briefing preview --out /tmp/preview && open /tmp/preview/issue.html
     """
+    from briefing.services import preview as previews
+
     st = state()
     settings, engine = st.settings(), st.engine()
     issue = editorial.resolve_issue(engine, issue_ref)
-    view = editorial.view(settings, engine, issue)
-    now = utcnow()
-    templates = settings.path(settings.issue.templates) if settings.issue.templates else None
-    rendered = render_issue(view, settings, now=now, templates=templates)
-    sample, key = _sample_recipient(settings, engine, {s.topic for s in issue.included})
-    html, text = rendered.personalize(
-        {
-            "unsubscribe": sample.unsubscribe_url,
-            "preferences": sample.preferences_url,
-            "name": sample.name or "",
-        }
-    )
-    message = build_message(
-        rendered, settings, issue_id=issue.id, to=sample, subscriber_key=key, date=now
-    )
+    built = previews.build(settings, engine, issue, reader="first")
+    rendered, sample, html, text = built.rendered, built.reader, built.html, built.text
+    message = built.message()
     folder = out_dir or settings.root / "var" / "preview" / f"issue-{issue.id}"
     files = {
         "html": folder / "issue.html",
@@ -332,7 +319,7 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
         "eml": folder / "issue.eml",
         "web": folder / "web.html",
     }
-    web = render_web(view, settings, now=now, templates=templates)
+    web = built.web()
     try:
         private_dir(folder)  # the files carry a subscriber's name and links
         write_private(files["html"], html.encode("utf-8"))
@@ -344,9 +331,7 @@ def preview(issue_ref: str | None, out_dir: Path | None, strict: bool, as_json: 
             f"cannot write the preview to {folder}: {exc.strerror}",
             "give --out a folder you can write to (it is created if needed)",
         ) from exc
-    findings = lint(
-        rendered, view, html=html, text=text, max_html_bytes=settings.issue.max_html_bytes
-    )
+    findings = built.findings
     failed = [f for f in findings if f.level == "error"]
     if as_json:
         emit_json(

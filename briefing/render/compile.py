@@ -21,6 +21,7 @@ import mjml
 
 from briefing.config import Settings
 from briefing.errors import BriefingError
+from briefing.links import GENERIC_PREFERENCES, GENERIC_UNSUBSCRIBE, archive_url
 from briefing.models import IssueView
 from briefing.render.context import PLACEHOLDERS, ai_note, build_context, day_label, story_context
 from briefing.render.env import make_environment, render_template
@@ -85,7 +86,7 @@ def _issue_context(view: IssueView, settings: Settings, now: datetime) -> dict[s
 
 
 def web_url(settings: Settings, issue_id: int) -> str:
-    return f"{settings.newsletter.base_url}/archive/{issue_id}"
+    return archive_url(settings.newsletter.base_url, issue_id)
 
 
 def _sections(view: IssueView) -> list[dict[str, Any]]:
@@ -205,8 +206,8 @@ def render_web(
     env = make_environment(templates)
     base = settings.newsletter.base_url
     links = {
-        "unsubscribe": f"{base}/unsubscribe",
-        "preferences": f"{base}/preferences",
+        "unsubscribe": base + GENERIC_UNSUBSCRIBE,
+        "preferences": base + GENERIC_PREFERENCES,
         "name": "",
         "web": web_url(settings, view.issue.id),
     }

@@ -22,6 +22,7 @@ from briefing.config import Settings
 from briefing.email_address import SUPPRESSED, normalize_email
 from briefing.errors import AlreadySubscribed, BriefingError
 from briefing.headertext import name_text
+from briefing.links import confirm_url
 from briefing.models import Subscriber
 from briefing.services import keyring, notices
 from briefing.store import subscribers as store
@@ -316,7 +317,8 @@ def confirmation_link(
     settings: Settings, sub: Subscriber, secrets: Sequence[str], now: datetime
 ) -> str:
     expires = int((now + timedelta(days=settings.subscriptions.confirm_days)).timestamp())
-    return f"{settings.newsletter.base_url}/confirm/{sign(sub.token_id, secrets, purpose='confirm', expires=expires)}"
+    token = sign(sub.token_id, secrets, purpose="confirm", expires=expires)
+    return confirm_url(settings.newsletter.base_url, token)
 
 
 def send_confirmation(

@@ -1,6 +1,7 @@
 """The web app: the public pages (subscribe with double opt-in, confirm, unsubscribe with
-RFC 8058 one-click, preferences, the archive and its Atom feed) and the editor's desk
-(/desk, see web/desk.py). Server-rendered with Jinja2; every form carries a CSRF token.
+RFC 8058 one-click, preferences), put together with the public archive and its Atom feed
+(web/archive.py) and the editor's desk (/desk, web/desk.py). Server-rendered with Jinja2;
+every form carries a CSRF token. The links' shapes are briefing.links'.
 
 Links in emails only ever show a page on GET (mail scanners prefetch links): the
 unsubscribe and confirmation links change state on POST only, and a POST with
@@ -32,11 +33,13 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
+from briefing import links
 from briefing.config import Settings
 from briefing.email_address import InvalidAddress, normalize_email
 from briefing.render.env import make_environment, render_template
 from briefing.services import confirmations, subscriptions
-from briefing.web.desk import SESSION_COOKIE, archive_routes, desk_routes
+from briefing.web.archive import archive_routes
+from briefing.web.desk import SESSION_COOKIE, Desk
 from briefing.web.desk_articles import PASTE_PATH
 from briefing.web.security import (
     CSRF_FIELD,
@@ -335,13 +338,13 @@ def create_app(
         routes=[
             Route("/", home),
             Route("/subscribe", subscribe, methods=["POST"]),
-            Route("/confirm/{token}", confirm, methods=["GET", "POST"]),
-            Route("/u/{token}", unsubscribe, methods=["GET", "POST"]),
-            Route("/p/{token}", preferences, methods=["GET", "POST"]),
-            Route("/unsubscribe", generic),
-            Route("/preferences", generic),
+            Route(links.CONFIRM_ROUTE, confirm, methods=["GET", "POST"]),
+            Route(links.UNSUBSCRIBE_ROUTE, unsubscribe, methods=["GET", "POST"]),
+            Route(links.PREFERENCES_ROUTE, preferences, methods=["GET", "POST"]),
+            Route(links.GENERIC_UNSUBSCRIBE, generic),
+            Route(links.GENERIC_PREFERENCES, generic),
             Route("/healthz", health),
-            *desk_routes(
+            *Desk(
                 settings,
                 engine,
                 page,
@@ -350,7 +353,7 @@ def create_app(
                 secure_cookie=secure_cookie,
                 client=client,
                 delivery_url=delivery_url,
-            ),
+            ).routes(),
             *archive_routes(settings, engine, page),
         ],
         middleware=middleware,

@@ -37,10 +37,8 @@ from briefing.models import CONFIDENCE_FIELDS, Article
 from briefing.services import accounts as editors
 from briefing.services import ingest as pipeline
 from briefing.services import issues as editorial
+from briefing.services import lookup
 from briefing.sources.webpage import MAX_URL_CHARS
-from briefing.store import articles as article_store
-from briefing.store import corrections as correction_store
-from briefing.store import issues as issue_store
 from briefing.web.security import CSRF_FIELD, Csrf, is_head, read_form
 
 PASTE_PATH = "/desk/add/paste"
@@ -83,8 +81,7 @@ def article_routes(
         ref = request.path_params["article_id"]
         if not _ARTICLE_ID.fullmatch(ref):
             return None
-        with engine.connect() as conn:
-            return article_store.get_article(conn, ref)
+        return lookup.article(engine, ref)
 
     # --- adding ---------------------------------------------------------------------------
 
@@ -167,10 +164,8 @@ def article_routes(
     def article_page(
         request: Request, a: Article, status: int = 200, **context: Any
     ) -> HTMLResponse:
-        with engine.connect() as conn:
-            history = correction_store.history(conn, a.id)
-            held = issue_store.issues_holding(conn, a.id)
-            open_issue = issue_store.open_issue(conn)
+        around = lookup.article_context(engine, a.id)
+        history, held, open_issue = around.corrections, around.issues, around.open_issue
         return desk_page(
             request,
             "desk/article",

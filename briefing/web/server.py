@@ -21,10 +21,13 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from briefing import links
 from briefing.config import Settings
 
 # the paths whose last part is a token (unsubscribe, preferences, confirmation links)
-_TOKEN_PATH = re.compile(r"^(/(?:u|p|confirm)/)[^?#]*(?:\?.*)?$")
+_TOKEN_PATH = re.compile(
+    "^(" + "|".join(re.escape(p) for p in links.TOKEN_PREFIXES) + r")[^?#]*(?:\?.*)?$"
+)
 
 
 def redact(path: str) -> str:
