@@ -8,44 +8,14 @@ from typing import Any
 import click
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Engine
 
 from briefing.cli import words
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
-from briefing.config import Settings
-from briefing.deliver.message import SAMPLE, Recipient, as_bytes
+from briefing.deliver.message import as_bytes
 from briefing.errors import BriefingError
 from briefing.models import Issue
 from briefing.private import private_dir, write_private
 from briefing.services import issues as editorial
-
-
-def _sample_recipient(
-    settings: Settings, engine: Engine, topics: set[str]
-) -> tuple[Recipient, str]:
-    """The first real recipient of the issue (with their own links), else a sample reader."""
-    from briefing.services import subscriptions
-
-    person = next(iter(subscriptions.recipients(engine, topics)), None)
-    if person is None or person.email is None:
-        base = settings.newsletter.base_url
-        fake = Recipient(
-            email=SAMPLE.email,
-            name=SAMPLE.name,
-            token=SAMPLE.token,
-            unsubscribe_url=f"{base}/u/{SAMPLE.token}",
-            preferences_url=f"{base}/p/{SAMPLE.token}",
-        )
-        return fake, "sample"
-    found = subscriptions.links(settings, person, settings.secrets())
-    real = Recipient(
-        email=person.email,
-        name=person.name,
-        unsubscribe_url=found.unsubscribe_url,
-        preferences_url=found.preferences_url,
-        token=found.token,
-    )
-    return real, str(person.id)
 
 
 def issue_json(issue: Issue) -> dict[str, Any]:
