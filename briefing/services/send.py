@@ -4,6 +4,10 @@ Only an approved issue is sent (``force`` approves it on the spot, and records t
 A sent issue is never sent again. Starting a send moves the issue to `sending` and
 queues every recipient once (streamed in batches: the list is never held in memory);
 running `send` again resumes where the last run stopped.
+
+This is the only caller of the send engine (deliver.engine.deliver): it hands the engine
+the issue's outbox as a store.outbox_queue.DatabaseOutbox, so the engine itself never
+imports the store.
 """
 
 from __future__ import annotations

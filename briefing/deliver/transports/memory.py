@@ -4,6 +4,9 @@ It has no URL scheme (nothing in a config can name it): a test hands one to the 
 ``refuse`` maps a recipient to the (code, reason) the "server" answers for it, and
 ``fail_after`` makes the transport itself fail (as a folder that cannot be written) once
 that many messages were accepted.
+
+Memory is per process: use it with workers that are threads (one worker, or the
+engine given a Stop); a forked worker's messages stay in the child.
 """
 
 from __future__ import annotations
@@ -30,14 +33,19 @@ class MemoryTransport:
     delivered: list[Delivered] = field(default_factory=list)
     refuse: dict[str, tuple[int, str]] = field(default_factory=dict)
     fail_after: int | None = None
-    closed: int = 0
+    connections: list[MemoryTransport] = field(default_factory=list)  # opened by connect()
+    closed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _prepared: tuple[str, str, bytes] | None = field(default=None, repr=False)
 
     def connect(self) -> MemoryTransport:
         """Another connection that records into the same lists."""
-        other = MemoryTransport(self.url, self.delivered, self.refuse, self.fail_after)
+        other = MemoryTransport(
+            self.url, self.delivered, self.refuse, self.fail_after, self.connections
+        )
         other._lock = self._lock
+        with self._lock:
+            self.connections.append(other)
         return other
 
     def check(self) -> None:
@@ -67,4 +75,4 @@ class MemoryTransport:
 
     def close(self) -> None:
         self._prepared = None
-        self.closed += 1
+        self.closed = True
