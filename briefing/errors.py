@@ -34,13 +34,13 @@ with the module that defines it when that is not this one.
     ├── KeyChanged                (services.keyring) the signing secret or suppression key is
     │                             not the one the database recorded
     ├── SendRefused               (services.send) an issue that cannot be sent now
-    └── DeliveryError             (deliver.transport) the mail transport failed
+    └── DeliveryError             (deliver.transports) the mail transport failed
         ├── RecipientRefused      the server refused one recipient (4xx for now, 5xx for good)
         ├── ConnectionLost        the connection dropped mid-message
         └── Undeliverable         this one message cannot go over this transport
 
     Exception
-    └── LedgerFailed              (deliver.sender) a send worker's parent could not record an
+    └── LedgerFailed              (deliver.ledger) a send worker's parent could not record an
                                   operation; internal to the sender, never shown as it is
 
 Library exceptions are translated at the boundary with ``raise ... from exc`` so the

@@ -274,9 +274,15 @@ class Subscriber:
     unsubscribe_reason: str | None = None
     consent: dict[str, str | None] = field(default_factory=dict)
 
+    @property
+    def reachable(self) -> bool:
+        """Active, not paused, with an address (store/recipients.py: the same rule in SQL)."""
+        return self.status == "active" and not self.paused and bool(self.email)
+
     def receives(self, topics: set[str]) -> bool:
-        """Would this subscriber get an issue covering ``topics``?"""
-        if self.status != "active" or self.paused or not self.email:
+        """Would this subscriber get an issue covering ``topics``? The rule, and its SQL
+        twin, are written down in store/recipients.py."""
+        if not self.reachable:
             return False
         return self.topics is None or bool(set(self.topics) & topics)
 

@@ -12,10 +12,11 @@ import quopri
 
 import pytest
 
+from briefing import placeholders
 from briefing.deliver import compose as c
 
-# the placeholders, by the key a recipient's value is given under (compose's own mapping)
-SLOT = {key: placeholder for placeholder, key in c._KEYS.items()}
+# the placeholders, by the key a recipient's value is given under (briefing/placeholders.py)
+SLOT = dict(placeholders.PLACEHOLDERS)
 UNSUB, PREFS, NAME = SLOT["unsubscribe"], SLOT["preferences"], SLOT["name"]
 VALUES = {
     "unsubscribe": "https://news.example.org/u/tok?a=1&b=2",
@@ -126,5 +127,5 @@ def test_a_header_with_a_line_break_is_refused(bad: str) -> None:
 
 def test_join_puts_the_placeholders_back_between_literal_parts() -> None:
     parts = ["<p>", "name", "</p><a href=", "unsubscribe", ">x</a>"]
-    assert c._join(parts) == ["<p>", NAME, "</p><a href=", UNSUB, ">x</a>"]
-    assert c._join(["only literal"]) == ["only literal"]
+    assert placeholders.join(parts) == ["<p>", NAME, "</p><a href=", UNSUB, ">x</a>"]
+    assert placeholders.join(["only literal"]) == ["only literal"]

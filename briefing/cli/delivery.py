@@ -11,7 +11,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.errors import BriefingError
 from briefing.services import send as sending
-from briefing.store import outbox as outbox_store
 
 
 @cli.command()
@@ -147,8 +146,7 @@ def send(
         summary = sending.send(
             settings, engine, issue, options, actor=actor, force=force, progress=progress
         )
-    with engine.connect() as conn:
-        problems = outbox_store.failures(conn, issue.id)
+    problems = sending.failures(engine, issue.id)
     doc: dict[str, Any] = {
         "issue": issue.id,
         "finished": summary.finished,

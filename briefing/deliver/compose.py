@@ -17,13 +17,13 @@ recipient only the name, the address and the links, which costs a few ``in`` tes
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import quoprimime
 from email.utils import format_datetime, make_msgid
 
+from briefing import placeholders
 from briefing.config import Settings
 from briefing.deliver.message import (
     Recipient,
@@ -38,11 +38,8 @@ from briefing.deliver.message import (
 )
 from briefing.headertext import refuse_line_breaks
 from briefing.render.compile import RenderedIssue
-from briefing.render.context import PLACEHOLDERS
 
 CRLF = "\r\n"
-_SLOT = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS.values()) + ")")
-_KEYS = {v: k for k, v in PLACEHOLDERS.items()}
 
 
 def _qp(text: str) -> str:
@@ -63,7 +60,7 @@ class _Body:
         pieces: list[tuple[bool, str]] = []
         run: list[str] = []
         for line in lines:
-            if _SLOT.search(line):
+            if placeholders.contains(line):
                 if run:
                     pieces.append((False, _qp("\n".join(run))))
                     run = []
@@ -80,7 +77,7 @@ class _Body:
             if not dynamic:
                 out.append(text)
                 continue
-            filled = _SLOT.sub(lambda m: _value(values[_KEYS[m.group(1)]], self.escape), text)
+            filled = placeholders.fill(text, lambda slot: _value(values[slot], self.escape))
             out.append(_qp(filled))
         return CRLF.join(out)
 
@@ -186,8 +183,10 @@ def compose(
         f'Content-Type: multipart/alternative; boundary="{boundary}"{CRLF}',
         CRLF,
     ]
-    html = "".join(_join(rendered.html.parts))  # placeholders already on lines of their own
-    text = "".join(_join(rendered.text.parts))
+    html = "".join(
+        placeholders.join(rendered.html.parts)
+    )  # placeholders already on lines of their own
+    text = "".join(placeholders.join(rendered.text.parts))
     # EmailMessage.set_content ends a body with a newline; so do we, for identical parts
     html = html if html.endswith("\n") else html + "\n"
     text = text if text.endswith("\n") else text + "\n"
@@ -199,8 +198,3 @@ def compose(
         domain=domain,
         issue_id=issue_id,
     )
-
-
-def _join(parts: Sequence[str]) -> list[str]:
-    """Compiled parts with the placeholders put back (slots alternate with literal text)."""
-    return [PLACEHOLDERS[p] if i % 2 else p for i, p in enumerate(parts)]

@@ -19,6 +19,7 @@ import css_inline
 import minify_html
 import mjml
 
+from briefing import placeholders
 from briefing.config import Settings
 from briefing.errors import BriefingError
 from briefing.links import GENERIC_PREFERENCES, GENERIC_UNSUBSCRIBE, archive_url
@@ -27,8 +28,6 @@ from briefing.render.context import PLACEHOLDERS, ai_note, build_context, day_la
 from briefing.render.env import make_environment, render_template
 
 _INLINE_STYLE = re.compile(r"<mj-style\s+inline=[\"']inline[\"']\s*>(.*?)</mj-style>", re.S | re.I)
-_SPLIT = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS.values()) + ")")
-_KEYS = {v: k for k, v in PLACEHOLDERS.items()}
 
 
 @dataclass(frozen=True)
@@ -40,8 +39,7 @@ class Personalizable:
 
     @classmethod
     def of(cls, text: str, *, escape: bool) -> Personalizable:
-        pieces = _SPLIT.split(text)
-        return cls(tuple(_KEYS.get(p, p) if i % 2 else p for i, p in enumerate(pieces)), escape)
+        return cls(tuple(placeholders.split(text)), escape)
 
     @property
     def slots(self) -> set[str]:

@@ -8,12 +8,7 @@ from typing import Any
 
 from briefing.config import Settings
 from briefing.models import Article, Story, published_iso
-
-PLACEHOLDERS = {
-    "unsubscribe": "@@=UNSUBSCRIBE_URL=@@",
-    "preferences": "@@=PREFERENCES_URL=@@",
-    "name": "@@=NAME=@@",
-}
+from briefing.placeholders import PLACEHOLDERS as PLACEHOLDERS  # re-exported
 
 
 def day_label(value: date | datetime | None) -> str | None:

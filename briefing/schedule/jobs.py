@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 
 from briefing.config import Schedule, Settings
-from briefing.deliver.sender import Stop
+from briefing.deliver.options import Stop
 from briefing.errors import BriefingError
 from briefing.models import AUTO_APPROVER, Issue
 from briefing.schedule.calendar import (

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from briefing.clock import utcnow
 from briefing.config import Schedule, Settings
-from briefing.deliver.sender import Stop
+from briefing.deliver.options import Stop
 from briefing.errors import BriefingError
 from briefing.schedule.calendar import draft_time, send_time
 from briefing.schedule.jobs import Outcome, run_draft, run_ingest, run_send

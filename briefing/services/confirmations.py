@@ -24,7 +24,7 @@ from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 
 from briefing.clock import utcnow
 from briefing.config import Settings
-from briefing.deliver.transport import RecipientRefused
+from briefing.deliver.transports import RecipientRefused
 from briefing.email_address import InvalidAddress
 from briefing.headertext import name_text
 from briefing.services import subscriptions

@@ -9,7 +9,7 @@ from email.utils import parseaddr
 
 from briefing.config import Settings
 from briefing.deliver.message import notice
-from briefing.deliver.transport import open_transport
+from briefing.deliver.transports import open_transport
 
 
 def build(settings: Settings, to: str, subject: str, text: str) -> tuple[str, bytes]:

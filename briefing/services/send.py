@@ -4,6 +4,10 @@ Only an approved issue is sent (``force`` approves it on the spot, and records t
 A sent issue is never sent again. Starting a send moves the issue to `sending` and
 queues every recipient once (streamed in batches: the list is never held in memory);
 running `send` again resumes where the last run stopped.
+
+This is the only caller of the send engine (deliver.engine.deliver): it hands the engine
+the issue's outbox as a store.outbox_queue.DatabaseOutbox, so the engine itself never
+imports the store.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import ipaddress
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
@@ -20,9 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.compose import compose
+from briefing.deliver.engine import deliver
 from briefing.deliver.message import Recipient
-from briefing.deliver.sender import SendOptions, SendSummary, Stop, deliver
-from briefing.deliver.transport import open_transport
+from briefing.deliver.options import SendOptions, SendSummary, Stop
+from briefing.deliver.transports import Transport, open_transport
 from briefing.errors import BriefingError
 from briefing.models import Issue
 from briefing.render import render_issue
@@ -30,6 +36,8 @@ from briefing.services import issues as editorial
 from briefing.services import keyring, subscriptions
 from briefing.store import issues as issue_store
 from briefing.store import outbox as store
+from briefing.store.outbox_queue import DatabaseOutbox
+from briefing.store.retry import retry_on_conflict
 from briefing.tokens import manage_links
 
 POPULATE_BATCH = 1000
@@ -111,12 +119,13 @@ def preflight(
     *,
     accept_new_secret: bool = False,
     now: datetime | None = None,
+    connect: Callable[[], Transport] | None = None,
 ) -> list[str]:
     """What a send checks before it touches the outbox: links that work, a transport that
     can take messages (an outbox folder that can be written), and the signing key that
     signed the links already sent (keyring.check_signing). Returns warnings."""
     check_links(settings, transport_url)
-    check_transport(settings, transport_url)  # before anything moves or is queued
+    check_transport(settings, transport_url, connect)  # before anything moves or is queued
     return keyring.check_signing(settings, engine, accept_new=accept_new_secret, now=now)
 
 
@@ -195,14 +204,12 @@ def prepare(
     with engine.connect() as conn:
         ready = (store.run(conn, issue.id) or {}).get("recipients_ready_at")
     if ready is None:
-        for attempt in (1, 2, 3):
-            try:
-                with engine.begin() as conn:
-                    store.populate_all_topics(conn, issue.id, now)
-                break
-            except IntegrityError:
-                if attempt == 3:
-                    raise
+
+        def queue_all_topics() -> None:
+            with engine.begin() as conn:
+                store.populate_all_topics(conn, issue.id, now)
+
+        retry_on_conflict(queue_all_topics)
         batch: list[int] = []
         for sub in subscriptions.recipients(engine, _topics(issue), chose_topics=True):
             if sub.topics is None:
@@ -221,10 +228,12 @@ def prepare(
         return issue_store.get_issue(conn, issue.id)
 
 
-def check_transport(settings: Settings, url: str) -> None:
+def check_transport(
+    settings: Settings, url: str, connect: Callable[[], Transport] | None = None
+) -> None:
     """DeliveryError now, in this process, when the transport cannot work at all (an outbox
     folder that cannot be written), rather than in every sender once the send started."""
-    channel = open_transport(url, settings)
+    channel = connect() if connect is not None else open_transport(url, settings)
     try:
         channel.check()
     finally:
@@ -233,14 +242,12 @@ def check_transport(settings: Settings, url: str) -> None:
 
 def _populate(engine: Engine, issue_id: int, batch: list[int], now: datetime) -> None:
     """Queue a batch; if another sender queued some of it meanwhile, queue the rest."""
-    for attempt in (1, 2, 3):
-        try:
-            with engine.begin() as conn:
-                store.populate(conn, issue_id, batch, now)
-            return
-        except IntegrityError:
-            if attempt == 3:
-                raise
+
+    def queue() -> None:
+        with engine.begin() as conn:
+            store.populate(conn, issue_id, batch, now)
+
+    retry_on_conflict(queue)
 
 
 def send(
@@ -255,12 +262,14 @@ def send(
     now: datetime | None = None,
     stop: Stop | None = None,
     release_times: ReleaseTimes | None = None,
+    connect: Callable[[], Transport] | None = None,
 ) -> SendSummary:
     """Send (or resume sending) an approved issue. Returns what happened. ``stop``: see
-    deliver(); ``release_times``: see prepare(). Refused before anything is queued when
+    deliver(); ``release_times``: see prepare(); ``connect``: opens a worker's transport
+    instead of ``options.transport_url`` (tests: a MemoryTransport). Refused before anything is queued when
     preflight() finds a problem."""
     now = now or utcnow()
-    preflight(settings, engine, options.transport_url, now=now)
+    preflight(settings, engine, options.transport_url, now=now, connect=connect)
     issue = prepare(
         settings, engine, issue, force=force, actor=actor, now=now, release_times=release_times
     )
@@ -273,7 +282,16 @@ def send(
         if run.get("paused_reason"):  # the last run paused on refusals: give those another try
             store.requeue_failed(conn, issue.id, now)
             store.set_paused(conn, issue.id, None)
-    summary = deliver(settings, engine, issue, message, options, progress=progress, stop=stop)
+    summary = deliver(
+        settings,
+        DatabaseOutbox(engine),
+        issue.id,
+        message,
+        options,
+        progress=progress,
+        stop=stop,
+        connect=connect,
+    )
     if summary.finished and summary.counts["sent"] == 0 and summary.counts["failed"] > 0:
         summary.finished = False
         summary.paused = (
@@ -299,6 +317,18 @@ def send(
                 )
                 store.finish_run(conn, issue.id, done)
     return summary
+
+
+def counts(engine: Engine, issue_id: int) -> dict[str, int]:
+    """An issue's outbox rows per state (queued, sending, sent, deferred, failed, skipped)."""
+    with engine.connect() as conn:
+        return store.counts(conn, issue_id)
+
+
+def failures(engine: Engine, issue_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """The issue's failed and deferred rows: email, state, last_code, last_error."""
+    with engine.connect() as conn:
+        return store.failures(conn, issue_id, limit)
 
 
 def send_test(

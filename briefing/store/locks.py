@@ -18,8 +18,8 @@ from sqlalchemy import Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from briefing.clock import utcnow
+from briefing.store.locks_schema import locks
 from briefing.store.outbox import dead_here
-from briefing.store.outbox_schema import locks
 
 
 def new_owner(role: str = "briefing") -> str:

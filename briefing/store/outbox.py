@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, text, update
 
 from briefing.store.outbox_schema import outbox, send_runs
+from briefing.store.recipients import reachable_sql, takes_every_issue
 from briefing.store.schema import UTCDateTime
-from briefing.store.subscribers_schema import subscribers, takes_every_topic
+from briefing.store.subscribers_schema import subscribers
 
 
 @dataclass(frozen=True)
@@ -96,13 +97,7 @@ def populate_all_topics(conn: Connection, issue_id: int, now: datetime) -> int:
         literal("queued"),
         literal(0),
         literal(now, UTCDateTime()),
-    ).where(
-        subscribers.c.status == "active",
-        subscribers.c.paused.is_(False),
-        subscribers.c.email.is_not(None),
-        takes_every_topic(),
-        ~already.exists(),
-    )
+    ).where(takes_every_issue(), ~already.exists())
     result = conn.execute(
         insert(outbox).from_select(
             ["issue_id", "subscriber_id", "state", "attempts", "updated_at"], source
@@ -414,8 +409,7 @@ class HotPath:
         self._start = (
             f"UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = {mark} "
             f"WHERE id = {mark} AND lease_owner = {mark} AND EXISTS (SELECT 1 FROM subscribers "
-            "WHERE subscribers.id = outbox.subscriber_id AND subscribers.status = 'active' "
-            f"AND subscribers.paused = {mark} AND subscribers.email IS NOT NULL)"
+            f"WHERE subscribers.id = outbox.subscriber_id AND {reachable_sql(dialect)})"
         )
         self._skip = (
             f"UPDATE outbox SET state = 'skipped', updated_at = {mark}, lease_owner = NULL, lease_until = NULL, "
@@ -460,7 +454,7 @@ class HotPath:
                 cursor.execute(self._sent, (stamp, stamp, sent))
             if start is None:
                 return False
-            cursor.execute(self._start, (stamp, start, owner, False))
+            cursor.execute(self._start, (stamp, start, owner))
             if cursor.rowcount == 1:
                 return True
             # not ours any more (another worker took it after our lease ran out) or the

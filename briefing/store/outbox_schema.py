@@ -37,14 +37,3 @@ send_runs = Table(
     Column("finished_at", UTCDateTime()),
     Column("paused_reason", Text),  # why the last run paused (its refusals get another try)
 )
-
-# Named leases between processes (and machines): the scheduler's jobs run under one, so
-# two schedulers on one database never do the same job at once.
-locks = Table(
-    "locks",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("owner", String(128), nullable=False),
-    Column("until", UTCDateTime(), nullable=False),
-    Column("acquired_at", UTCDateTime(), nullable=False),
-)

@@ -133,6 +133,7 @@ article_corrections = Table(
 import briefing.store.editors_schema  # noqa: E402  (registers the tables on metadata)
 import briefing.store.issues_schema  # noqa: E402
 import briefing.store.keys_schema  # noqa: E402
+import briefing.store.locks_schema  # noqa: E402
 import briefing.store.outbox_schema  # noqa: E402
 import briefing.store.subscribers_schema  # noqa: E402
 import briefing.store.web_schema  # noqa: E402,F401

@@ -35,7 +35,8 @@ from briefing.services import subscriptions
 from briefing.store import issues as issue_store
 from briefing.store import outbox as outbox_store
 from briefing.store.db import open_engine
-from briefing.store.outbox_schema import locks, outbox
+from briefing.store.locks_schema import locks
+from briefing.store.outbox_schema import outbox
 from briefing.store.subscribers_schema import subscribers
 
 REPO = Path(__file__).parent.parent.parent

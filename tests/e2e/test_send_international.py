@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from briefing.config import Settings, load_settings
-from briefing.deliver.sender import SendOptions
+from briefing.deliver.options import SendOptions
 from briefing.models import Issue
 from briefing.services import erasure, subscriptions
 from briefing.services import ingest as pipeline

@@ -18,7 +18,8 @@ from sqlalchemy import Engine, update
 
 from briefing.config import Settings, load_settings
 from briefing.deliver.compose import compose
-from briefing.deliver.sender import SendOptions, deliver
+from briefing.deliver.engine import deliver
+from briefing.deliver.options import SendOptions
 from briefing.render import render_issue
 from briefing.services import ingest as pipeline
 from briefing.services import issues as editorial
@@ -27,6 +28,7 @@ from briefing.services import subscriptions
 from briefing.store import issues as issue_store
 from briefing.store import outbox as outbox_store
 from briefing.store.db import open_engine
+from briefing.store.outbox_queue import DatabaseOutbox
 from briefing.store.outbox_schema import outbox
 
 REPO = Path(__file__).parent.parent.parent
@@ -142,8 +144,8 @@ def test_an_outbox_that_fails_in_the_middle_pauses_and_requeues(place: Place, wo
     message = compose(rendered, settings, issue_id=issue.id, date=issue.updated_at)
     summary = deliver(
         settings,
-        engine,
-        issue,
+        DatabaseOutbox(engine),
+        issue.id,
         message,
         SendOptions(transport_url=f"outbox://{folder}", workers=workers),
     )

@@ -31,7 +31,7 @@ from sqlalchemy import Engine, select, update
 from briefing.cli import main
 from briefing.config import Settings, load_settings
 from briefing.deliver.message import list_id
-from briefing.deliver.sender import SendOptions
+from briefing.deliver.options import SendOptions
 from briefing.models import Issue, Subscriber
 from briefing.services import ingest as pipeline
 from briefing.services import issues as editorial

@@ -1,12 +1,4 @@
-"""Transports, chosen by a URL: where messages go.
-
-    smtp://user@host:587            SMTP, STARTTLS when the server offers it
-    smtp://host:25?starttls=require refuse to send without STARTTLS
-    smtps://user@host:465           SMTP over implicit TLS
-    outbox:///path/to/dir           a Maildir-style folder of .eml files (tmp/ then new/)
-
-A password never goes in the URL in the config: it comes from the environment variable
-or file that delivery.password_env / delivery.password_file names.
+"""The SMTP transport (``smtp://``, ``smtps://``): one connection, reused, pipelined.
 
 Addresses go on the wire in their wire form: an IDN domain in punycode. A local part that
 is not ASCII needs SMTPUTF8 (RFC 6531): MAIL FROM then carries the SMTPUTF8 parameter,
@@ -21,142 +13,22 @@ import os
 import smtplib
 import socket
 import ssl
-import time
-import uuid
-from dataclasses import dataclass
 from email.utils import parseaddr
-from pathlib import Path
-from typing import Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from briefing.config import Settings
-from briefing.errors import BriefingError, UnsafeHeader
+from briefing.deliver.transports.base import (
+    ConnectionLost,
+    DeliveryError,
+    RecipientRefused,
+    Undeliverable,
+)
+from briefing.errors import UnsafeHeader
 from briefing.headertext import wire_address
-from briefing.private import FILE_MODE, private_dir
-
-
-class DeliveryError(BriefingError):
-    default_hint = "check delivery.url in the config (or --transport) and that the server is up"
-
-
-class RecipientRefused(DeliveryError):
-    """The server refused one recipient: ``code`` says whether for now (4xx) or for good (5xx)."""
-
-    def __init__(self, recipient: str, code: int, reason: str) -> None:
-        super().__init__(f"{recipient}: refused with {code} {reason}")
-        self.recipient, self.code, self.reason = recipient, code, reason
-
-    @property
-    def permanent(self) -> bool:
-        return self.code >= 500
-
-
-class ConnectionLost(DeliveryError):
-    """The connection dropped: the message's fate is unknown if it happened after DATA."""
-
-
-class Undeliverable(DeliveryError):
-    """This one message cannot go over this transport, whatever we retry (the server does
-    not offer SMTPUTF8, the address cannot be written on the wire): it fails alone, and it
-    says nothing about the server or the address being bad."""
-
-    def __init__(self, recipient: str, reason: str, hint: str | None = None) -> None:
-        super().__init__(f"{recipient}: {reason}", hint)
-        self.recipient, self.reason = recipient, reason
-
 
 SMTPUTF8_HINT = (
     "the address has a non-ASCII local part (RFC 6531): send through a server that offers "
     "SMTPUTF8 (Postfix 3 with smtputf8_enable = yes, Exim 4.86+, most mailbox providers)"
 )
-OUTBOX_HINT = (
-    "the outbox folder (delivery.url or --transport outbox://DIR) must be a folder this user "
-    "can write; outbox:///absolute/path or outbox://relative/path (from the config's folder)"
-)
-
-
-class Transport(Protocol):
-    url: str
-
-    def send(self, sender: str, recipient: str, message: bytes) -> None: ...
-
-    def check(self) -> None: ...
-
-    def prepare(self, sender: str, recipient: str, message: bytes) -> None: ...
-
-    def complete(self, recipient: str, then: tuple[str, str] | None = None) -> None: ...
-
-    def abandon(self) -> None: ...
-
-    def close(self) -> None: ...
-
-
-@dataclass
-class OutboxTransport:
-    """Writes each message as a file: tmp/ first, then renamed into new/ (atomic)."""
-
-    folder: Path
-    url: str = ""
-    _prepared: bytes | None = None
-
-    def __post_init__(self) -> None:
-        self.url = self.url or f"outbox://{self.folder}"
-        try:
-            for sub in ("tmp", "new", "cur"):  # the messages hold addresses: owner only
-                private_dir(self.folder / sub)
-        except OSError as exc:
-            raise DeliveryError(
-                f"cannot use the outbox folder {self.folder}: {exc.strerror or exc}", OUTBOX_HINT
-            ) from exc
-
-    def check(self) -> None:
-        """Write, move and remove a probe file, as a message is: a folder that cannot take
-        messages is found before a send starts, not by the senders."""
-        probe = f".probe.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-        try:
-            os.close(os.open(self.folder / "tmp" / probe, os.O_WRONLY | os.O_CREAT, FILE_MODE))
-            os.replace(self.folder / "tmp" / probe, self.folder / "new" / probe)
-            (self.folder / "new" / probe).unlink()
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                (self.folder / "tmp" / probe).unlink()
-            raise DeliveryError(
-                f"cannot write to the outbox folder {self.folder}: {exc.strerror or exc}",
-                OUTBOX_HINT,
-            ) from exc
-
-    def prepare(self, sender: str, recipient: str, message: bytes) -> None:
-        self._prepared = message
-
-    def complete(self, recipient: str, then: tuple[str, str] | None = None) -> None:
-        message, self._prepared = self._prepared, None
-        if message is not None:
-            self.send("", recipient, message)
-
-    def abandon(self) -> None:
-        self._prepared = None
-
-    def send(self, sender: str, recipient: str, message: bytes) -> None:
-        name = f"{time.time_ns()}.{uuid.uuid4().hex[:12]}.{socket.gethostname()}.eml"
-        tmp = self.folder / "tmp" / name
-        try:
-            with os.fdopen(
-                os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb"
-            ) as fh:
-                fh.write(message)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.folder / "new" / name)
-        except OSError as exc:  # the folder, not the message: every message would fail
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise DeliveryError(
-                f"cannot write to the outbox folder {self.folder}: {exc.strerror or exc}",
-                OUTBOX_HINT,
-            ) from exc
-
-    def close(self) -> None:
-        pass
 
 
 class SMTPTransport:
@@ -404,38 +276,3 @@ def password(settings: Settings) -> str | None:
                 f"cannot read delivery.password_file {path}: {exc.strerror}"
             ) from exc
     return None
-
-
-def open_transport(url: str, settings: Settings) -> Transport:
-    """A transport for ``url`` (delivery.url, BRIEFING_DELIVERY_URL or --transport)."""
-    parts = urlsplit(url)
-    if parts.scheme == "outbox":
-        raw = unquote(parts.netloc + parts.path)
-        if not raw:
-            raise DeliveryError(
-                f"{url!r} names no folder",
-                "write outbox:///absolute/path or outbox://relative/path",
-            )
-        return OutboxTransport(settings.path(raw), url=url)
-    if parts.scheme in {"smtp", "smtps"}:
-        if not parts.hostname:
-            raise DeliveryError(f"{url!r} names no host", "write smtp://user@host:587")
-        query = parse_qs(parts.query)
-        starttls = (query.get("starttls") or ["auto"])[0]
-        if starttls not in {"auto", "require", "never"}:
-            raise DeliveryError(
-                f"starttls={starttls} in {url!r}", "use starttls=auto, require or never"
-            )
-        secret = unquote(parts.password) if parts.password else password(settings)
-        implicit = parts.scheme == "smtps"
-        return SMTPTransport(
-            url,
-            host=parts.hostname,
-            port=parts.port or (465 if implicit else 587),
-            implicit_tls=implicit,
-            starttls=starttls,
-            username=unquote(parts.username) if parts.username else None,
-            password=secret,
-            timeout=settings.delivery.timeout,
-        )
-    raise DeliveryError(f"unknown transport {url!r}", "use smtp://, smtps:// or outbox://")

@@ -1,0 +1,191 @@
+"""The send engine: durable, resumable, parallel.
+
+    services.send  ->  prepare (approved -> sending, queue every recipient), then deliver():
+    deliver()      ->  recover the rows a dead sender left leased
+                   ->  one worker: a thread of this process, recording through a LocalLedger
+                       several workers: forked processes, one transport connection each,
+                       whose requests this process records in group commits (ledger.serve)
+                       (threads instead when this is not the main thread, or the caller
+                       brings its own Stop, as the scheduler does)
+                   ->  the summary: counts, what paused or stopped it, whether it finished
+
+Each worker claims a batch with a lease; for each row it marks it `sending`, hands the
+spliced message to the transport, and records what the server said (worker.py).
+
+Progress is recorded per recipient after the server answered, so a crash or SIGKILL at
+any point loses nothing and sends nothing twice: rows marked sent are never sent again,
+rows never tried are claimed again once their lease runs out, and the at most one row
+per connection caught in `sending` is reported by address (and resent by default).
+
+A worker waits for its row to be recorded before it sends the next message's final dot,
+which keeps the "at most one unknown per connection" promise. Forked processes are what
+let several workers use more than one core; several `briefing send` processes (or
+machines, on PostgreSQL) can share one outbox through the leases.
+
+The engine never touches the database: the caller (services.send) hands it an Outbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from briefing.clock import utcnow
+from briefing.config import Settings
+from briefing.deliver.compose import IssueMessage
+from briefing.deliver.dkim import Signer, load_signer
+from briefing.deliver.ledger import LedgerFailed, LocalLedger, Outbox, RemoteLedger, StopRun, serve
+from briefing.deliver.options import SendOptions, SendSummary, Stop
+from briefing.deliver.transports import open_transport
+from briefing.deliver.worker import Connect, Worker
+
+
+class _ProcessStop(Stop):
+    """A worker process's view of the run's stop flag: shared event; a reason set here
+    (an error-rate pause) is reported to the parent through the ledger pipe."""
+
+    def __init__(self, event: Any, ledger: RemoteLedger) -> None:
+        super().__init__()
+        self._shared, self._ledger = event, ledger
+
+    def set(self, reason: str) -> None:
+        if not self._shared.is_set():
+            with contextlib.suppress(LedgerFailed):
+                self._ledger.do(StopRun(reason))
+        self._shared.set()
+
+    def is_set(self) -> bool:
+        return bool(self._shared.is_set())
+
+
+def _process_main(
+    settings: Settings,
+    issue_id: int,
+    message: IssueMessage,
+    options: SendOptions,
+    event: Any,
+    name: str,
+    signer: Signer | None,
+    connect: Connect,
+    pipe: Any,
+) -> None:
+    """A worker process: one transport connection; every read and write goes to the
+    parent, so the child never opens a database connection."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, lambda *_: event.set())
+    ledger = RemoteLedger(pipe)
+    stop = _ProcessStop(event, ledger)
+    try:
+        Worker(settings, ledger, issue_id, message, options, stop, name, signer, connect).run()
+    except LedgerFailed:
+        pass  # the parent is gone or failed: stop sending, nothing more can be recorded
+    finally:
+        ledger.close()
+
+
+def deliver(
+    settings: Settings,
+    outbox: Outbox,
+    issue_id: int,
+    message: IssueMessage,
+    options: SendOptions,
+    *,
+    progress: Callable[[dict[str, int]], None] | None = None,
+    stop: Stop | None = None,
+    connect: Connect | None = None,
+) -> SendSummary:
+    """Run the workers over the issue's outbox until it is done, paused or stopped.
+    SIGTERM (and Ctrl-C) stop it cleanly: messages in flight finish and are recorded.
+    ``stop``: a caller's own stop flag (the scheduler's), for a send run off the main
+    thread, where this function cannot take SIGTERM itself. ``connect``: opens one
+    worker's transport (default: open_transport(options.transport_url)); a test hands
+    a MemoryTransport's ``connect``."""
+    connect = connect or (lambda: open_transport(options.transport_url, settings))
+    summary = SendSummary(issue_id)
+    with outbox.transaction():
+        summary.ambiguous = outbox.recover(issue_id, utcnow(), resend=options.resend_ambiguous)
+    before = outbox.counts(issue_id)["sent"]
+    signer = load_signer(settings)
+    on_main = threading.current_thread() is threading.main_thread()
+
+    def tick() -> None:
+        if progress:
+            progress(outbox.counts(issue_id))
+
+    started = time.monotonic()
+    if options.workers <= 1 or not on_main or stop is not None:
+        stop = own = stop or Stop()
+        previous = (
+            signal.signal(signal.SIGTERM, lambda *_: own.set("stopped by SIGTERM"))
+            if on_main
+            else None
+        )
+        recorder = LocalLedger(outbox)
+        threads = [
+            threading.Thread(
+                target=Worker(
+                    settings, recorder, issue_id, message, options, stop, f"w{i}", signer, connect
+                ).run,
+                name=f"briefing-sender-{i}",
+                daemon=True,
+            )
+            for i in range(max(options.workers, 1))
+        ]
+        for t in threads:
+            t.start()
+        try:
+            while any(t.is_alive() for t in threads):
+                try:
+                    for t in threads:
+                        t.join(1.0 / len(threads))  # progress about once a second
+                except KeyboardInterrupt:
+                    stop.set("stopped by Ctrl-C")
+                tick()
+        finally:
+            if on_main:
+                signal.signal(signal.SIGTERM, previous)
+            recorder.close()
+    else:
+        ctx = multiprocessing.get_context("fork")
+        stop = Stop()
+        event = ctx.Event()
+        stop._event = event  # type: ignore[assignment]  # the workers watch the parent's flag
+        outbox.detach()  # no database connection crosses the fork
+        ends = [ctx.Pipe() for _ in range(options.workers)]
+        procs = [
+            ctx.Process(
+                target=_process_main,
+                name=f"briefing-sender-{i}",
+                daemon=True,
+                args=(settings, issue_id, message, options, event, f"w{i}", signer, connect, child),
+            )
+            for i, (_, child) in enumerate(ends)
+        ]
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set("stopped by SIGTERM"))
+        try:
+            for p in procs:
+                p.start()
+            for _, child in ends:
+                child.close()  # the parent keeps only its own ends
+            serve(outbox, [parent for parent, _ in ends], stop, tick)
+            for p in procs:
+                p.join()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+            outbox.close()
+    summary.seconds = time.monotonic() - started
+    summary.paused = stop.reason
+    summary.counts = outbox.counts(issue_id)
+    summary.sent_this_run = summary.counts["sent"] - before
+    summary.finished = (
+        summary.counts["queued"] == summary.counts["sending"] == summary.counts["deferred"] == 0
+    )
+    return summary

@@ -1,0 +1,54 @@
+"""What a send run is told (SendOptions), how it is stopped (Stop) and what it reports
+(SendSummary)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    transport_url: str
+    workers: int = 2
+    rate_per_second: float | None = None
+    rate_per_hour: int | None = None
+    batch: int = 200  # rows per claim: each claim briefly holds up every worker's record
+    lease: timedelta = timedelta(minutes=5)
+    resend_ambiguous: bool = True
+    max_error_rate: float = 0.5
+    error_window: int = 50
+    retry_delays: tuple[float, ...] = (5, 30, 120, 600, 1800)
+    wait_for_retries: float = 60.0  # seconds a run waits for deferred rows before leaving them
+
+
+@dataclass
+class SendSummary:
+    issue_id: int
+    counts: dict[str, int] = field(default_factory=dict)
+    ambiguous: list[str] = field(default_factory=list)
+    paused: str | None = None
+    finished: bool = False
+    seconds: float = 0.0
+    sent_this_run: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.sent_this_run / self.seconds if self.seconds else 0.0
+
+
+class Stop:
+    """Shared by the senders of one run: a stop request (SIGTERM, Ctrl-C, error rate)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason: str | None = None
+
+    def set(self, reason: str) -> None:
+        if self.reason is None:  # the first reason wins, whoever raised the flag first
+            self.reason = reason
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
