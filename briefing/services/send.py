@@ -377,9 +377,3 @@ def send_test(
     finally:
         channel.close()
     return address
-
-
-def counts(engine: Engine, issue_id: int) -> dict[str, int]:
-    """The issue's outbox rows by state (queued, sending, sent, deferred, failed, skipped)."""
-    with engine.connect() as conn:
-        return store.counts(conn, issue_id)
