@@ -9,6 +9,10 @@ A Ledger is a worker's view of the outbox: ``LocalLedger`` applies requests unde
 for SQLite's write lock); ``RemoteLedger`` sends them down a pipe to the parent process,
 which applies the requests of all its workers together in one transaction (group
 commit, ``serve``). A request crosses the pipe pickled, and so does its answer.
+
+Why one module of 400-odd lines: the protocol, the requests and the two ledgers are one
+contract; a request added in one place must be applied in the others, and reading them
+side by side is how that stays true.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ Every state change writes an event row (the audit trail that proves consent). Th
 suppression list wins over imports: an address that unsubscribed, bounced, complained or
 was forgotten is never re-activated by an import; only the person's own confirmed
 opt-in brings it back.
+
+Why one module of 400-odd lines: every change of a subscriber's state, each one transaction
+with its event row, and the consent rules they share; the CSV format (subscriber_csv.py),
+the queue of web requests (confirmations.py) and erasure (erasure.py) are already apart.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ crash leaves at most one such row per connection, and that row's fate is unknown
 Claiming is portable: on PostgreSQL the candidate rows are locked with
 ``FOR UPDATE SKIP LOCKED`` so workers on several machines never take the same row; on
 SQLite the claiming UPDATE runs in a write transaction, which SQLite serializes.
+
+Why one module of 400-odd lines: every query on the outbox and send-run tables, whose
+state rules (queued, sending, sent, deferred, failed) must agree; DatabaseOutbox
+(outbox_queue.py) and the recipient rule (recipients.py) are already apart.
 """
 
 from __future__ import annotations

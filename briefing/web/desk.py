@@ -8,6 +8,10 @@ link check in web/linkcheck.py.
 Sign-in is limited per client address and per account (briefing.services.signins), and every
 attempt within the client's limit is recorded. The link check follows only public addresses unless
 fetch.allow_private_addresses is set (briefing.sources.addresses).
+
+Why one module of 400-odd lines: it is the ``Desk`` class, one small method per route of
+the issue pages, sharing the session, CSRF and message handling; the article pages and the
+link check are already apart.
 """
 
 from __future__ import annotations
