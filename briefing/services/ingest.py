@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
 from briefing.clock import utcnow
 from briefing.config import Settings
@@ -27,6 +26,8 @@ if TYPE_CHECKING:  # the feed machinery (httpx, feedparser) loads only when feed
 
     from briefing.sources.fetch import Fetched
 from briefing.store import articles as store
+from briefing.store.articles import UpsertResult
+from briefing.store.retry import retry_on_conflict
 
 Progress = Callable[[SourceReport], None]
 FETCH_WORKERS = 8
@@ -330,34 +331,32 @@ def _store(
     now: datetime,
     fetched: Fetched | None,
 ) -> SourceReport:
-    for attempt in (1, 2):
-        try:
-            with engine.begin() as conn:
-                store.ensure_source(
-                    conn,
-                    key,
-                    kind=kind,
-                    location=location,
-                    name=spec.name if spec else None,
-                    origin=origin,
-                )
-                result = store.upsert_articles(conn, items, now)
-                store.record_source(
-                    conn,
-                    key,
-                    now=now,
-                    status="ok",
-                    http_status=fetched.status if fetched else None,
-                    etag=fetched.etag if fetched else None,
-                    last_modified=fetched.last_modified if fetched else None,
-                    items=len(items),
-                )
-            break
-        except IntegrityError:
-            # another worker stored the same item between our read and our insert: the
-            # transaction rolled back whole; the second attempt sees its rows and updates
-            if attempt == 2:
-                raise
+    def write() -> UpsertResult:
+        # another worker may store the same item between our read and our insert: the
+        # transaction rolls back whole, and the second attempt sees its rows and updates
+        with engine.begin() as conn:
+            store.ensure_source(
+                conn,
+                key,
+                kind=kind,
+                location=location,
+                name=spec.name if spec else None,
+                origin=origin,
+            )
+            result = store.upsert_articles(conn, items, now)
+            store.record_source(
+                conn,
+                key,
+                now=now,
+                status="ok",
+                http_status=fetched.status if fetched else None,
+                etag=fetched.etag if fetched else None,
+                last_modified=fetched.last_modified if fetched else None,
+                items=len(items),
+            )
+        return result
+
+    result = retry_on_conflict(write, attempts=2)
     notes = [n for a in items for n in a.notes]
     return SourceReport(
         key,
