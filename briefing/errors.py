@@ -29,11 +29,14 @@ with the module that defines it when that is not this one.
     ├── AlreadyAnEditor           an editor account with that address exists
     ├── AlreadySubscribed         a subscriber added by hand is already on the list
     ├── InvalidCorrection         (corrections) an editor's correction of a field is not valid
-    ├── InvalidAddress            (subscribers) an email address that is not one
+    ├── InvalidAddress            (email_address) an email address that is not one
     ├── AddressRefused            (sources.addresses) a URL whose host is a private address
     ├── KeyChanged                (services.keyring) the signing secret or suppression key is
     │                             not the one the database recorded
     ├── SendRefused               (services.send) an issue that cannot be sent now
+    │   ├── NothingApproved       no issue is approved (or sending)
+    │   ├── IssueClosed           the issue was cancelled or expired
+    │   └── IssueNotApproved      the issue is a draft, and the send was not forced
     └── DeliveryError             (deliver.transports) the mail transport failed
         ├── RecipientRefused      the server refused one recipient (4xx for now, 5xx for good)
         ├── ConnectionLost        the connection dropped mid-message

@@ -8,8 +8,16 @@ import pytest
 from briefing import corrections, errors
 from briefing.cli import words
 from briefing.render.lint import Finding
+from briefing.services import send
 
 TYPED: list[tuple[errors.BriefingError, str, str]] = [
+    (send.NothingApproved(), "no issue is approved for sending", "`briefing approve N --by NAME`"),
+    (send.IssueClosed(4, "cancelled"), "issue 4 is cancelled", "`briefing draft`"),
+    (
+        send.IssueNotApproved(5),
+        "issue 5 is a draft, not approved",
+        "`briefing approve 5 --by NAME` (or send --force)",
+    ),
     (errors.NoIssueYet(), "there is no issue yet", "build one with `briefing draft`"),
     (errors.IssueNotFound(7), "there is no issue 7", "list issues with `briefing issues`"),
     (errors.NotAnIssueNumber("x"), "'x' is not an issue number", "see `briefing issues`"),

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from briefing import corrections, errors
 from briefing.render.lint import Finding
+from briefing.services import send
 
 
 def _cli_hint(exc: errors.BriefingError) -> str | None:
     """The terminal's hint for ``exc``, or None to keep the one it carries."""
     match exc:
+        case send.NothingApproved():
+            return "approve one with `briefing approve N --by NAME`"
+        case send.IssueClosed():
+            return "build a new one with `briefing draft`"
+        case send.IssueNotApproved(issue_id=issue_id):
+            return f"approve it with `briefing approve {issue_id} --by NAME` (or send --force)"
+        case send.SendRefused():
+            return "see `briefing issues` for each issue's state"
         case errors.IssueNotEditable():
             return "build a new draft with `briefing draft`"
         case errors.IssueStateError():

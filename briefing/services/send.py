@@ -44,7 +44,33 @@ POPULATE_BATCH = 1000
 
 
 class SendRefused(BriefingError):
-    default_hint = "see `briefing issues` for each issue's state"
+    """An issue that cannot be sent now. The hints are neutral: cli/words.py words them
+    for the terminal."""
+
+    default_hint = "see each issue's state in the list of issues"
+
+
+class NothingApproved(SendRefused):
+    default_hint = "approve an issue first"
+
+    def __init__(self) -> None:
+        super().__init__("no issue is approved for sending")
+
+
+class IssueClosed(SendRefused):
+    default_hint = "build a new draft"
+
+    def __init__(self, issue_id: int, state: str) -> None:
+        super().__init__(f"issue {issue_id} is {state}")
+        self.issue_id, self.state = issue_id, state
+
+
+class IssueNotApproved(SendRefused):
+    default_hint = "approve it first (or send it with force)"
+
+    def __init__(self, issue_id: int) -> None:
+        super().__init__(f"issue {issue_id} is a draft, not approved")
+        self.issue_id = issue_id
 
 
 @dataclass(frozen=True)
@@ -140,9 +166,7 @@ def pick_issue(engine: Engine, ref: str | None, *, force: bool = False) -> Issue
         for issue in listed:
             if issue.state == wanted:
                 return issue
-    raise SendRefused(
-        "no issue is approved for sending", "approve one with `briefing approve N --by NAME`"
-    )
+    raise NothingApproved()
 
 
 def _topics(issue: Issue) -> set[str]:
@@ -174,15 +198,10 @@ def prepare(
             f"issue {issue.id} was sent on {issue.sent_at:%Y-%m-%d %H:%M} UTC; it is never sent twice"
         )
     if issue.state in ("cancelled", "expired"):
-        raise SendRefused(
-            f"issue {issue.id} is {issue.state}", "build a new one with `briefing draft`"
-        )
+        raise IssueClosed(issue.id, issue.state)
     if issue.state == "draft":
         if not force:
-            raise SendRefused(
-                f"issue {issue.id} is a draft, not approved",
-                f"approve it with `briefing approve {issue.id} --by NAME` (or send --force)",
-            )
+            raise IssueNotApproved(issue.id)
         issue = editorial.approve(engine, issue.id, by=f"{actor} (send --force)", now=now)
     if not issue.included:
         raise SendRefused(f"issue {issue.id} has no stories")
