@@ -119,7 +119,7 @@ class UnsafeHeader(BriefingError):
     )
 
 
-# --- Step 9, helper "cli": errors that carry their data. The hints here are neutral (the
+# --- Errors that carry their data. The hints here are neutral (the
 # desk shows them too); briefing/cli/words.py words each for the terminal, with the
 # commands and flags to use.
 

@@ -13,6 +13,6 @@ wires them to APScheduler. Each job decides from the database alone what is due 
 moment it runs (the ``now`` it is given), so a job that runs twice, late, or in two
 schedulers at once does no harm: every job runs under a named lease in the database
 (APScheduler 3 has no cross-process locking), the issue's state says whether it was sent,
-and Step 4's outbox makes sure a send that is cut short and resumed reaches everyone
+and the outbox makes sure a send that is cut short and resumed reaches everyone
 exactly once.
 """

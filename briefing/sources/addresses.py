@@ -1,6 +1,6 @@
 """Which network addresses Briefing may connect to when it follows a URL that came from
 outside: the article links the desk's link check follows (they come from feeds), and
-URLs a user hands in (Step 8's ``briefing ingest --url``). Without it, a feed author gets
+URLs a user hands in (``briefing ingest --url``, the desk's Add by URL). Without it, a feed author gets
 a port scan of the server's own network ("SSRF").
 
 The API, in one place::

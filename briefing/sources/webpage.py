@@ -1,7 +1,7 @@
 """A web page an editor gives by its URL (`briefing ingest --url`, the desk's "Add by URL")
 made into an article.
 
-The URL comes from outside, so it is fetched under Step 1's fetch policy (``fetch.timeout``
+The URL comes from outside, so it is fetched under the fetch policy (``fetch.timeout``
 for the whole fetch, ``fetch.max_bytes`` counted after decompression, http(s) redirects
 only, at most ``fetch.max_redirects``) and the address policy (no loopback, private or
 link-local address, checked after DNS and at every redirect, unless

@@ -1,2 +1,2 @@
-"""The web app: public pages (subscribe, confirm, unsubscribe, preferences) and, in Step 6,
-the editor's desk and the archive."""
+"""The web app: public pages (subscribe, confirm, unsubscribe, preferences, app.py), the
+editor's desk (desk.py, desk_articles.py) and the public archive (archive.py)."""
