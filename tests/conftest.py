@@ -556,3 +556,72 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+# --- a real PostgreSQL: a throwaway cluster for the session (tests/pgcluster.py) ---------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    """A PostgreSQL server of its own for the session (a ``pgcluster.PGCluster``), with a
+    database ``briefing_template`` migrated to the newest revision. Skips, saying why and
+    how to get it, when BRIEFING_SKIP_POSTGRES=1 or PostgreSQL or psycopg is missing."""
+    from pgcluster import PGCluster, available
+
+    reason = available()
+    if reason is not None:
+        pytest.skip(reason)
+    cluster = PGCluster()
+    try:
+        try:
+            cluster.start()
+        except RuntimeError as exc:  # installed but does not start: a failure, not a skip
+            pytest.fail(f"could not start a PostgreSQL cluster: {exc}", pytrace=False)
+        from briefing.store.db import open_engine
+
+        engine = open_engine(cluster.create_database("briefing_template"))
+        engine.dispose()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+_pg_databases = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Any) -> Iterator[str]:
+    """The URL (postgresql+psycopg://...) of a new PostgreSQL database at the newest
+    revision, empty of rows, for this test only (a copy of the migrated template)."""
+    name = f"briefing_t{next(_pg_databases)}"
+    url: str = pg_cluster.create_database(name, template="briefing_template")
+    try:
+        yield url
+    finally:
+        pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+def pg_empty_url(pg_cluster: Any) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database (no tables) for this test only."""
+    name = f"briefing_e{next(_pg_databases)}"
+    url: str = pg_cluster.create_database(name)
+    try:
+        yield url
+    finally:
+        pg_cluster.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL at the newest revision (empty of rows) on each backend in turn: a
+    SQLite file in tmp_path, then a PostgreSQL database (skipped when PostgreSQL is not
+    available here, see ``pg_cluster``)."""
+    if request.param == "sqlite":
+        from briefing.store.db import open_engine
+
+        url = f"sqlite:///{tmp_path}/briefing.db"
+        open_engine(url).dispose()
+        return url
+    pg: str = request.getfixturevalue("pg_url")
+    return pg
