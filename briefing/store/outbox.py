@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Connection, String, and_, bindparam, func, insert, or_, select, text, update
 
 from briefing.store.outbox_schema import outbox, send_runs
 from briefing.store.recipients import reachable_sql, takes_every_issue
@@ -270,7 +270,12 @@ _FINISH = text(
     "UPDATE outbox SET state = :state, updated_at = :now, lease_owner = NULL, lease_until = NULL, "
     "last_code = :code, last_error = :error, next_attempt_at = :retry_at, "
     "sent_at = CASE WHEN :state = 'sent' THEN :now ELSE sent_at END WHERE id = :row_id"
-).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("retry_at", type_=UTCDateTime()))
+).bindparams(
+    # typed, so PostgreSQL reads :state as the same type in both places (psycopg casts it)
+    bindparam("state", type_=String()),
+    bindparam("now", type_=UTCDateTime()),
+    bindparam("retry_at", type_=UTCDateTime()),
+)
 
 
 def finish(
