@@ -1,0 +1,383 @@
+"""The same database code on SQLite and on a real PostgreSQL (a throwaway cluster, see
+tests/pgcluster.py): migrations to head and a schema that matches the declared one, the
+store's round trips, and the issue's whole flow through the CLI, every subscriber sent to
+exactly once, into an outbox:// folder and over SMTP.
+
+The PostgreSQL cases skip, saying why, without PostgreSQL or psycopg or with
+BRIEFING_SKIP_POSTGRES=1; scripts/test installs both.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, inspect, select, text
+
+from briefing.cli import main
+from briefing.config import Settings, load_settings
+from briefing.deliver.sender import SendOptions
+from briefing.models import Article, Confidence, IssueStory
+from briefing.services import subscriptions
+from briefing.services.send import send as send_issue
+from briefing.store import articles as article_store
+from briefing.store import issues as issue_store
+from briefing.store import outbox as outbox_store
+from briefing.store import subscribers as sub_store
+from briefing.store.db import make_engine, newest_revision, open_engine
+from briefing.store.outbox_schema import outbox
+from briefing.store.schema import metadata
+
+REPO = Path(__file__).parent.parent
+BRIEFING = REPO / ".venv" / "bin" / "briefing"
+SECRET = "pg-e2e-secret-" + "k" * 24
+BASE_URL = "https://news.example.org"
+T0 = datetime(2026, 11, 20, 9, 0, 0, 123456, tzinfo=UTC)
+
+Sink = Any  # conftest.SMTPSink
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with no tables yet, on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/empty.db"
+    url: str = request.getfixturevalue("pg_empty_url")
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Any:
+    made = make_engine(db_url)
+    yield made
+    made.dispose()
+
+
+def address(i: int) -> str:
+    return f"reader{i:03d}@example.org"
+
+
+# --- 1. migrations ------------------------------------------------------------------------------
+
+
+def test_migrations_run_to_head_and_match_the_declared_schema(empty_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = open_engine(empty_url)  # Alembic's upgrade to head, as every command does
+    try:
+        with engine.connect() as conn:
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            assert version == [newest_revision()]
+            assert set(metadata.tables) <= set(inspect(conn).get_table_names())
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": False}
+            )
+            diff = compare_metadata(context, metadata)
+        assert diff == [], f"{engine.dialect.name}: the migrations differ from schema.py"
+        open_engine(empty_url).dispose()  # opening again at head changes nothing
+    finally:
+        engine.dispose()
+
+
+# --- 2. the store -------------------------------------------------------------------------------
+
+
+def test_articles_round_trip(engine: Engine) -> None:
+    stored = Article(
+        id="a1",
+        source_kind="feed",
+        source="feed:test",
+        title="North Korea condemns Japan’s missiles",
+        body="Pyongyang said so on Monday. 山田 太郎.",
+        url="https://wire.example.org/a",
+        publisher="Wire",
+        published=date(2026, 1, 19),
+        labels=("defense", "asia"),
+        ai_generated=True,
+        confidence={"title": Confidence(0.9, "declared by the feed")},
+    )
+    copy = Article(
+        id="a2", source_kind="feed", source="feed:test", title=stored.title, body=stored.body
+    )
+    with engine.begin() as conn:
+        assert article_store.upsert_articles(conn, [stored], T0).outcomes == {"a1": "new"}
+    with engine.begin() as conn:
+        again = article_store.upsert_articles(conn, [stored, copy], T0 + timedelta(hours=1))
+    assert again.outcomes == {"a1": "unchanged", "a2": "duplicate"}
+    with engine.connect() as conn:
+        back = article_store.get_article(conn, "a1")
+        listed = [a.id for a in article_store.list_articles(conn)]
+        every = [
+            (a.id, a.duplicate_of)
+            for a in article_store.list_articles(conn, include_duplicates=True)
+        ]
+    assert back is not None
+    assert back.first_seen == T0 and back.first_seen.tzinfo is not None  # aware, microseconds kept
+    assert (back.title, back.body, back.labels, back.ai_generated) == (
+        stored.title,
+        stored.body,
+        stored.labels,
+        True,
+    )
+    assert back.confidence == stored.confidence  # JSON
+    assert listed == ["a1"] and every == [("a2", "a1"), ("a1", None)]
+
+
+def test_an_issue_moves_through_its_states(engine: Engine) -> None:
+    from briefing.issue import IssueStateError
+
+    with engine.begin() as conn:
+        article_store.upsert_articles(
+            conn, [Article(id="a1", source_kind="feed", source="feed:t", title="A story")], T0
+        )
+        issue_id = issue_store.create_issue(conn, subject="S", preheader="P", now=T0, actor="test")
+        issue_store.save_stories(
+            conn, issue_id, [IssueStory(key="a1", topic="t", article_ids=("a1",), position=0)]
+        )
+    with engine.begin() as conn:
+        issue_store.set_state(conn, issue_id, "approved", now=T0, actor="Jane")
+    with pytest.raises(IssueStateError), engine.begin() as conn:
+        issue_store.set_state(conn, issue_id, "sent", now=T0, actor="Jane")
+    with engine.connect() as conn:
+        issue = issue_store.get_issue(conn, issue_id)
+        actions = [(e["actor"], e["action"]) for e in issue_store.events(conn, issue_id)]
+        assert issue_store.open_issue(conn) is not None
+    assert issue.state == "approved" and issue.subject == "S"
+    assert [(s.key, s.article_ids) for s in issue.stories] == [("a1", ("a1",))]
+    assert actions == [("test", "created"), ("Jane", "approved")]
+
+
+@pytest.fixture
+def settings(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("BRIEFING_SECRET", SECRET)
+    monkeypatch.setenv("BRIEFING_NEWSLETTER_BASE_URL", BASE_URL)
+    return load_settings(REPO / "briefing.toml", overrides={"storage": {"url": db_url}})
+
+
+def test_subscribers_and_suppressions_round_trip(settings: Settings, engine: Engine) -> None:
+    zoe = subscriptions.add(settings, engine, "Zoe@Example.org", name="Zoë Ünal", now=T0)
+    subscriptions.add(settings, engine, "ann@example.org", timezone="Asia/Tokyo", now=T0)
+    with engine.begin() as conn:
+        sub_store.update_subscriber(conn, zoe.id, T0 + timedelta(minutes=1), paused=True)
+        sub_store.suppress(conn, "gone@example.org", "complained", T0, b"k" * 32)
+    back = subscriptions.get(engine, "zoe@example.org")
+    assert (back.id, back.email, back.name, back.paused, back.status) == (
+        zoe.id,
+        "Zoe@example.org",
+        "Zoë Ünal",
+        True,
+        "active",
+    )
+    assert back.created_at == T0
+    assert [(e["action"], e["at"]) for e in subscriptions.history(engine, back)] == [
+        ("subscribed", T0)
+    ]
+    assert subscriptions.unsubscribe(engine, back, how="link", actor="reader", now=T0)
+    gone = subscriptions.get(engine, "zoe@example.org")
+    assert not subscriptions.unsubscribe(engine, gone, how="link", actor="reader", now=T0)
+    with engine.connect() as conn:
+        assert sub_store.suppressed(conn, "gone@example.org", b"k" * 32) == "complained"
+        assert sub_store.suppressed(conn, "ann@example.org", b"k" * 32) is None
+        assert sub_store.counts(conn)["active"] == 1
+    assert [s.email for s in subscriptions.list_subscribers(engine, status="active")] == [
+        "ann@example.org"
+    ]
+    assert subscriptions.get(engine, "zoe@example.org").unsubscribed_at == T0
+
+
+def test_the_outbox_claim_and_the_hot_path(settings: Settings, engine: Engine) -> None:
+    lease = timedelta(minutes=5)
+    ids = [subscriptions.add(settings, engine, address(i), now=T0).id for i in range(5)]
+    with engine.begin() as conn:
+        issue_id = issue_store.create_issue(conn, subject="S", preheader="P", now=T0, actor="t")
+        outbox_store.start_run(conn, issue_id, T0)
+        assert outbox_store.populate(conn, issue_id, ids, T0) == 5
+        assert outbox_store.populate(conn, issue_id, ids, T0) == 0  # safe to repeat
+    with engine.begin() as conn:
+        mine = outbox_store.claim(conn, issue_id, "w1", T0, lease=lease, limit=3)
+    with engine.begin() as conn:  # another worker gets the others, never the same rows
+        theirs = outbox_store.claim(conn, issue_id, "w2", T0, lease=lease, limit=10)
+    assert len(mine) == 3 and len(theirs) == 2
+    assert {c.email for c in mine} | {c.email for c in theirs} == {address(i) for i in range(5)}
+    with engine.begin() as conn:
+        assert outbox_store.claim(conn, issue_id, "w3", T0, lease=lease, limit=10) == []
+
+    hot = outbox_store.HotPath(engine.dialect)
+    raw = engine.raw_connection()
+    try:
+        first, second, third = mine
+        answers = hot.record(
+            raw,
+            [(None, first.id, "w1"), (first.id, second.id, "w1"), (second.id, None, "w1")],
+            T0,
+        )
+    finally:
+        raw.close()
+    assert answers[:2] == [True, True]
+    with engine.begin() as conn:
+        outbox_store.finish(conn, third.id, "failed", T0, code=550, error="5.1.1 unknown")
+        outbox_store.finish(
+            conn, theirs[0].id, "deferred", T0, code=451, error="later", retry_at=T0 + lease
+        )
+        outbox_store.release(conn, "w2", [theirs[1].id], T0)
+    with engine.connect() as conn:
+        counts = outbox_store.counts(conn, issue_id)
+        sent_at = conn.execute(select(outbox.c.sent_at).where(outbox.c.id == first.id)).scalar_one()
+        assert outbox_store.next_retry(conn, issue_id) == T0 + lease
+        failures = outbox_store.failures(conn, issue_id)
+    assert counts["sent"] == 2 and counts["failed"] == 1 and counts["deferred"] == 1
+    assert counts["queued"] == 1
+    assert sent_at == T0
+    assert [(f["state"], f["last_code"]) for f in failures] == [("failed", 550), ("deferred", 451)]
+    with engine.begin() as conn:  # the released row and the due retry come back
+        later = outbox_store.claim(conn, issue_id, "w4", T0 + lease, lease=lease, limit=10)
+    assert sorted(c.id for c in later) == sorted([theirs[0].id, theirs[1].id])
+
+
+# --- 3. the whole flow through the CLI ---------------------------------------------------------
+
+
+class Flow:
+    def __init__(self, root: Path, db: str, capsys: pytest.CaptureFixture[str]) -> None:
+        self.root, self.db, self.capsys = root, db, capsys
+
+    def base(self) -> list[str]:
+        return ["--config", str(REPO / "briefing.toml"), "--db", self.db]
+
+    def cli(self, *args: str, code: int = 0) -> str:
+        """`briefing ARGS` in this process: stdout (stderr for an expected error)."""
+        self.capsys.readouterr()
+        with pytest.raises(SystemExit) as done:
+            main([*self.base(), *args])
+        out, err = self.capsys.readouterr()
+        assert int(done.value.code or 0) == code, (args, out, err)
+        return out if code == 0 else err
+
+    def process(self, *args: str) -> str:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
+        env.update(BRIEFING_SECRET=SECRET, BRIEFING_NEWSLETTER_BASE_URL=BASE_URL)
+        done = subprocess.run(
+            [str(BRIEFING), *self.base(), *args],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        return done.stdout
+
+
+@pytest.fixture
+def flow(
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Flow:
+    """Seeds ingested, an issue drafted and approved, 12 subscribers imported: all through
+    the CLI, on each backend."""
+    monkeypatch.setenv("BRIEFING_SECRET", SECRET)
+    monkeypatch.setenv("BRIEFING_NEWSLETTER_BASE_URL", BASE_URL)
+    shutil.copytree(REPO / "seeds", tmp_path / "seeds")
+    run = Flow(tmp_path, db_url, capsys)
+    ingest = json.loads(run.cli("ingest", "--seeds", str(tmp_path / "seeds"), "--json"))
+    assert ingest
+    issue = json.loads(run.cli("draft", "--json"))
+    assert issue["id"] == 1
+    run.cli("approve", "1", "--by", "Ed")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["email", "name"])
+    for i in range(12):
+        writer.writerow([address(i), f"Reader {i}" if i % 3 else "Zoë Ünal-Æsir"])
+    (tmp_path / "list.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    run.cli("subscribers", "import", str(tmp_path / "list.csv"))
+    return run
+
+
+def recipients(folder: Path) -> Counter[str]:
+    got: Counter[str] = Counter()
+    for path in (folder / "new").iterdir():
+        msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+        got[str(msg["To"].addresses[0].addr_spec).lower()] += 1
+    return got
+
+
+def test_the_issue_flow_to_an_outbox_folder(flow: Flow) -> None:
+    folder = flow.root / "outbox"
+    summary = json.loads(
+        flow.cli("send", "--transport", f"outbox://{folder}", "--workers", "2", "--json")
+    )
+    assert summary["finished"] is True, summary
+    assert recipients(folder) == Counter({address(i): 1 for i in range(12)})
+    again = flow.cli("send", "1", "--transport", f"outbox://{folder}", code=1)
+    assert "it is never sent twice" in again
+    assert recipients(folder) == Counter({address(i): 1 for i in range(12)})  # nothing twice
+    issues = json.loads(flow.process("issues", "--json"))  # a fresh process reads the same
+    assert [(i["id"], i["state"]) for i in issues] == [(1, "sent")]
+
+
+def test_the_issue_flow_over_smtp_from_another_process(flow: Flow, smtp_server: Sink) -> None:
+    out = flow.process("send", "--transport", smtp_server.url, "--workers", "2", "--json")
+    summary = json.loads(out)
+    assert summary["finished"] is True, summary
+    assert smtp_server.received() == Counter({address(i): 1 for i in range(12)})
+    engine = make_engine(flow.db)
+    try:
+        with engine.connect() as conn:
+            counts = outbox_store.counts(conn, 1)
+            leased = conn.execute(
+                select(outbox.c.id).where(outbox.c.lease_owner.is_not(None))
+            ).all()
+    finally:
+        engine.dispose()
+    assert counts["sent"] == 12 and leased == []
+
+
+def test_the_send_service_on_the_database(flow: Flow, smtp_server: Sink) -> None:
+    """The send as the scheduler calls it (services, not the CLI), refusals included."""
+    smtp_server.refuse = lambda addr, nth: (
+        "550 5.1.1 no such user"
+        if addr == address(3)
+        else "451 4.7.1 later"
+        if nth == 1 and addr == address(5)
+        else None
+    )
+    settings = load_settings(REPO / "briefing.toml", overrides={"storage": {"url": flow.db}})
+    engine = open_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            issue = issue_store.get_issue(conn, 1)
+        options = SendOptions(transport_url=smtp_server.url, workers=1, retry_delays=(0, 1))
+        summary = send_issue(settings, engine, issue, options, actor="test")
+        assert summary.finished, summary
+        with engine.connect() as conn:
+            counts = outbox_store.counts(conn, 1)
+            gone = sub_store.by_email(conn, address(3))
+    finally:
+        engine.dispose()
+    assert counts["sent"] == 11 and counts["failed"] == 1
+    assert gone is not None and gone.status == "bounced"
+    assert smtp_server.received() == Counter({address(i): 1 for i in range(12) if i != 3})
+
+
+def test_an_unknown_postgres_host_is_an_error_with_a_hint(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg", reason="needs psycopg: pip install -e '.[postgres]'")
+    from briefing.errors import StorageError
+
+    with pytest.raises(StorageError) as info:
+        open_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    assert "cannot open the database" in str(info.value)
