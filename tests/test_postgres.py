@@ -374,10 +374,34 @@ def test_the_send_service_on_the_database(flow: Flow, smtp_server: Sink) -> None
     assert smtp_server.received() == Counter({address(i): 1 for i in range(12) if i != 3})
 
 
-def test_an_unknown_postgres_host_is_an_error_with_a_hint(tmp_path: Path) -> None:
+def test_a_postgres_server_not_there_is_an_error_with_a_hint() -> None:
     pytest.importorskip("psycopg", reason="needs psycopg: pip install -e '.[postgres]'")
     from briefing.errors import StorageError
 
     with pytest.raises(StorageError) as info:
         open_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
     assert "cannot open the database" in str(info.value)
+    assert "server is running" in str(info.value.hint)
+
+
+def test_a_read_only_postgres_session_is_an_error_with_a_hint(
+    pg_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIEFING_SECRET", SECRET)
+    read_only = pg_url + "?options=-c%20default_transaction_read_only%3Don"
+    with pytest.raises(SystemExit) as done:
+        main(
+            [
+                "--config",
+                str(REPO / "briefing.toml"),
+                "--db",
+                read_only,
+                "subscribers",
+                "add",
+                "a@example.org",
+            ]
+        )
+    _, err = capsys.readouterr()
+    assert done.value.code == 1
+    assert "refused the statement (read-only transaction" in err and "hint:" in err
+    assert "Traceback" not in err

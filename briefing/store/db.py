@@ -96,7 +96,27 @@ def make_engine(url: str) -> Engine:
                     "exist yet is created (e.g. sqlite:///var/briefing.db)",
                 ) from orig
 
+    elif parsed.get_backend_name() == "postgresql":
+
+        @event.listens_for(engine, "handle_error")
+        def _translate_pg(context: ExceptionContext) -> None:
+            # PostgreSQL's SQLSTATEs for a write the server or the user's grants refuse
+            orig = context.original_exception
+            state = getattr(orig, "sqlstate", None)
+            if state in _PG_REFUSED:
+                where = parsed.render_as_string(hide_password=True)
+                raise StorageError(
+                    f"the database {where} refused the statement ({_PG_REFUSED[state]}: "
+                    f"{str(orig).strip().splitlines()[0]})",
+                    "connect as a user that may write to Briefing's tables (storage.url or "
+                    "--db), to the primary rather than a read-only standby",
+                ) from orig
+
     return engine
+
+
+# read_only_sql_transaction (a standby, default_transaction_read_only), insufficient_privilege
+_PG_REFUSED = {"25006": "read-only transaction", "42501": "insufficient privilege"}
 
 
 def _private_sqlite_file(db: Path) -> None:
@@ -177,10 +197,14 @@ def migrate(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:
-        raise StorageError(
-            f"cannot open the database {engine.url!r}: {exc.orig}",
-            "check storage.url (or --db) and that its folder is writable",
-        ) from exc
+        if engine.dialect.name == "sqlite":
+            hint = "check storage.url (or --db) and that its folder is writable"
+        else:
+            hint = (
+                "check storage.url (or --db): the host, port, user and database name, and "
+                "that the database server is running and lets that user in"
+            )
+        raise StorageError(f"cannot open the database {engine.url!r}: {exc.orig}", hint) from exc
     except SQLAlchemyError as exc:
         raise StorageError(f"database migration failed on {engine.url!r}: {exc}") from exc
 
