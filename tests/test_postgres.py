@@ -405,3 +405,65 @@ def test_a_read_only_postgres_session_is_an_error_with_a_hint(
     assert done.value.code == 1
     assert "refused the statement (read-only transaction" in err and "hint:" in err
     assert "Traceback" not in err
+
+
+# --- 4. the web app on the database: the desk's sign-in, its session and a control ---------
+
+
+def test_the_desk_signs_in_and_approves_the_draft(
+    db_url: str, tmp_path: Path, asgi_server: Any, free_port: Any
+) -> None:
+    import re
+
+    import httpx
+
+    from briefing.services import accounts
+    from briefing.services import ingest as pipeline
+    from briefing.services import issues as editorial
+    from briefing.web.app import create_app
+
+    shutil.copytree(REPO / "seeds", tmp_path / "seeds")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = load_settings(
+        REPO / "briefing.toml",
+        env={"BRIEFING_SECRET": SECRET},
+        overrides={
+            "storage": {"url": db_url},
+            "seeds": {"folder": str(tmp_path / "seeds")},
+            "newsletter": {"base_url": url},
+        },
+    )
+    engine = open_engine(settings.database_url)
+    try:
+        pipeline.ingest(settings, engine, seeds_dir=tmp_path / "seeds", only_given=True)
+        editorial.draft(settings, engine)
+        accounts.add(engine, "ed@example.org", "correct horse battery staple", name="Ed")
+        assert asgi_server.start(create_app(settings, engine), port=port) == url
+
+        def csrf(page: str) -> str:
+            found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert found, page[:300]
+            return found.group(1)
+
+        with httpx.Client(base_url=url, timeout=15, follow_redirects=False) as client:
+            form = client.get("/desk/login")
+            done = client.post(
+                "/desk/login",
+                data={
+                    "email": "ed@example.org",
+                    "password": "correct horse battery staple",
+                    "csrf_token": csrf(form.text),
+                },
+            )
+            assert done.status_code == 303, done.text[:500]
+            page = client.get("/desk/issues/1")
+            assert page.status_code == 200
+            approved = client.post("/desk/issues/1/approve", data={"csrf_token": csrf(page.text)})
+            assert approved.status_code == 303, approved.text[:500]
+            assert client.get("/healthz").status_code == 200
+        with engine.connect() as conn:
+            issue = issue_store.get_issue(conn, 1)
+        assert issue.state == "approved" and issue.approved_by == "Ed <ed@example.org>"
+    finally:
+        engine.dispose()
