@@ -63,10 +63,16 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(parsed, future=True, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:
-        raise StorageError(
-            f"no driver for {parsed.drivername}: {exc}",
-            "install the database driver (e.g. pip install psycopg[binary])",
-        ) from exc
+        if parsed.get_backend_name() != "postgresql":
+            hint = "install the database driver (e.g. pip install psycopg[binary])"
+        elif parsed.drivername == "postgresql+psycopg":
+            hint = "install PostgreSQL's driver: pip install 'briefing[postgres]' (psycopg 3)"
+        else:  # postgresql:// alone means psycopg2 to SQLAlchemy, which Briefing does not ship
+            hint = (
+                "name the psycopg 3 driver in the URL, postgresql+psycopg://user@host/db, "
+                "and install it: pip install 'briefing[postgres]'"
+            )
+        raise StorageError(f"no driver for {parsed.drivername}: {exc}", hint) from exc
     if parsed.get_backend_name() == "sqlite":
 
         @event.listens_for(engine, "connect")
