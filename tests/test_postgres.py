@@ -467,3 +467,19 @@ def test_the_desk_signs_in_and_approves_the_draft(
         assert issue.state == "approved" and issue.approved_by == "Ed <ed@example.org>"
     finally:
         engine.dispose()
+
+
+# --- 5. without PostgreSQL the tests skip, saying why and how to get them ------------------------
+
+
+def test_the_skip_reasons_say_why_and_how(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pgcluster
+
+    monkeypatch.setenv("BRIEFING_SKIP_POSTGRES", "1")
+    reason = pgcluster.available()
+    assert reason is not None and reason.startswith("BRIEFING_SKIP_POSTGRES=1")
+    monkeypatch.delenv("BRIEFING_SKIP_POSTGRES")
+    monkeypatch.setattr(pgcluster, "find_bindir", lambda: None)
+    reason = pgcluster.available()
+    assert reason is not None and "not installed" in reason
+    assert "apt-get install postgresql" in reason and "BRIEFING_SKIP_POSTGRES=1" in reason
