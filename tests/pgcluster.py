@@ -81,7 +81,10 @@ class PGCluster:
         if bindir is None:
             raise RuntimeError("no PostgreSQL server binaries (initdb) found")
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="briefing-pg-"))
+        # under /tmp when there is one: the postgres user can reach it (a TMPDIR under
+        # /root could not be), and the socket's path stays short (Unix sockets: 107 bytes)
+        base = "/tmp" if os.path.isdir("/tmp") else None
+        self.root = Path(tempfile.mkdtemp(prefix="briefing-pg-", dir=base))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self.port = _free_port()
