@@ -26,7 +26,7 @@ from sqlalchemy import Engine, inspect, select, text
 
 from briefing.cli import main
 from briefing.config import Settings, load_settings
-from briefing.deliver.sender import SendOptions
+from briefing.deliver.options import SendOptions
 from briefing.models import Article, Confidence, IssueStory
 from briefing.services import subscriptions
 from briefing.services.send import send as send_issue
