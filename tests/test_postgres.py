@@ -1,7 +1,8 @@
 """The same database code on SQLite and on a real PostgreSQL (a throwaway cluster, see
 tests/pgcluster.py): migrations to head and a schema that matches the declared one, the
-store's round trips, and the issue's whole flow through the CLI, every subscriber sent to
-exactly once, into an outbox:// folder and over SMTP.
+store's round trips, the desk's sign-in, the scheduler's week, and the issue's whole flow
+through the CLI, every subscriber sent to exactly once, into an outbox:// folder and
+over SMTP.
 
 The PostgreSQL cases skip, saying why, without PostgreSQL or psycopg or with
 BRIEFING_SKIP_POSTGRES=1; scripts/test installs both.
@@ -483,3 +484,62 @@ def test_the_skip_reasons_say_why_and_how(monkeypatch: pytest.MonkeyPatch) -> No
     reason = pgcluster.available()
     assert reason is not None and "not installed" in reason
     assert "apt-get install postgresql" in reason and "BRIEFING_SKIP_POSTGRES=1" in reason
+
+
+# --- 6. the scheduler's jobs on the database ----------------------------------------------------
+
+
+def test_the_scheduled_week_ingests_drafts_and_sends_once(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: Sink
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from briefing.schedule.runner import Runtime, execute
+    from briefing.services import issues as editorial
+
+    london = ZoneInfo("Europe/London")
+    editor = "desk@example.org"
+    monkeypatch.setenv("BRIEFING_SECRET", SECRET)
+    shutil.copytree(REPO / "seeds", tmp_path / "seeds")
+    settings = load_settings(
+        REPO / "briefing.toml",
+        overrides={
+            "storage": {"url": db_url},
+            "seeds": {"folder": str(tmp_path / "seeds")},
+            "delivery": {"url": smtp_server.url},
+            "newsletter": {"base_url": BASE_URL},
+            "schedule": {
+                "send": "mon 07:00",
+                "timezone": "Europe/London",
+                "draft_before": "24h",
+                "retry_every": "30m",
+                "expire_after": "6h",
+                "editors": [editor],
+            },
+        },
+    )
+    engine = open_engine(settings.database_url)
+    try:
+        report = subscriptions.import_file(settings, engine, REPO / "subscribers" / "sample.csv")
+        readers = [
+            s.email for s in subscriptions.recipients(engine, {"japan-defense-dprk"}) if s.email
+        ]
+        assert report.added >= len(readers) > 0
+        rt = Runtime(settings, engine, transport=smtp_server.url, workers=1)
+        ingested = execute(rt, "ingest", datetime(2026, 11, 22, 1, 0, tzinfo=london))
+        assert ingested["outcome"] == "ok" and ingested["new"] == 2, ingested
+        drafted = execute(rt, "draft", datetime(2026, 11, 22, 7, 0, tzinfo=london))
+        assert drafted["outcome"] == "drafted" and drafted["proofs"] == [editor], drafted
+        editorial.approve(
+            engine, drafted["issue"], by="Ann", now=datetime(2026, 11, 22, 9, 0, tzinfo=london)
+        )
+        sent = execute(rt, "send", datetime(2026, 11, 23, 7, 0, tzinfo=london))
+        again = execute(rt, "send-retry", datetime(2026, 11, 23, 7, 30, tzinfo=london))
+        with engine.connect() as conn:
+            issue = issue_store.get_issue(conn, drafted["issue"])
+    finally:
+        engine.dispose()
+    assert sent["outcome"] == "sent" and sent["sent"] == len(readers), sent
+    assert again["outcome"] != "sent", again
+    assert issue.state == "sent"
+    assert smtp_server.received() == Counter({editor: 1, **{r.lower(): 1 for r in readers}})
