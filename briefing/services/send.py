@@ -32,8 +32,8 @@ from briefing.deliver.transports import Transport, open_transport
 from briefing.errors import BriefingError
 from briefing.models import Issue
 from briefing.render import render_issue
+from briefing.services import archive, keyring, subscriptions
 from briefing.services import issues as editorial
-from briefing.services import keyring, subscriptions
 from briefing.store import issues as issue_store
 from briefing.store import outbox as store
 from briefing.store.outbox_queue import DatabaseOutbox
@@ -322,9 +322,12 @@ def send(
             store.set_paused(conn, issue.id, summary.paused)
     if summary.finished:
         done = utcnow()
+        # the archive's page: the view this run sent, as of the moment it is marked sent
+        web_page = archive.render_page(settings, view, done)
         with engine.begin() as conn:
             current = issue_store.get_issue(conn, issue.id)
             if current.state == "sending":
+                archive.keep(conn, web_page)
                 issue_store.set_state(
                     conn,
                     issue.id,

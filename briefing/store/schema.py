@@ -130,7 +130,8 @@ article_corrections = Table(
     Column("at", UTCDateTime(), nullable=False),
     Index("ix_article_corrections_article", "article_id"),
 )
-import briefing.store.editors_schema  # noqa: E402  (registers the tables on metadata)
+import briefing.store.archive_schema  # noqa: E402  (registers the tables on metadata)
+import briefing.store.editors_schema  # noqa: E402
 import briefing.store.issues_schema  # noqa: E402
 import briefing.store.keys_schema  # noqa: E402
 import briefing.store.locks_schema  # noqa: E402

@@ -354,7 +354,7 @@ def create_app(
                 client=client,
                 delivery_url=delivery_url,
             ).routes(),
-            *archive_routes(settings, engine, page),
+            *archive_routes(settings, engine, page, lambda name, **c: render(name, "", **c)),
         ],
         middleware=middleware,
         exception_handlers={HTTPException: http_error, Exception: server_error},
