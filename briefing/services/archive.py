@@ -20,7 +20,26 @@ from briefing.services import lookup
 from briefing.store import archive as store
 from briefing.store.archive import ListedIssue, StoredPage
 
-__all__ = ["ListedIssue", "StoredPage", "etag_of", "feed", "keep", "page", "render_page", "sent"]
+__all__ = [
+    "ListedIssue",
+    "StoredPage",
+    "etag_of",
+    "feed",
+    "keep",
+    "page",
+    "render_page",
+    "sent",
+    "stored_here",
+]
+
+
+_stored_here = [0]  # pages stored by this process: the web app's memory of the list checks it
+
+
+def stored_here() -> int:
+    """How many pages this process stored (an issue sent here changes it at once; one
+    sent by another process shows once the web app's memory of the list runs out)."""
+    return _stored_here[0]
 
 
 def etag_of(body: bytes) -> str:
@@ -59,6 +78,7 @@ def render_page(settings: Settings, view: IssueView, sent_at: datetime) -> Store
 def keep(conn: Connection, made: StoredPage) -> None:
     """Store the issue's web page as sent (in the transaction that marks it sent)."""
     store.put_page(conn, made)
+    _stored_here[0] += 1
 
 
 def _stored_now(settings: Settings, engine: Engine, issue: Issue) -> StoredPage:
@@ -67,6 +87,7 @@ def _stored_now(settings: Settings, engine: Engine, issue: Issue) -> StoredPage:
     made = render_page(settings, view, issue.sent_at or utcnow())
     with engine.begin() as conn:
         store.put_page(conn, made)
+        _stored_here[0] += 1
         return store.page(conn, issue.id) or made
 
 
