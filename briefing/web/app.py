@@ -35,7 +35,7 @@ from starlette.types import Scope
 
 from briefing import links
 from briefing.config import Settings
-from briefing.email_address import InvalidAddress, normalize_email
+from briefing.email_address import SUPPRESSED, InvalidAddress, normalize_email
 from briefing.render.env import make_environment, render_template
 from briefing.services import confirmations, subscriptions
 from briefing.web.archive import archive_routes
@@ -232,7 +232,8 @@ def create_app(
                 request, 403, "Please try again", "Reload the page and press the button again."
             )
         how = "page" if from_page else "one-click"
-        await run_in_threadpool(subscriptions.unsubscribe, engine, sub, how=how, actor="link")
+        if sub.status not in SUPPRESSED:  # else nothing to change (a repeated click)
+            await run_in_threadpool(subscriptions.unsubscribe, engine, sub, how=how, actor="link")
         if not from_page:
             return PlainTextResponse("Unsubscribed.\n")  # RFC 8058: the mailbox provider's POST
         return page(request, "unsubscribe", token=token, email=sub.email, done=True)
