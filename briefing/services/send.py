@@ -322,8 +322,7 @@ def send(
             store.set_paused(conn, issue.id, summary.paused)
     if summary.finished:
         done = utcnow()
-        # the archive's page: the view this run sent, as of the moment it is marked sent
-        web_page = archive.render_page(settings, view, done)
+        web_page = archive.render_page(settings, view, done)  # what this run sent, as of now
         with engine.begin() as conn:
             current = issue_store.get_issue(conn, issue.id)
             if current.state == "sending":
