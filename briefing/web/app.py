@@ -18,14 +18,11 @@ Every request goes through (outermost first): the trusted proxy's X-Forwarded-Fo
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any
 
-import anyio
-import anyio.to_thread
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -71,8 +68,6 @@ ERRORS = {
         "This is our fault, not yours. Please try again in a few minutes.",
     ),
 }
-
-T = TypeVar("T")
 
 
 def create_app(
@@ -123,14 +118,6 @@ def create_app(
         return message(
             request, 404, "This link does not work", f"Use the {kind} link in your latest email."
         )
-
-    # At most as many database calls at once as the engine's pool holds connections: past
-    # that, each call would open (and close again) an overflow connection, and a click
-    # storm on one-click unsubscribe spends its time opening SQLite connections.
-    db_calls = anyio.CapacityLimiter(max(1, int(getattr(engine.pool, "size", lambda: 5)())))
-
-    async def in_pool(fn: Callable[..., T], *args: Any) -> T:
-        return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=db_calls)
 
     def client(request: Request) -> str:
         """The client's address: the connection's, or, behind a trusted proxy (and only
@@ -226,7 +213,7 @@ def create_app(
 
     async def unsubscribe(request: Request) -> Response:
         token = request.path_params["token"]
-        sub = await in_pool(subscriptions.subscriber_for, engine, token, secrets)
+        sub = await run_in_threadpool(subscriptions.subscriber_for, engine, token, secrets)
         if sub is None:
             return broken_link(request, "unsubscribe")
         if request.method == "GET":
@@ -246,9 +233,7 @@ def create_app(
             )
         how = "page" if from_page else "one-click"
         if sub.status not in SUPPRESSED:  # else nothing to change (a repeated click)
-            await in_pool(
-                functools.partial(subscriptions.unsubscribe, how=how, actor="link"), engine, sub
-            )
+            await run_in_threadpool(subscriptions.unsubscribe, engine, sub, how=how, actor="link")
         if not from_page:
             return PlainTextResponse("Unsubscribed.\n")  # RFC 8058: the mailbox provider's POST
         return page(request, "unsubscribe", token=token, email=sub.email, done=True)
