@@ -65,7 +65,9 @@ def sink(port: int) -> subprocess.Popen[bytes]:
     return proc
 
 
-def build_world(folder: Path, subscribers: int, stories: int) -> tuple[Path, str, int]:
+def build_world(
+    folder: Path, subscribers: int, stories: int, db_url: str | None = None
+) -> tuple[Path, str, int]:
     """A config, a database with `stories` articles in the first topic, an approved issue
     and `subscribers` active subscribers."""
     sys.path.insert(0, str(REPO))
@@ -80,7 +82,9 @@ def build_world(folder: Path, subscribers: int, stories: int) -> tuple[Path, str
 
     config = folder / "briefing.toml"
     text = (REPO / "briefing.toml").read_text()
-    text = text.replace('url = "sqlite:///var/briefing.db"', f'url = "sqlite:///{folder}/bench.db"')
+    text = text.replace(
+        'url = "sqlite:///var/briefing.db"', f'url = "{db_url or f"sqlite:///{folder}/bench.db"}"'
+    )
     # a real SMTP send refuses links that would not work (http://, loopback)
     text = text.replace(
         'base_url = "http://127.0.0.1:8000"', 'base_url = "https://news.example.org"'
@@ -185,13 +189,36 @@ def main() -> int:
     ap.add_argument("--subscribers", type=int, default=20_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--stories", type=int, default=20)
+    ap.add_argument(
+        "--db",
+        metavar="URL",
+        help="an empty database to run against (e.g. postgresql+psycopg://...; it is migrated), "
+        "or 'postgres' for a throwaway PostgreSQL cluster (tests/pgcluster.py); default a "
+        "SQLite file in a temp folder",
+    )
     args = ap.parse_args()
+    cluster = None
+    if args.db == "postgres":
+        sys.path.insert(0, str(REPO / "tests"))
+        from pgcluster import PGCluster
+
+        cluster = PGCluster()
+        cluster.start()
+        args.db = cluster.create_database("bench")
+    try:
+        return run(args)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def run(args: argparse.Namespace) -> int:
     if not (shutil.which("smtp-sink") or Path("/usr/sbin/smtp-sink").exists()):
         subprocess.run([str(REPO / "scripts" / "install_bench_tools.sh")], check=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         t = time.perf_counter()
-        config, _db, issue_id = build_world(folder, args.subscribers, args.stories)
+        config, _db, issue_id = build_world(folder, args.subscribers, args.stories, args.db)
         print(
             f"set-up: {args.subscribers:,} subscribers, {args.stories} stories in {time.perf_counter() - t:.1f} s",
             file=sys.stderr,
@@ -274,6 +301,9 @@ def main() -> int:
                 "smtp_source_msgs_per_s": round(source_rate, 1),
                 "ratio": round(briefing_rate / source_rate, 3),
                 "peak_rss_mb": round(peak_mb, 1),
+                "database": "postgresql"
+                if args.db and args.db.startswith("postgres")
+                else "sqlite",
             }
         )
     )
