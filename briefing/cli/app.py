@@ -144,6 +144,7 @@ def load_commands() -> None:
         schedule,
         serve,
         subscribers,
+        worker,
     )
 
 

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from briefing.cli.app import cli, emit_json, err_console, global_options, out_console, state
 from briefing.errors import BriefingError
 from briefing.services import send as sending
+from briefing.services import workers as queue_workers
 
 
 @cli.command()
@@ -41,6 +42,14 @@ from briefing.services import send as sending
     is_flag=True,
     help="Accept a signing secret that leaves out the one used last (old links break).",
 )
+@click.option(
+    "--queue",
+    is_flag=True,
+    help="Queue the recipients and return: `briefing worker` processes deliver.",
+)
+@click.option(
+    "--wait", is_flag=True, help="Show the workers' progress until the issue is sent (or paused)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @global_options
 def send(
@@ -53,6 +62,8 @@ def send(
     force: bool,
     actor: str,
     new_secret: bool,
+    queue: bool,
+    wait: bool,
     as_json: bool,
 ) -> None:
     """Send an approved issue to its subscribers, or resume an interrupted send.
@@ -65,6 +76,8 @@ def send(
         briefing send --dry-run
         briefing send 3 --test-to me@example.org
         briefing send --transport smtp://mailer@smtp.example.org:587 --workers 4 --rate 50
+        briefing send 3 --queue        # then `briefing worker` on any number of machines
+        briefing send 3 --wait         # watch them until the issue is sent
     """
     st = state()
     settings, engine = st.settings(), st.engine()
@@ -114,10 +127,28 @@ def send(
                 out_console.print(f"  {escape(p.email)}")
         return
     options = sending.options_from(settings, transport=transport, workers=workers, rate=rate)
+    if wait and not queue:
+        _wait(settings, engine, issue.id, as_json)
+        return
     for warning in sending.preflight(
         settings, engine, options.transport_url, accept_new_secret=new_secret
     ):
         err_console.print(f"[yellow]warning:[/] {escape(warning)}")
+    if queue:
+        counts = queue_workers.queue(settings, engine, issue, actor=actor, force=force)
+        if not wait:
+            if as_json:
+                emit_json({"issue": issue.id, "state": "sending", "queued": True, "counts": counts})
+            else:
+                left = counts["queued"] + counts["deferred"] + counts["sending"]
+                out_console.print(
+                    f"issue {issue.id} is queued: {left} message(s) to send, "
+                    f"{counts['sent']} sent; `briefing worker` delivers them "
+                    f"(`briefing send {issue.id} --wait` shows the progress)"
+                )
+            return
+        _wait(settings, engine, issue.id, as_json)
+        return
     bar = Progress(
         TextColumn("issue {task.fields[issue]}"),
         BarColumn(),
@@ -195,4 +226,104 @@ def send(
         raise BriefingError(
             f"issue {issue.id}: {summary.paused}",
             "fix the cause, then run `briefing send` again: it resumes where it stopped",
+        )
+
+
+def _problems(engine: Any, issue_id: int) -> list[dict[str, Any]]:
+    return [
+        {"email": p["email"], "state": p["state"], "code": p["last_code"], "error": p["last_error"]}
+        for p in sending.failures(engine, issue_id)
+    ]
+
+
+def _wait(settings: Any, engine: Any, issue_id: int, as_json: bool) -> None:
+    """`send --wait`: the workers' progress until the issue is sent or paused; exit 0 when
+    it is sent, 1 (saying why) when it paused, is not being sent, or failures remain."""
+    import time
+
+    bar = Progress(
+        TextColumn("issue {task.fields[issue]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=as_json,
+    )
+    task = bar.add_task("wait", total=None, issue=issue_id, rate="")
+    started = time.monotonic()
+    first: dict[str, Any] = {}
+
+    def tick(now: queue_workers.Progress) -> None:
+        total = sum(now.counts.values())
+        done = now.counts["sent"] + now.counts["failed"] + now.counts["skipped"]
+        first.setdefault("sent", now.counts["sent"])
+        elapsed = time.monotonic() - started
+        rate_now = (now.counts["sent"] - first["sent"]) / elapsed if elapsed > 0 else 0.0
+        who = f"{now.senders} sender(s)" if now.senders else "no worker sending"
+        bar.update(task, total=total, completed=done, rate=f"{rate_now:,.0f} msg/s, {who}")
+        if not now.senders and elapsed > 30 and not first.get("told") and not now.done:
+            first["told"] = True
+            err_console.print(
+                "[yellow]warning:[/] no worker has been sending for a while: "
+                "start `briefing worker` (any number, on any machine sharing the database)"
+            )
+
+    with bar:
+        try:
+            end = queue_workers.watch(settings, engine, issue_id, on_tick=tick)
+        except KeyboardInterrupt:
+            raise click.exceptions.Abort() from None
+    seconds = time.monotonic() - started
+    counts = end.counts
+    sent_meanwhile = counts["sent"] - first.get("sent", counts["sent"])
+    problems = _problems(engine, issue_id)
+    doc: dict[str, Any] = {
+        "issue": issue_id,
+        "state": end.state,
+        "finished": end.state == "sent",
+        "paused": end.paused,
+        "sent": counts["sent"],
+        "deferred": counts["deferred"],
+        "failed": counts["failed"],
+        "skipped": counts["skipped"],
+        "queued": counts["queued"],
+        "sent_this_run": sent_meanwhile,
+        "seconds": round(seconds, 2),
+        "messages_per_second": round(sent_meanwhile / seconds, 1) if seconds else 0.0,
+        "ambiguous": [],
+        "transport": None,
+        "problems": problems,
+    }
+    if as_json:
+        emit_json(doc)
+    else:
+        out_console.print(
+            f"issue {issue_id}: {doc['sent']} sent, {doc['deferred']} deferred, "
+            f"{doc['failed']} failed, {doc['skipped']} skipped"
+        )
+        if end.state == "sent":
+            out_console.print(f"issue {issue_id} is sent")
+        for p in problems:
+            who = p["email"] or "(a forgotten subscriber)"
+            said = " ".join(str(x) for x in (p["code"], p["error"]) if x is not None)
+            err_console.print(
+                f"[red]{p['state']}[/] {escape(who)}: {escape(said or 'no reason recorded')}"
+            )
+    if end.paused:
+        raise BriefingError(
+            f"issue {issue_id}: {end.paused}",
+            f"fix the cause, then `briefing send {issue_id} --queue` lifts the pause "
+            "and the workers resume where they stopped",
+        )
+    if end.state != "sent":
+        raise BriefingError(
+            f"issue {issue_id} is {end.state}, not being sent",
+            f"queue it with `briefing send {issue_id} --queue`",
+        )
+    if counts["failed"]:
+        raise BriefingError(
+            f"issue {issue_id} is sent, but {counts['failed']} message(s) failed",
+            "see the failures above (a hard bounce suppresses its address)",
         )

@@ -101,6 +101,11 @@ class Outbox(Protocol):
         """Messages sent (any issue) since ``since``: the hourly limit."""
         ...
 
+    def senders(self, now: datetime) -> int:
+        """How many senders hold rows now, on every process and machine sharing the
+        outbox: ``delivery.rate`` is split between them."""
+        ...
+
     def next_retry(self, issue_id: int) -> datetime | None:
         """When the next held row (deferred, or queued for a local send time) is due."""
         ...
@@ -231,6 +236,12 @@ class SentSince(Request[int]):
 
     def apply(self, outbox: Outbox, now: datetime) -> int:
         return outbox.sent_since(now - timedelta(seconds=self.seconds))
+
+
+@dataclass(frozen=True)
+class Senders(Request[int]):
+    def apply(self, outbox: Outbox, now: datetime) -> int:
+        return outbox.senders(now)
 
 
 @dataclass(frozen=True)

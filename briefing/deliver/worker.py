@@ -32,6 +32,7 @@ from briefing.deliver.ledger import (
     Release,
     Renew,
     Requeue,
+    Senders,
     SentSince,
     Step,
 )
@@ -111,11 +112,15 @@ class Worker:
         self.base_url = settings.newsletter.base_url
         self.sender = parseaddr(settings.newsletter.sender)[1]
         self.outcomes: deque[bool] = deque(maxlen=options.error_window)
-        per_sender = (
-            (options.rate_per_second / options.workers) if options.rate_per_second else None
+        # delivery.rate is for the whole send: each sender takes its share, the rate split
+        # by the senders holding rows now (counted in the database at every claim, so
+        # workers on other processes and machines count too), and waits while the rate
+        # sent over the last second, counted in the database, is already used up
+        self.interval = (
+            options.workers / options.rate_per_second if options.rate_per_second else 0.0
         )
-        self.interval = 1.0 / per_sender if per_sender else 0.0
         self.next_slot = time.monotonic()
+        self.checked_at = 0.0
         self.pending_sent: int | None = None
         self.sent = 0
 
@@ -132,6 +137,7 @@ class Worker:
                         break
                     continue
                 claimed_at = time.monotonic()
+                self._share_rate()
                 for i, row in enumerate(rows):
                     if time.monotonic() - claimed_at > lease / 3:  # a slow batch keeps its rows
                         self.db.do(Renew(self.issue_id, self.owner, lease))
@@ -155,12 +161,24 @@ class Worker:
                 if transport is not None:
                     transport.close()
 
+    def _share_rate(self) -> None:
+        rate = self.options.rate_per_second
+        if rate:
+            self.interval = max(self.db.do(Senders()), 1) / rate
+
     def _pace(self) -> None:
-        if self.interval:
+        if not self.interval:
+            return
+        rate = self.options.rate_per_second or 0.0
+        now = time.monotonic()
+        if now - self.checked_at >= 1.0:  # the shared count, about once a second
+            self.checked_at = now
+            while rate and not self.stop.is_set() and self.db.do(SentSince(1.0)) >= rate:
+                time.sleep(min(self.interval, 0.25))
             now = time.monotonic()
-            if self.next_slot > now:
-                time.sleep(self.next_slot - now)
-            self.next_slot = max(self.next_slot, now) + self.interval
+        if self.next_slot > now:
+            time.sleep(self.next_slot - now)
+        self.next_slot = max(self.next_slot, now) + self.interval
 
     def _respect_hourly_limit(self) -> None:
         limit = self.options.rate_per_hour

@@ -32,8 +32,9 @@ from briefing.deliver.transports import Transport, open_transport
 from briefing.errors import BriefingError
 from briefing.models import Issue
 from briefing.render import render_issue
-from briefing.services import archive, keyring, subscriptions
 from briefing.services import issues as editorial
+from briefing.services import keyring, subscriptions
+from briefing.services.sendrun import all_refused, issue_message, mark_sent_if_done, resume
 from briefing.store import issues as issue_store
 from briefing.store import outbox as store
 from briefing.store.outbox_queue import DatabaseOutbox
@@ -292,15 +293,8 @@ def send(
     issue = prepare(
         settings, engine, issue, force=force, actor=actor, now=now, release_times=release_times
     )
-    view = editorial.view(settings, engine, issue)
-    templates = settings.path(settings.issue.templates) if settings.issue.templates else None
-    rendered = render_issue(view, settings, now=now, templates=templates)
-    message = compose(rendered, settings, issue_id=issue.id, date=now)
-    with engine.begin() as conn:
-        run = store.run(conn, issue.id) or {}
-        if run.get("paused_reason"):  # the last run paused on refusals: give those another try
-            store.requeue_failed(conn, issue.id, now)
-            store.set_paused(conn, issue.id, None)
+    message = issue_message(settings, engine, issue, now)
+    resume(engine, issue.id, now)
     summary = deliver(
         settings,
         DatabaseOutbox(engine),
@@ -313,30 +307,12 @@ def send(
     )
     if summary.finished and summary.counts["sent"] == 0 and summary.counts["failed"] > 0:
         summary.finished = False
-        summary.paused = (
-            f"paused: every message was refused ({summary.counts['failed']}); check the server "
-            "and the list, then run `briefing send` again"
-        )
+        summary.paused = all_refused(summary.counts)
     if summary.paused:
         with engine.begin() as conn:
             store.set_paused(conn, issue.id, summary.paused)
     if summary.finished:
-        done = utcnow()
-        web_page = archive.render_page(settings, view, done)  # what this run sent, as of now
-        with engine.begin() as conn:
-            current = issue_store.get_issue(conn, issue.id)
-            if current.state == "sending":
-                archive.keep(conn, web_page)
-                issue_store.set_state(
-                    conn,
-                    issue.id,
-                    "sent",
-                    now=done,
-                    actor=actor,
-                    sent_at=done,
-                    detail={"counts": summary.counts},
-                )
-                store.finish_run(conn, issue.id, done)
+        mark_sent_if_done(settings, engine, issue.id, actor)
     return summary
 
 

@@ -392,6 +392,59 @@ def sent_since(conn: Connection, since: datetime) -> int:
     return int(conn.execute(select(func.count()).where(outbox.c.sent_at >= since)).scalar_one())
 
 
+def runs_to_work(conn: Connection) -> list[tuple[int, datetime]]:
+    """The send runs workers may take up: the issue is `sending`, its recipients are all
+    queued, and the run is neither finished nor paused. (issue id, when the run started)."""
+    from briefing.store.issues_schema import issues
+
+    rows = conn.execute(
+        select(send_runs.c.issue_id, send_runs.c.started_at)
+        .join(issues, issues.c.id == send_runs.c.issue_id)
+        .where(
+            issues.c.state == "sending",
+            send_runs.c.recipients_ready_at.is_not(None),
+            send_runs.c.finished_at.is_(None),
+            send_runs.c.paused_reason.is_(None),
+        )
+        .order_by(send_runs.c.issue_id)
+    ).all()
+    return [(int(r.issue_id), r.started_at) for r in rows]
+
+
+def has_work(conn: Connection, issue_id: int, now: datetime) -> bool:
+    """Whether a sender could do something for the issue now: a row due and not leased,
+    a lease that ran out, or rows leased by a process of this machine that is gone."""
+    free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
+    due = or_(
+        outbox.c.state == "sending",
+        outbox.c.next_attempt_at.is_(None),
+        outbox.c.next_attempt_at <= now,
+    )
+    found = conn.execute(
+        select(outbox.c.id)
+        .where(
+            outbox.c.issue_id == issue_id,
+            outbox.c.state.in_(("queued", "deferred", "sending")),
+            free,
+            due,
+        )
+        .limit(1)
+    ).first()
+    return found is not None or bool(_dead_owners(conn, issue_id, now))
+
+
+def active_senders(conn: Connection, now: datetime) -> int:
+    """How many senders (lease owners, any issue, any process or machine) hold rows now:
+    the share of ``delivery.rate`` each one may take."""
+    return int(
+        conn.execute(
+            select(func.count(outbox.c.lease_owner.distinct())).where(
+                outbox.c.lease_owner.is_not(None), outbox.c.lease_until >= now
+            )
+        ).scalar_one()
+    )
+
+
 def failures(conn: Connection, issue_id: int, limit: int = 20) -> list[dict[str, Any]]:
     rows = conn.execute(
         select(subscribers.c.email, outbox.c.state, outbox.c.last_code, outbox.c.last_error)

@@ -124,6 +124,10 @@ class DatabaseOutbox:
         with self.engine.connect() as conn:
             return store.sent_since(conn, since)
 
+    def senders(self, now: datetime) -> int:
+        with self.engine.connect() as conn:
+            return store.active_senders(conn, now)
+
     def next_retry(self, issue_id: int) -> datetime | None:
         with self.engine.connect() as conn:
             return store.next_retry(conn, issue_id)
