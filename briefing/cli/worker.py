@@ -39,6 +39,11 @@ from briefing.services import workers
     type=click.FloatRange(min=1),
     help="Seconds a claimed batch stays this worker's without a renewal (default 300).",
 )
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 10_000),
+    help="Rows claimed at a time per connection (default 200).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON when it stops.")
 @global_options
 def worker(
@@ -46,6 +51,7 @@ def worker(
     concurrency: int | None,
     poll: float,
     lease: float | None,
+    batch: int | None,
     as_json: bool,
 ) -> None:
     """Deliver queued sends until SIGTERM: run any number, on any machines sharing the database.
@@ -69,6 +75,7 @@ def worker(
         transport=transport,
         concurrency=concurrency,
         lease=timedelta(seconds=lease) if lease else None,
+        batch=batch,
     )
     stop = threading.Event()
 

@@ -101,8 +101,8 @@ def deliver(
 ) -> SendSummary:
     """Run the workers over the issue's outbox until it is done, paused or stopped.
     SIGTERM (and Ctrl-C) stop it cleanly: messages in flight finish and are recorded.
-    ``stop``: a caller's own stop flag (the scheduler's), for a send run off the main
-    thread, where this function cannot take SIGTERM itself. ``connect``: opens one
+    ``stop``: a caller's own stop flag (the scheduler's, a worker's), which then handles
+    SIGTERM itself (as it must off the main thread). ``connect``: opens one
     worker's transport (default: open_transport(options.transport_url)); a test hands
     a MemoryTransport's ``connect``."""
     connect = connect or (lambda: open_transport(options.transport_url, settings))
@@ -119,10 +119,13 @@ def deliver(
 
     started = time.monotonic()
     if options.workers <= 1 or not on_main or stop is not None:
+        # a caller that brings its own Stop (the scheduler, `briefing worker`) handles
+        # SIGTERM itself: its handler stays
+        takes_sigterm = on_main and stop is None
         stop = own = stop or Stop()
         previous = (
             signal.signal(signal.SIGTERM, lambda *_: own.set("stopped by SIGTERM"))
-            if on_main
+            if takes_sigterm
             else None
         )
         recorder = LocalLedger(outbox)
@@ -147,7 +150,7 @@ def deliver(
                     stop.set("stopped by Ctrl-C")
                 tick()
         finally:
-            if on_main:
+            if takes_sigterm:
                 signal.signal(signal.SIGTERM, previous)
             recorder.close()
     else:

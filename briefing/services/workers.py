@@ -68,11 +68,17 @@ def worker_options(
     transport: str | None,
     concurrency: int | None,
     lease: timedelta | None = None,
+    batch: int | None = None,
 ) -> SendOptions:
     """A worker's send options: delivery.* with its overrides. A run never waits for a
     deferred row: the worker's loop comes back for it when it is due."""
     options = options_from(settings, transport=transport, workers=concurrency, rate=None)
-    return replace(options, wait_for_retries=0.0, lease=lease or options.lease)
+    return replace(
+        options,
+        wait_for_retries=0.0,
+        lease=lease or options.lease,
+        batch=batch or options.batch,
+    )
 
 
 @dataclass
