@@ -48,6 +48,7 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     owner: str = field(default_factory=lambda: service.new_owner("scheduler"))
     on_release: Callable[[datetime], None] | None = None  # schedule the next local-time batch
+    standby_every: float = 3.0  # PostgreSQL: a standby tries to become the leader this often
 
     @property
     def schedule(self) -> Schedule:
@@ -295,8 +296,22 @@ def run(rt: Runtime, *, until: threading.Event | None = None) -> int:
         finished.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    lead = service.leadership(rt.engine)  # PostgreSQL: one leader; SQLite: None
+    code = 0
+    started = False
     try:
+        if lead is not None:
+            told = False
+            while not finished.is_set() and not lead.try_acquire():
+                if not told:
+                    _event(rt, "standing by", "another scheduler leads; retrying")
+                    told = True
+                finished.wait(rt.standby_every)
+            if finished.is_set():
+                return 0
+            _event(rt, "leading", "this scheduler holds the leader lock")
         start_scheduler(scheduler, rt)
+        started = True
         log.info(
             "%s",
             json.dumps(
@@ -308,10 +323,18 @@ def run(rt: Runtime, *, until: threading.Event | None = None) -> int:
                 }
             ),
         )
+        beats = 0
         while not finished.wait(1.0):
-            pass
+            beats += 1
+            if lead is not None and beats % 5 == 0 and not lead.alive():
+                rt.stop.set("lost the leader lock (its database connection)")
+                code = 1  # a supervisor restarts it; it stands by until it leads again
+                break
     finally:
-        scheduler.shutdown(wait=True)  # the running job returns once its senders stopped
+        if started:
+            scheduler.shutdown(wait=True)  # the running job returns once its senders stopped
+        if lead is not None:
+            lead.release()
         for s, handler in previous.items():
             signal.signal(s, handler)
         log.info(
@@ -325,4 +348,14 @@ def run(rt: Runtime, *, until: threading.Event | None = None) -> int:
             ),
         )
         _RUNTIME = None
-    return 0
+    return code
+
+
+def _event(rt: Runtime, event: str, detail: str) -> None:
+    line = {
+        "ts": utcnow().isoformat(timespec="seconds"),
+        "event": event,
+        "owner": rt.owner,
+        "detail": detail,
+    }
+    log.info("%s", json.dumps(line))

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from briefing.models import Issue
-from briefing.store import db, locks
+from briefing.store import db, leader, locks
 from briefing.store import issues as issue_store
 from briefing.store import outbox as outbox_store
 from briefing.store.issues_schema import issue_events, issues
@@ -138,3 +138,12 @@ def next_batch(engine: Engine, issue_id: int) -> datetime | None:
 def check_writable(engine: Engine) -> None:
     """Refuse a read-only database now, rather than fail in every job."""
     db.check_writable(engine)
+
+
+# --- leader election (several schedulers on PostgreSQL) ----------------------------------------
+
+
+def leadership(engine: Engine) -> leader.AdvisoryLock | None:
+    """The schedulers' leader lock on PostgreSQL (try_acquire, alive, release); None on
+    SQLite, where one scheduler runs on one machine and the job leases are enough."""
+    return leader.AdvisoryLock(engine) if leader.supported(engine) else None
