@@ -402,3 +402,78 @@ def test_wait_on_an_issue_not_queued_says_so(
     assert waited.code == 1
     assert "not being sent" in waited.err and "--queue" in waited.err
     assert world.state() == "approved"
+
+
+# --- 5. over PostgreSQL: workers, and the scheduler's leader ------------------------------------
+
+
+def test_postgresql_two_workers_deliver_each_subscriber_once(
+    make_world: Callable[..., World], smtp_server: Sink, pg_url: str
+) -> None:
+    n = int(os.environ.get("BRIEFING_TEST_PG_SUBSCRIBERS", "2000"))
+    started = time.monotonic()
+    world = make_world(n, db=pg_url)
+    setup = time.monotonic() - started
+    seconds = two_workers_deliver_once(world, smtp_server, concurrency=2)
+    print(f"\n{n} subscribers over PostgreSQL: set-up {setup:.1f} s, delivery {seconds:.1f} s")
+
+
+def test_postgresql_a_sigkilled_workers_rows_come_back_after_its_lease(
+    make_world: Callable[..., World], smtp_server: Sink, pg_url: str
+) -> None:
+    world = make_world(200, db=pg_url)
+    killed_worker_rows_come_back(world, smtp_server, lease=3.0, others=3)
+
+
+class Lines:
+    """A process's stderr lines, read on a thread."""
+
+    def __init__(self, proc: Any) -> None:
+        import threading
+
+        self.proc, self.lines = proc, []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        for raw in self.proc.stderr:
+            self.lines.append(raw.decode(errors="replace"))
+
+    def has(self, word: str) -> bool:
+        return any(word in line for line in list(self.lines))
+
+
+def test_postgresql_two_schedulers_elect_one_leader_and_the_other_takes_over(
+    make_world: Callable[..., World], smtp_server: Sink, pg_url: str
+) -> None:
+    world = make_world(1, db=pg_url)
+    first = world.popen("schedule", "run", "--transport", smtp_server.url)
+    with running([first]):
+        one = Lines(first)
+        deadline = time.monotonic() + 30
+        while not one.has('"leading"'):
+            assert first.poll() is None, one.lines
+            assert time.monotonic() < deadline, one.lines
+            time.sleep(0.05)
+        second = world.popen("schedule", "run", "--transport", smtp_server.url)
+        with running([second]):
+            two = Lines(second)
+            deadline = time.monotonic() + 30
+            while not two.has('"standing by"'):
+                assert second.poll() is None, two.lines
+                assert time.monotonic() < deadline, two.lines
+                time.sleep(0.05)
+            time.sleep(4)  # a retry or more: still standing by while the leader lives
+            assert not two.has('"leading"')
+            os.killpg(first.pid, signal.SIGKILL)
+            killed = time.monotonic()
+            while not two.has('"leading"'):
+                assert second.poll() is None, two.lines
+                assert time.monotonic() - killed < 15, two.lines
+                time.sleep(0.05)
+            took = time.monotonic() - killed
+            print(f"\nthe standby took over {took:.1f} s after the leader was SIGKILLed")
+            assert took < 10
+            os.killpg(second.pid, signal.SIGTERM)
+            second.wait(timeout=30)
+            assert second.returncode == 0, two.lines
