@@ -85,9 +85,10 @@ def worker(
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
 
     def on_run(issue_id: int, summary: SendSummary) -> None:
-        if summary.sent_this_run or summary.paused or summary.ambiguous:
+        mine = summary.sent_here if summary.sent_here is not None else summary.sent_this_run
+        if mine or summary.paused or summary.ambiguous:
             err_console.print(
-                f"issue {issue_id}: {summary.sent_this_run} sent by this worker"
+                f"issue {issue_id}: {mine} sent by this worker"
                 + (f"; {escape(summary.paused)}" if summary.paused else "")
             )
         for address in summary.ambiguous:

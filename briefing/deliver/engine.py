@@ -129,15 +129,17 @@ def deliver(
             else None
         )
         recorder = LocalLedger(outbox)
+        senders = [
+            Worker(settings, recorder, issue_id, message, options, stop, f"w{i}", signer, connect)
+            for i in range(max(options.workers, 1))
+        ]
         threads = [
             threading.Thread(
-                target=Worker(
-                    settings, recorder, issue_id, message, options, stop, f"w{i}", signer, connect
-                ).run,
+                target=sender.run,
                 name=f"briefing-sender-{i}",
                 daemon=True,
             )
-            for i in range(max(options.workers, 1))
+            for i, sender in enumerate(senders)
         ]
         for t in threads:
             t.start()
@@ -153,6 +155,7 @@ def deliver(
             if takes_sigterm:
                 signal.signal(signal.SIGTERM, previous)
             recorder.close()
+        summary.sent_here = sum(sender.sent for sender in senders)
     else:
         ctx = multiprocessing.get_context("fork")
         stop = Stop()

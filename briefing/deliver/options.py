@@ -31,7 +31,8 @@ class SendSummary:
     paused: str | None = None
     finished: bool = False
     seconds: float = 0.0
-    sent_this_run: int = 0
+    sent_this_run: int = 0  # the outbox's sent count, after less before (any sender)
+    sent_here: int | None = None  # accepted by this run's own senders (threads only)
 
     @property
     def rate(self) -> float:

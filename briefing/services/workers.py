@@ -154,7 +154,9 @@ def work(
                     connect=connect,
                 )
                 report.runs += 1
-                report.sent += summary.sent_this_run
+                report.sent += (
+                    summary.sent_here if summary.sent_here is not None else summary.sent_this_run
+                )
                 report.ambiguous += summary.ambiguous
                 if summary.finished and summary.counts["sent"] == 0 and summary.counts["failed"]:
                     summary.finished, summary.paused = False, all_refused(summary.counts)
