@@ -543,3 +543,33 @@ def test_the_scheduled_week_ingests_drafts_and_sends_once(
     assert again["outcome"] != "sent", again
     assert issue.state == "sent"
     assert smtp_server.received() == Counter({editor: 1, **{r.lower(): 1 for r in readers}})
+
+
+def test_queueing_a_send_gives_the_planner_fresh_statistics(
+    settings: Settings, engine: Engine
+) -> None:
+    """A list imported just before a send (the usual week: import, send) leaves PostgreSQL
+    with no statistics on subscribers. The foreign-key check of each queued outbox row then
+    keeps a plan made for an empty table, a sequential scan: queueing 20,000 recipients took
+    13-18 s instead of 0.5 s (bench_send --db postgres). Queueing analyzes both tables first."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("statistics are PostgreSQL's planner's; SQLite has no such step")
+    from sqlalchemy import text
+
+    for i in range(3):
+        subscriptions.add(settings, engine, address(i), now=T0)
+    with engine.begin() as conn:
+        issue_id = issue_store.create_issue(conn, subject="S", preheader="P", now=T0, actor="t")
+        outbox_store.populate_all_topics(conn, issue_id, T0)
+    with engine.connect() as conn:
+        analyzed = dict(
+            conn.execute(
+                text(
+                    "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                    "WHERE relname IN ('subscribers', 'outbox')"
+                )
+            ).all()
+        )
+        queued = outbox_store.counts(conn, issue_id)["queued"]
+    assert queued == 3
+    assert analyzed == {"subscribers": True, "outbox": True}

@@ -90,8 +90,14 @@ def populate_all_topics(conn: Connection, issue_id: int, now: datetime) -> int:
     """Queue, in one statement, every active subscriber who takes every topic (the common
     case: no Python objects per subscriber); those with a topic choice are queued one by
     one by the caller, which knows the issue's topics."""
-    from sqlalchemy import literal
+    from sqlalchemy import literal, text
 
+    if conn.dialect.name == "postgresql":
+        # A list imported just before the send has no statistics yet: the foreign-key
+        # check of every row inserted below would keep a plan made for an empty
+        # subscribers table, a sequential scan per row (20,000 recipients: 13-18 s instead
+        # of 0.5 s). ANALYZE samples at most 30,000 rows, so it stays cheap at any size.
+        conn.execute(text("ANALYZE subscribers"))
     already = select(outbox.c.id).where(
         outbox.c.issue_id == issue_id, outbox.c.subscriber_id == subscribers.c.id
     )
@@ -107,6 +113,8 @@ def populate_all_topics(conn: Connection, issue_id: int, now: datetime) -> int:
             ["issue_id", "subscriber_id", "state", "attempts", "updated_at"], source
         )
     )
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ANALYZE outbox"))  # the claims' plans, on the rows just queued
     return int(result.rowcount or 0)
 
 
