@@ -1,4 +1,4 @@
-"""Step 4 command: send."""
+"""The send command (`briefing send`): send or resume an issue, queue it for workers, wait for them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Step 10 command: worker (delivers what `send N --queue` queued, on any number of machines)."""
+"""The worker command: delivers what `send N --queue` queued, on any number of machines."""
 
 from __future__ import annotations
 
