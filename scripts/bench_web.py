@@ -3,8 +3,10 @@
 same run. A temporary folder gets the seeds ingested, an issue drafted, approved and sent
 to outbox://, and a few hundred subscribers; then wrk (64 connections, a few seconds
 each) loads /archive/N, /archive, /archive.atom and a one-click unsubscribe POST
-(/u/TOKEN, body List-Unsubscribe=One-Click, over several subscribers' tokens: repeating
-one is harmless, the unsubscribe is idempotent).
+(/u/TOKEN, body List-Unsubscribe=One-Click) twice: over a few subscribers' tokens (after
+the first POST each, a repeated click, which the unsubscribe answers without a change),
+and as "first click" over --clicks (20,000) more subscribers' tokens, each POSTed once, so
+every request unsubscribes somebody: a write, as in a real storm after a send.
 
 Last line, one JSON object:
   {"connections": 64, "seconds": S, "healthz_rps": H,
@@ -42,6 +44,26 @@ request = function()
   counter = counter + 1
   local path = "/u/" .. tokens[(counter %% #tokens) + 1]
   return wrk.format("POST", path,
+    {["Content-Type"] = "application/x-www-form-urlencoded"},
+    "List-Unsubscribe=One-Click")
+end
+"""
+# the first-click run: each request a token not posted before (wrk's threads interleave)
+FIRST_LUA = """
+tokens = {%s}
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
+function init(args)
+  counter = 0
+  step = 2
+end
+request = function()
+  local i = (counter * step + id) %% #tokens
+  counter = counter + 1
+  return wrk.format("POST", "/u/" .. tokens[i + 1],
     {["Content-Type"] = "application/x-www-form-urlencoded"},
     "List-Unsubscribe=One-Click")
 end
@@ -103,6 +125,27 @@ def build_world(folder: Path, env: dict[str, str], subscribers: int) -> tuple[in
     return issue, tokens
 
 
+def first_click_tokens(folder: Path, env: dict[str, str], count: int) -> list[str]:
+    """`count` more subscribers, imported after the send, and their one-click tokens (the
+    manage token of their links, signed as Briefing signs it): each POST of the
+    "first click" run unsubscribes somebody, a write, as in a real storm."""
+    import sqlite3
+
+    from briefing.tokens import sign
+
+    csv = folder / "clickers.csv"
+    csv.write_text(
+        "email,name,topics,timezone\n"
+        + "".join(f"clicker{n}@example.org,Clicker {n},,\n" for n in range(count))
+    )
+    run(env, folder, "subscribers", "import", str(csv))
+    with sqlite3.connect(folder / "bench.db") as db:
+        rows = db.execute(
+            "SELECT token_id FROM subscribers WHERE email LIKE 'clicker%' ORDER BY id"
+        ).fetchall()
+    return [sign(token_id, [SECRET]) for (token_id,) in rows]
+
+
 def wrk(url: str, connections: int, seconds: int, script: Path) -> tuple[float, int, int]:
     """(requests/s, socket errors, non-2xx answers)."""
     out = subprocess.run(
@@ -137,6 +180,7 @@ def main() -> int:
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--subscribers", type=int, default=200)
+    ap.add_argument("--clicks", type=int, default=20000, help="subscribers for the first-click run")
     ap.add_argument("--repo", type=Path, default=REPO, help="checkout whose briefing to run")
     args = ap.parse_args()
     global BRIEFING, CONFIG
@@ -163,6 +207,13 @@ def main() -> int:
         get_lua.write_text(STATUS_LUA)
         post_lua = folder / "post.lua"
         post_lua.write_text(POST_LUA % ", ".join(f'"{t}"' for t in tokens) + STATUS_LUA)
+        t = time.perf_counter()
+        clickers = first_click_tokens(folder, env, args.clicks)
+        print(
+            f"set-up: {len(clickers)} more subscribers to click in {time.perf_counter() - t:.1f} s"
+        )
+        first_lua = folder / "first.lua"
+        first_lua.write_text(FIRST_LUA % ", ".join(f'"{t}"' for t in clickers) + STATUS_LUA)
         server = subprocess.Popen(
             [str(BRIEFING), "--config", str(CONFIG), "serve", "--port", str(port)],
             cwd=folder,
@@ -188,10 +239,12 @@ def main() -> int:
                 ("/archive", base + "/archive", get_lua),
                 ("/archive.atom", base + "/archive.atom", get_lua),
                 ("POST /u/TOKEN", base + "/", post_lua),
+                ("POST /u/TOKEN first click", base + "/", first_lua),
             ]
             results: dict[str, dict[str, float]] = {}
             for name, url, script in targets:
-                wrk(url, args.connections, 1, script)  # warm up (first render, connections)
+                # warm up (first render, connections); the first clicks are not spent on it
+                wrk(url, args.connections, 1, post_lua if script is first_lua else script)
                 rps, errors, non2xx = wrk(url, args.connections, args.seconds, script)
                 results[name] = {"rps": round(rps, 1), "errors": errors + non2xx}
         finally:

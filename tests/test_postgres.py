@@ -197,6 +197,24 @@ def test_subscribers_and_suppressions_round_trip(settings: Settings, engine: Eng
     assert subscriptions.get(engine, "zoe@example.org").unsubscribed_at == T0
 
 
+def test_a_batch_of_one_click_unsubscribes(settings: Settings, engine: Engine) -> None:
+    """web/batch's one transaction on each backend: UPDATE ... RETURNING, then the events
+    in one executemany; a repeat and a forged token keep their places."""
+    subs = [subscriptions.add(settings, engine, address(i), now=T0) for i in range(3)]
+    tokens = [subscriptions.links(settings, s, settings.secrets()).token for s in subs]
+    answers = subscriptions.unsubscribe_clicks(
+        engine, [tokens[0], tokens[1], tokens[0], "nobody.AAAA"], settings.secrets(), now=T0
+    )
+    assert [a.email if a else None for a in answers] == [address(0), address(1), address(0), None]
+    assert [subscriptions.get(engine, address(i)).status for i in range(3)] == [
+        "unsubscribed",
+        "unsubscribed",
+        "active",
+    ]
+    events = [e["action"] for s in subs for e in subscriptions.history(engine, s)]
+    assert events.count("unsubscribed") == 2
+
+
 def test_the_outbox_claim_and_the_hot_path(settings: Settings, engine: Engine) -> None:
     lease = timedelta(minutes=5)
     ids = [subscriptions.add(settings, engine, address(i), now=T0).id for i in range(5)]

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -636,3 +637,59 @@ def test_a_returning_subscriber_is_untouched_until_they_confirm_again(
     )
     assert back is not None and back.status == "active"
     assert (back.name, back.topics, back.consent["ip"]) == ("Someone Else", (TOPIC,), "203.0.113.9")
+
+
+def test_two_unsubscribes_from_the_same_stale_view_change_the_row_once(
+    settings: Settings, engine: Engine
+) -> None:
+    """Two clicks handled at once both read the subscriber as active; only the first one
+    unsubscribes and records an event (a conditional UPDATE), the second changes nothing."""
+    subscriptions.add(settings, engine, "twice@example.org")
+    stale = subscriptions.get(engine, "twice@example.org")
+    assert subscriptions.unsubscribe(engine, stale, how="one-click", actor="link") is True
+    assert subscriptions.unsubscribe(engine, stale, how="page", actor="link") is False
+    row = subscriptions.get(engine, "twice@example.org")
+    assert (row.status, row.unsubscribe_reason) == ("unsubscribed", "one-click")
+    with engine.connect() as conn:
+        actions = [
+            r.action
+            for r in conn.execute(
+                select(subscriber_events).where(subscriber_events.c.subscriber_id == row.id)
+            )
+        ]
+    assert actions.count("unsubscribed") == 1
+
+
+def test_unsubscribe_clicks_answer_each_token_in_order(settings: Settings, engine: Engine) -> None:
+    """One transaction for many one-click tokens: each good token's subscriber now stands
+    unsubscribed; a forged token, a repeat, and an already-unsubscribed subscriber keep
+    their places in the answer; the bystander is untouched."""
+    for email in ("a@example.org", "b@example.org", "c@example.org", "stay@example.org"):
+        subscriptions.add(settings, engine, email)
+    secrets = settings.secrets()
+    token = {e: subscriptions.links(settings, subscriptions.get(engine, e), secrets).token
+             for e in ("a@example.org", "b@example.org", "c@example.org")}  # fmt: skip
+    subscriptions.unsubscribe(engine, subscriptions.get(engine, "c@example.org"), how="page",
+                              actor="link")  # fmt: skip
+    forged = token["a@example.org"][:-2] + ("AA" if token["a@example.org"][-2:] != "AA" else "BB")
+    answers = subscriptions.unsubscribe_clicks(
+        engine,
+        [token["a@example.org"], forged, token["b@example.org"], token["a@example.org"],
+         token["c@example.org"]],
+        secrets,
+    )  # fmt: skip
+    assert [a.email if a else None for a in answers] == [
+        "a@example.org", None, "b@example.org", "a@example.org", "c@example.org"
+    ]  # fmt: skip
+    assert {a.status for a in answers if a} == {"unsubscribed"}
+    assert subscriptions.get(engine, "stay@example.org").status == "active"
+    c = subscriptions.get(engine, "c@example.org")
+    assert c.unsubscribe_reason == "page"  # the earlier unsubscribe stands, not rewritten
+    with engine.connect() as conn:
+        events = Counter(
+            r.subscriber_id
+            for r in conn.execute(
+                select(subscriber_events).where(subscriber_events.c.action == "unsubscribed")
+            )
+        )
+    assert sorted(events.values()) == [1, 1, 1]

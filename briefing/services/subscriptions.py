@@ -14,7 +14,7 @@ the queue of web requests (confirmations.py) and erasure (erasure.py) are alread
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -142,18 +142,44 @@ def unsubscribe(
     if sub.status in SUPPRESSED:
         return False
     with engine.begin() as conn:
-        store.update_subscriber(
-            conn,
-            sub.id,
-            now,
-            status="unsubscribed",
-            unsubscribed_at=now,
-            unsubscribe_reason=reason or how,
-        )
         # the row's status keeps them off the list; the suppression list's hash is
         # written when the address itself goes (erasure.forget)
+        if not store.mark_unsubscribed(conn, sub.id, now, reason or how):
+            return False  # another click got there first
         store.add_event(conn, sub.id, now, "unsubscribed", actor, {"how": how})
     return True
+
+
+def unsubscribe_clicks(
+    engine: Engine,
+    tokens: Sequence[str],
+    secrets: Sequence[str],
+    *,
+    how: str = "one-click",
+    actor: str = "link",
+    now: datetime | None = None,
+) -> list[Subscriber | None]:
+    """Many one-click unsubscribes (RFC 8058 POSTs: the manage tokens of their links) in one
+    transaction: the tokens are verified, the subscribers found with one query, and each
+    one not yet suppressed is unsubscribed with its event row, once however often its token
+    repeats. Returns, for each token in order, the subscriber as it now stands, or None for
+    a forged token or one that names nobody (or someone forgotten): a broken link. All or
+    nothing: an error changes no row."""
+    now = now or utcnow()
+    ids = [verify(token, secrets) for token in tokens]
+    with engine.begin() as conn:
+        found = store.by_token_ids(conn, [i for i in ids if i is not None])
+        live = [sub.id for sub in found.values() if sub.status not in SUPPRESSED]
+        changed = store.mark_unsubscribed_many(conn, live, now, how)  # repeats: no change
+        store.add_events(conn, sorted(changed), now, "unsubscribed", actor, {"how": how})
+    for token_id, sub in list(found.items()):
+        if sub.id in changed:
+            found[token_id] = replace(sub, status="unsubscribed")
+    out: list[Subscriber | None] = []
+    for maybe_id in ids:
+        now_is = found.get(maybe_id) if maybe_id is not None else None
+        out.append(now_is if now_is is not None and now_is.status != "forgotten" else None)
+    return out
 
 
 def remove(

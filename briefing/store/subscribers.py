@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +61,14 @@ def by_token_id(conn: Connection, token_id: str) -> Subscriber | None:
     return _subscriber(row) if row else None
 
 
+def by_token_ids(conn: Connection, token_ids: Sequence[str]) -> dict[str, Subscriber]:
+    """The subscribers these token ids name (one query), by token id; unknown ids are absent."""
+    if not token_ids:
+        return {}
+    rows = conn.execute(select(subscribers).where(subscribers.c.token_id.in_(set(token_ids))))
+    return {r.token_id: _subscriber(r) for r in rows}
+
+
 def by_id(conn: Connection, subscriber_id: int) -> Subscriber | None:
     row = conn.execute(select(subscribers).where(subscribers.c.id == subscriber_id)).first()
     return _subscriber(row) if row else None
@@ -101,6 +109,56 @@ def update_subscriber(conn: Connection, subscriber_id: int, now: datetime, **val
         .where(subscribers.c.id == subscriber_id)
         .values(updated_at=now, **values)
     )
+
+
+def mark_unsubscribed(conn: Connection, subscriber_id: int, now: datetime, reason: str) -> bool:
+    """Unsubscribe one subscriber unless already suppressed, in one conditional UPDATE (two
+    clicks at once change the row once). True when this call changed it."""
+    done = conn.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id, subscribers.c.status.not_in(SUPPRESSED))
+        .values(
+            updated_at=now, status="unsubscribed", unsubscribed_at=now, unsubscribe_reason=reason
+        )
+    )
+    return done.rowcount == 1
+
+
+def mark_unsubscribed_many(
+    conn: Connection, subscriber_ids: Sequence[int], now: datetime, reason: str
+) -> set[int]:
+    """``mark_unsubscribed`` for many subscribers in one statement; the ids it changed."""
+    if not subscriber_ids:
+        return set()
+    changed = conn.execute(
+        update(subscribers)
+        .where(subscribers.c.id.in_(set(subscriber_ids)), subscribers.c.status.not_in(SUPPRESSED))
+        .values(
+            updated_at=now, status="unsubscribed", unsubscribed_at=now, unsubscribe_reason=reason
+        )
+        .returning(subscribers.c.id)
+    )
+    return {row.id for row in changed}
+
+
+def add_events(
+    conn: Connection,
+    subscriber_ids: Sequence[int],
+    at: datetime,
+    action: str,
+    actor: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """The same event for many subscribers, in one statement (executemany)."""
+    if subscriber_ids:
+        conn.execute(
+            insert(subscriber_events),
+            [
+                {"subscriber_id": i, "at": at, "action": action, "actor": actor,
+                 "detail": detail or {}}
+                for i in subscriber_ids
+            ],
+        )  # fmt: skip
 
 
 def add_event(

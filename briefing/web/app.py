@@ -36,9 +36,11 @@ from starlette.types import Scope
 from briefing import links
 from briefing.config import Settings
 from briefing.email_address import SUPPRESSED, InvalidAddress, normalize_email
+from briefing.models import Subscriber
 from briefing.render.env import make_environment, render_template
 from briefing.services import confirmations, subscriptions
 from briefing.web.archive import archive_routes
+from briefing.web.batch import GroupCommit
 from briefing.web.desk import SESSION_COOKIE, Desk
 from briefing.web.desk_articles import PASTE_PATH
 from briefing.web.security import (
@@ -80,6 +82,10 @@ def create_app(
     own_templates = settings.path(settings.issue.templates) if settings.issue.templates else None
     env = make_environment(own_templates)
     secrets = settings.secrets()
+    # one-click unsubscribes arriving together are stored together (web/batch.py)
+    clicks: GroupCommit[str, Subscriber | None] = GroupCommit(
+        lambda tokens: subscriptions.unsubscribe_clicks(engine, tokens, secrets)
+    )
     limiter = RateLimiter(settings.subscriptions.rate_limit_per_minute)
     topics = [
         {"slug": t.slug, "name": t.name, "description": t.description} for t in settings.topics
@@ -213,10 +219,19 @@ def create_app(
 
     async def unsubscribe(request: Request) -> Response:
         token = request.path_params["token"]
+        form = await read_form(request) if request.method == "POST" else None
+        if (
+            form is not None
+            and form.get("List-Unsubscribe") == "One-Click"
+            and not csrf.ok(request, form.get(CSRF_FIELD))
+        ):  # RFC 8058: the mailbox provider's POST, stored with the others arriving now
+            if await clicks.submit(token) is None:
+                return broken_link(request, "unsubscribe")
+            return PlainTextResponse("Unsubscribed.\n")
         sub = await run_in_threadpool(subscriptions.subscriber_for, engine, token, secrets)
         if sub is None:
             return broken_link(request, "unsubscribe")
-        if request.method == "GET":
+        if form is None:  # GET (and HEAD): the page with its button
             return page(
                 request,
                 "unsubscribe",
@@ -224,18 +239,14 @@ def create_app(
                 email=sub.email,
                 done=sub.status == "unsubscribed",
             )
-        form = await read_form(request)
-        from_page = csrf.ok(request, form.get(CSRF_FIELD))
-        one_click = form.get("List-Unsubscribe") == "One-Click"
-        if not one_click and not from_page:
+        if not csrf.ok(request, form.get(CSRF_FIELD)):
             return message(
                 request, 403, "Please try again", "Reload the page and press the button again."
             )
-        how = "page" if from_page else "one-click"
         if sub.status not in SUPPRESSED:  # else nothing to change (a repeated click)
-            await run_in_threadpool(subscriptions.unsubscribe, engine, sub, how=how, actor="link")
-        if not from_page:
-            return PlainTextResponse("Unsubscribed.\n")  # RFC 8058: the mailbox provider's POST
+            await run_in_threadpool(
+                subscriptions.unsubscribe, engine, sub, how="page", actor="link"
+            )
         return page(request, "unsubscribe", token=token, email=sub.email, done=True)
 
     async def preferences(request: Request) -> Response:
@@ -362,4 +373,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.confirmations = worker
+    app.state.unsubscribe_clicks = clicks
     return app

@@ -5,9 +5,11 @@ rotation, preferences, security headers, and Step 3's "done when" through the CL
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,7 @@ class Site:
     settings: Settings
     engine: Engine
     smtp: Any  # conftest.SMTPSink
+    app: Any = None
 
     def client(self) -> httpx.Client:
         """A browser-like client: keeps cookies (the CSRF cookie) between requests."""
@@ -105,7 +108,7 @@ def make_site(
         engine = open_engine(settings.database_url)
         app = create_app(settings, engine, delivery_url=smtp_server.url)
         assert asgi_server.start(app, port=port) == url
-        return Site(url, settings, engine, smtp_server)
+        return Site(url, settings, engine, smtp_server, app)
 
     return start
 
@@ -272,6 +275,44 @@ def test_get_shows_a_page_and_post_one_click_unsubscribes(site: Site) -> None:
     assert list(subscriptions.recipients(site.engine, {TOPIC})) == []
     again = one_click(f"{site.url}/u/{token}")
     assert again.status_code == 200 and len(site.events()) == 2  # idempotent, no second event
+
+
+def test_a_burst_of_one_click_posts_is_stored_together_each_once(site: Site) -> None:
+    """A click storm after a send: 40 subscribers' one-click POSTs, each twice, all at
+    once. Every one is answered, every subscriber is unsubscribed with exactly one event
+    (a repeated POST in flight with the first adds none), and the writes went in fewer
+    transactions than there were requests (web/batch.py)."""
+    emails = [f"burst{i}@example.org" for i in range(40)]
+    for email in emails:
+        subscriptions.add(site.settings, site.engine, email)
+    subscriptions.add(site.settings, site.engine, "bystander@example.org")
+    tokens = [site.manage_token(email) for email in emails]
+    token_id, mac = tokens[0].split(".")
+    forged = f"{token_id}.{'A' if mac[0] != 'A' else 'B'}{mac[1:]}"
+
+    async def storm() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=site.url, timeout=30) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        f"/u/{token}",
+                        content=b"List-Unsubscribe=One-Click",
+                        headers={"Content-Type": "application/x-www-form-urlencoded"},
+                    )
+                    for token in [*tokens, forged, *tokens]
+                )
+            )
+
+    responses = asyncio.run(storm())
+    forged_answer = responses.pop(len(tokens))
+    assert forged_answer.status_code == 404  # a broken link, among good ones
+    assert [(r.status_code, r.text) for r in responses] == [(200, "Unsubscribed.\n")] * 80
+    for email in emails:
+        assert site.sub(email).status == "unsubscribed"  # type: ignore[union-attr]
+    assert site.sub("bystander@example.org").status == "active"  # type: ignore[union-attr]
+    unsubscribed = Counter(sid for sid, action, _ in site.events() if action == "unsubscribed")
+    assert len(unsubscribed) == 40 and set(unsubscribed.values()) == {1}
+    assert site.app.state.unsubscribe_clicks.batches < len(responses)
 
 
 def test_page_post_without_one_click_needs_csrf(site: Site) -> None:
