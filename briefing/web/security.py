@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from starlette.datastructures import FormData, Headers, MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -266,7 +266,10 @@ async def read_form(request: Request, limits: dict[str, int] | None = None) -> F
     form's own fields); else a 400 that names the field. Files are not taken."""
     own = {**FIELD_LIMITS, **(limits or {})}
     part = max([1024 * 1024, *own.values()])  # a multipart field may be as long as allowed
-    form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=part)
+    try:
+        form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=part)
+    except ClientDisconnect:  # the client hung up mid-body: nobody to answer, no error of ours
+        raise HTTPException(400, "The request ended before its body did.") from None
     items = form.multi_items()
     if len(items) > MAX_FIELDS:
         raise HTTPException(400, f"The form has more than {MAX_FIELDS} fields.")

@@ -499,3 +499,27 @@ def test_the_queue_keeps_no_personal_data_once_applied(site: Site) -> None:
     for row in rows():
         assert row["email"] is None and row["name"] is None
         assert row["ip"] is None and row["user_agent"] is None
+
+
+def test_a_client_that_hangs_up_mid_body_is_not_an_application_error(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A POST whose client goes away before its body is complete (wrk at the end of a run,
+    a phone losing its signal) is a client's doing: no "Exception in ASGI application"
+    traceback in the server's log, and the server keeps answering."""
+    subscriptions.add(site.settings, site.engine, "hangup@example.org")
+    token = site.manage_token("hangup@example.org")
+    host, port = urlsplit(site.url).hostname, urlsplit(site.url).port
+    with caplog.at_level("ERROR"):
+        for path in (f"/u/{token}", "/subscribe"):
+            with socket.create_connection((host, port), timeout=5) as conn:
+                conn.sendall(
+                    f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
+                    "Content-Type: application/x-www-form-urlencoded\r\n"
+                    "Content-Length: 200\r\n\r\nList-Unsub".encode()
+                )
+                time.sleep(0.2)
+            time.sleep(0.3)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+    assert httpx.get(f"{site.url}/healthz").status_code == 200
+    assert site.sub("hangup@example.org").status == "active"  # type: ignore[union-attr]
