@@ -612,6 +612,166 @@ def pg_empty_url(pg_cluster: Any) -> Iterator[str]:
         pg_cluster.drop_database(name)
 
 
+# --- the backend a run is for: --backend sqlite (the default) or --backend postgresql --------
+#
+# Tests that take ``database_url`` (or make databases with ``databases`` or, in module
+# fixtures, ``session_databases``) run on the backend the run names, so the same test covers
+# SQLite in one pass and PostgreSQL in another (scripts/test runs both). Under
+# --backend postgresql:
+# - a test marked ``sqlite_only`` (file locking, WAL, the file's path in a message...) is
+#   skipped, saying so;
+# - a test that uses none of those fixtures is deselected: it touches no database of the backend,
+#   so it would only repeat what the SQLite pass ran.
+
+BACKENDS = ("sqlite", "postgresql")
+BACKEND_FIXTURES = frozenset({"database_url", "databases", "session_databases"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=BACKENDS,
+        default="sqlite",
+        help="the database the tests that take database_url run on (default sqlite); "
+        "under postgresql, tests that use no database of it are deselected",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--backend") != "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason="sqlite_only: SQLite-specific, not run with --backend postgresql"
+    )
+    kept: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:
+        if item.get_closest_marker("sqlite_only") is not None:
+            item.add_marker(skip)
+            kept.append(item)
+        elif BACKEND_FIXTURES & set(getattr(item, "fixturenames", ())):
+            kept.append(item)
+        else:
+            deselected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+class Databases:
+    """New databases at the newest revision on the run's backend (``--backend``)::
+
+        url = databases.new(folder)             # SQLite: folder/briefing.db, migrated
+        bare = databases.empty(folder)          # no tables yet (SQLite: folder/empty.db)
+        copy = databases.copy(url, other)       # its rows too (SQLite: other/briefing.db)
+        databases.drop(url)                     # PostgreSQL: dropped; SQLite: nothing
+
+    On PostgreSQL a new database is a copy of the cluster's migrated template (see
+    ``pg_cluster``), and ``folder`` is not used; a copy is ``CREATE DATABASE ... TEMPLATE``,
+    so nothing may be connected to the database copied (dispose of its engines first).
+    What is not dropped is dropped when the fixture that gave the maker ends (``databases``:
+    the test; ``session_databases``: the session)."""
+
+    def __init__(self, backend: str, cluster: Any = None) -> None:
+        self.backend = backend
+        self._cluster = cluster
+        self._made: list[str] = []
+
+    @property
+    def postgresql(self) -> bool:
+        return self.backend == "postgresql"
+
+    def new(self, folder: Path, name: str = "briefing.db") -> str:
+        if not self.postgresql:
+            from briefing.store.db import open_engine
+
+            url = f"sqlite:///{folder}/{name}"
+            open_engine(url).dispose()
+            return url
+        return self._create(template="briefing_template")
+
+    def empty(self, folder: Path, name: str = "empty.db") -> str:
+        """A database with no tables yet (SQLite: a file not there yet)."""
+        if not self.postgresql:
+            return f"sqlite:///{folder}/{name}"
+        return self._create(template=None)
+
+    def copy(self, url: str, folder: Path, name: str = "briefing.db") -> str:
+        if not self.postgresql:
+            import sqlite3
+
+            source = url.removeprefix("sqlite:///")
+            target = folder / name
+            if Path(source).resolve() != target.resolve():
+                src, dst = sqlite3.connect(source), sqlite3.connect(target)
+                try:
+                    src.backup(dst)
+                finally:
+                    src.close()
+                    dst.close()
+            return f"sqlite:///{target}"
+        return self._create(template=url.rsplit("/", 1)[1])
+
+    def drop(self, url: str) -> None:
+        if self.postgresql and url in self._made:
+            self._made.remove(url)
+            self._cluster.drop_database(url.rsplit("/", 1)[1])
+
+    def child(self) -> Databases:
+        """Another maker on the same backend, keeping its own list of what to drop."""
+        return Databases(self.backend, self._cluster)
+
+    def drop_all(self) -> None:
+        for url in list(self._made):
+            self.drop(url)
+
+    def _create(self, *, template: str | None) -> str:
+        url: str = self._cluster.create_database(
+            f"briefing_t{next(_pg_databases)}", template=template
+        )
+        self._made.append(url)
+        return url
+
+
+@pytest.fixture(scope="session")
+def session_databases(request: pytest.FixtureRequest) -> Iterator[Databases]:
+    """Makes databases on the run's backend (``Databases``) for a module's or the
+    session's fixtures; under --backend postgresql it skips, saying why, when PostgreSQL is
+    not available here (see ``pg_cluster``)."""
+    backend: str = request.config.getoption("--backend")
+    if backend != "postgresql":
+        yield Databases(backend)
+        return
+    made = Databases(backend, request.getfixturevalue("pg_cluster"))
+    try:
+        yield made
+    finally:
+        made.drop_all()
+
+
+@pytest.fixture
+def databases(session_databases: Databases) -> Iterator[Databases]:
+    """Makes databases on the run's backend (``Databases``) for this test: those it made
+    and did not drop are dropped after the test."""
+    mine = session_databases.child()
+    try:
+        yield mine
+    finally:
+        mine.drop_all()
+
+
+@pytest.fixture
+def database_url(databases: Databases, tmp_path: Path) -> Iterator[str]:
+    """The URL of a new database at the newest revision, empty of rows, for this test, on
+    the run's backend: sqlite:///<tmp_path>/briefing.db, or (--backend postgresql) a new
+    PostgreSQL database dropped after the test."""
+    url = databases.new(tmp_path)
+    try:
+        yield url
+    finally:
+        databases.drop(url)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL at the newest revision (empty of rows) on each backend in turn: a

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
@@ -12,6 +14,9 @@ from sqlalchemy import inspect, text
 from briefing.models import Article
 from briefing.store import articles
 from briefing.store.db import alembic_config, make_engine, newest_revision, open_engine
+
+if TYPE_CHECKING:
+    from conftest import Databases
 
 
 def test_the_head_read_from_file_names_is_alembics_head() -> None:
@@ -28,14 +33,14 @@ def _version(url: str) -> list[str]:
         engine.dispose()
 
 
-def test_a_new_database_is_brought_to_head(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'new.db'}"
+def test_a_new_database_is_brought_to_head(databases: Databases, tmp_path: Path) -> None:
+    url = databases.empty(tmp_path)
     open_engine(url).dispose()
     assert _version(url) == [newest_revision()]
 
 
-def test_an_older_database_is_upgraded_on_open_and_keeps_its_rows(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+def test_an_older_database_is_upgraded_on_open_and_keeps_its_rows(database_url: str) -> None:
+    url = database_url
     engine = open_engine(url)
     with engine.begin() as conn:
         articles.upsert_articles(
@@ -49,7 +54,9 @@ def test_an_older_database_is_upgraded_on_open_and_keeps_its_rows(tmp_path: Path
         command.downgrade(cfg, "0003")
     engine.dispose()
     assert _version(url) == ["0003"]
-    assert "outbox" not in inspect(make_engine(url)).get_table_names()
+    old = make_engine(url)
+    assert "outbox" not in inspect(old).get_table_names()
+    old.dispose()
 
     engine = open_engine(url)
     try:
@@ -62,15 +69,30 @@ def test_an_older_database_is_upgraded_on_open_and_keeps_its_rows(tmp_path: Path
         engine.dispose()
 
 
-def test_the_migrations_build_exactly_the_schema_the_code_declares(tmp_path: Path) -> None:
+def test_the_migrations_build_exactly_the_schema_the_code_declares(
+    databases: Databases, tmp_path: Path
+) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     from briefing.store.schema import metadata
 
-    engine = open_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    engine = open_engine(databases.empty(tmp_path))
     try:
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_the_database_is_on_the_backend_the_run_names(
+    database_url: str, request: pytest.FixtureRequest
+) -> None:
+    engine = open_engine(database_url)
+    try:
+        assert engine.dialect.name == request.config.getoption("--backend")
+        with engine.connect() as conn:
+            assert _version(database_url) == [newest_revision()]
+            assert conn.execute(text("SELECT count(*) FROM articles")).scalar() == 0
     finally:
         engine.dispose()
