@@ -1,5 +1,6 @@
-"""The send engine end to end, without SMTP: a MemoryTransport, a SQLite file, the
-database outbox that services.send hands the engine."""
+"""The send engine end to end, without SMTP: a MemoryTransport, a database (a SQLite
+file, or PostgreSQL under --backend postgresql), the database outbox that services.send
+hands the engine."""
 
 from __future__ import annotations
 
@@ -48,9 +49,9 @@ class Place:
 
 
 @pytest.fixture
-def place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Place]:
+def place(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Place]:
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
-    db = f"sqlite:///{tmp_path}/briefing.db"
+    db = database_url
     settings = load_settings(REPO / "briefing.toml", overrides={"storage": {"url": db}})
     engine = open_engine(settings.database_url)
     pipeline.ingest(settings, engine, seeds_dir=REPO / "seeds", only_given=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +28,8 @@ ISSUE_TOPICS: tuple[set[str], ...] = (set(), {"tech"}, {"science"}, {"tech", "sc
 
 
 @pytest.fixture
-def table(tmp_path: Path) -> Iterator[tuple[Engine, list[Subscriber]]]:
-    engine = open_engine(f"sqlite:///{tmp_path}/recipients.db")
+def table(database_url: str) -> Iterator[tuple[Engine, list[Subscriber]]]:
+    engine = open_engine(database_url)
     cases = itertools.product(STATUSES, (False, True), EMAILS, TOPICS)
     with engine.begin() as conn:
         for i, (status, paused, email, topics) in enumerate(cases):
