@@ -12,13 +12,13 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, inspect, select, text, update
 
 from briefing.cli import main
 from briefing.clock import utcnow
@@ -77,8 +77,8 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/x.db"
+def db(database_url: str) -> str:
+    return database_url
 
 
 @pytest.fixture
@@ -89,8 +89,10 @@ def settings(config: Path, db: str) -> Settings:
 
 
 @pytest.fixture
-def engine(settings: Settings) -> Engine:
-    return open_engine(settings.database_url)
+def engine(settings: Settings) -> Iterator[Engine]:
+    made = open_engine(settings.database_url)
+    yield made
+    made.dispose()
 
 
 @pytest.fixture
@@ -128,9 +130,7 @@ def all_cells(engine: Engine) -> str:
     """Every value in every table of the database, as one lower-cased string."""
     out: list[str] = []
     with engine.connect() as conn:
-        tables = [
-            r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
-        ]
+        tables = inspect(conn).get_table_names()
         for table in tables:
             for row in conn.execute(text(f'SELECT * FROM "{table}"')):
                 out.extend(str(v) for v in row)
