@@ -31,7 +31,9 @@ SECRET = "archive-pages-secret-" + "a" * 24
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, Engine]]:
+def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> Iterator[tuple[Settings, Engine]]:
     """Issue 1 sent into an outbox folder, with its own templates folder (issue.templates)
     holding a copy of the web page's template."""
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
@@ -40,7 +42,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Set
     shutil.copy(REPO / "templates" / "web" / "issue.html.j2", own / "web" / "issue.html.j2")
     env = {
         "BRIEFING_SECRET": SECRET,
-        "BRIEFING_STORAGE_URL": f"sqlite:///{tmp_path}/archive.db",
+        "BRIEFING_STORAGE_URL": database_url,
         "BRIEFING_NEWSLETTER_BASE_URL": "http://127.0.0.1:9",
     }
     base = load_settings(REPO / "briefing.toml", env=env)

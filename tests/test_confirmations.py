@@ -1,8 +1,9 @@
 """The subscribe queue (briefing.services.confirmations) and the desk's sign-in throttle
-(briefing.services.signins) on a real SQLite file, with a real SMTP server (aiosmtpd), passes
-run at chosen moments: at most one confirmation per address per 10 minutes, retries
-with backoff until the mail server answers, giving up after a day, and the account
-throttle opening again once its window has passed.
+(briefing.services.signins) on a real database (a SQLite file, or PostgreSQL under
+--backend postgresql), with a real SMTP server (aiosmtpd), passes run at chosen moments:
+at most one confirmation per address per 10 minutes, retries with backoff until the mail
+server answers, giving up after a day, and the account throttle opening again once its
+window has passed.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[Settings, Engine]]:
+def world(database_url: str) -> Iterator[tuple[Settings, Engine]]:
     settings = load_settings(
         REPO / "briefing.toml",
         env={"BRIEFING_SECRET": SECRET},
-        overrides={"storage": {"url": f"sqlite:///{tmp_path}/q.db"}},
+        overrides={"storage": {"url": database_url}},
     )
     engine = open_engine(settings.database_url)
     yield settings, engine

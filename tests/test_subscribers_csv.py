@@ -146,13 +146,15 @@ def test_a_spreadsheet_workbook_is_named_as_such(tmp_path: Path) -> None:
 
 
 def test_cli_import_names_the_line_of_the_open_quote(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
 ) -> None:
     monkeypatch.setenv("BRIEFING_SECRET", "test-secret-" + "s" * 24)
     path = tmp_path / "list.csv"
     path.write_text('email,name\nann@example.org,"Ann\nbo@example.org,Bo\ncy@example.org,Cy\n')
-    db = f"sqlite:///{tmp_path}/x.db"
-    base = ["--config", str(REPO / "briefing.toml"), "--db", db]
+    base = ["--config", str(REPO / "briefing.toml"), "--db", database_url]
 
     def run(*args: str) -> tuple[int, str, str]:
         with pytest.raises(SystemExit) as info:
