@@ -4,7 +4,9 @@ keeps a keyed HMAC; pending requests nobody confirmed expire; forget asks first;
 database, its WAL and the outbox files are created private.
 
 Everything runs on a real newsletter folder (a config, seeds, var/) with a real SQLite
-file, the CLI, and a real SMTP server (aiosmtpd on 127.0.0.1) for the bounce.
+file (or, under --backend postgresql, a PostgreSQL database its config names), the CLI,
+and a real SMTP server (aiosmtpd on 127.0.0.1) for the bounce. What concerns the SQLite
+file itself (its WAL, its bytes, its mode) is checked on SQLite only.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -39,10 +41,13 @@ from briefing.scheduler import Runtime, run_ingest
 from briefing.services import confirmations, signins, subscriptions
 from briefing.store import issues as issue_store
 from briefing.store import subscribers as sub_store
-from briefing.store.db import open_engine
+from briefing.store.db import make_engine, open_engine
 from briefing.store.issues_schema import issues
 from briefing.store.outbox_schema import send_runs
 from briefing.store.subscribers_schema import suppressions
+
+if TYPE_CHECKING:
+    from conftest import Databases
 
 REPO = Path(__file__).parent.parent
 BRIEFING = REPO / ".venv" / "bin" / "briefing"
@@ -68,6 +73,7 @@ class Newsletter:
 
     root: Path
     capsys: pytest.CaptureFixture[str]
+    database_url: str | None = None  # None: the config's own, sqlite:///var/briefing.db
 
     @property
     def config(self) -> Path:
@@ -113,42 +119,73 @@ class Newsletter:
         return Run(done.returncode, done.stdout.decode(), " ".join(done.stderr.decode().split()))
 
 
-def make_newsletter(root: Path, capsys: pytest.CaptureFixture[str], **config: str) -> Newsletter:
+def make_newsletter(
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
+    databases: Databases,
+    **config: str,
+) -> Newsletter:
+    """On SQLite the config's own database (var/briefing.db, made by Briefing); on
+    PostgreSQL a new database, named in the config's storage.url."""
     shutil.copytree(REPO / "seeds", root / "seeds")
     text = (REPO / "briefing.toml").read_text()
     text = text.replace(
         'base_url = "http://127.0.0.1:8000"', 'base_url = "https://news.example.org"'
     )
+    url = databases.new(root) if databases.postgresql else None
+    if url is not None:
+        text, found = re.subn(r'(?m)^url = "sqlite:///var/briefing\.db"$', f'url = "{url}"', text)
+        assert found == 1
     for key, line in config.items():  # into the section's table, or a new one at the end
         text, found = re.subn(rf"(?m)^\[{key}\]$", f"[{key}]\n{line}", text, count=1)
         if not found:
             text = text.replace("\n[schedule]\n", f"\n[{key}]\n{line}\n\n[schedule]\n")
     (root / "briefing.toml").write_text(text)
-    return Newsletter(root, capsys)
+    return Newsletter(root, capsys, url)
 
 
 @pytest.fixture
 def newsletter(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    databases: Databases,
 ) -> Newsletter:
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
     for key in [k for k in os.environ if k.startswith("BRIEFING_") and k != "BRIEFING_SECRET"]:
         monkeypatch.delenv(key)
-    return make_newsletter(tmp_path / "news", capsys)
+    return make_newsletter(tmp_path / "news", capsys, databases)
 
 
-def raw_cells(db_file: Path) -> str:
-    """Every value in every table, as stored (JSON as its text), lower-cased."""
-    conn = sqlite3.connect(db_file)
+def raw_cells(nl: Newsletter) -> str:
+    """Every value in every table, as stored (JSON as its text), lower-cased: on SQLite
+    read with sqlite3 from the file, on PostgreSQL each row's text form (``t::text``)."""
+    if nl.database_url is None:
+        conn = sqlite3.connect(nl.db_file)
+        try:
+            out: list[str] = []
+            tables = [
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            ]
+            for table in tables:
+                for row in conn.execute(f'SELECT * FROM "{table}"'):
+                    out.extend(str(v) for v in row)
+            return "\n".join(out).lower()
+        finally:
+            conn.close()
+    from sqlalchemy import inspect, text
+
+    engine = make_engine(nl.database_url)
     try:
-        out: list[str] = []
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            for row in conn.execute(f'SELECT * FROM "{table}"'):
-                out.extend(str(v) for v in row)
-        return "\n".join(out).lower()
+        with engine.connect() as pg:
+            rows = [
+                row
+                for table in inspect(pg).get_table_names()
+                for row in pg.execute(text(f'SELECT t::text FROM "{table}" t')).scalars()
+            ]
+        return "\n".join(rows).lower()
     finally:
-        conn.close()
+        engine.dispose()
 
 
 def forms(text: str) -> list[bytes]:
@@ -227,7 +264,7 @@ def test_forget_erases_the_person_from_every_table_file_and_byte(
             .values(editor_note=f'Thanks to "{NAME}" <{EVE}> and to {BO} for the tip.')
         )
 
-    before = raw_cells(nl.db_file)
+    before = raw_cells(nl)
     for personal in (EVE, IP, AGENT.lower()):
         assert personal.lower() in before, personal  # the scan sees what is there
     assert len(files_mentioning(nl.outbox, EVE)) == 2  # her confirmation and her proof
@@ -235,7 +272,7 @@ def test_forget_erases_the_person_from_every_table_file_and_byte(
     run = nl.cli("subscribers", "forget", EVE, "--yes")
     assert run.code == 0, run.err
 
-    after = raw_cells(nl.db_file)
+    after = raw_cells(nl)
     for personal in (EVE, IP, AGENT):
         assert personal.lower() not in after, f"{personal!r} is still in the database"
     for form in forms(NAME):
@@ -247,14 +284,16 @@ def test_forget_erases_the_person_from_every_table_file_and_byte(
     assert files_mentioning(nl.outbox, EVE) == []
     assert len(files_mentioning(nl.outbox, BO)) == 1
     assert files_mentioning(preview, EVE) == [] and (preview / "web.html").exists()
-    # the bytes on disk: the main file and the WAL (checkpointed and truncated)
+    engine.dispose()
+    if nl.database_url is not None:
+        return
+    # on SQLite, the bytes on disk: the main file and the WAL (checkpointed and truncated)
     wal = nl.db_file.with_name("briefing.db-wal")
     assert not wal.exists() or wal.stat().st_size == 0, "the WAL was not truncated"
     for path in (nl.db_file, wal):
         data = path.read_bytes().lower() if path.exists() else b""
         for needle in [*forms(EVE), *forms(NAME), IP.encode(), AGENT.lower().encode()]:
             assert needle not in data, f"{needle!r} is still in the bytes of {path.name}"
-    engine.dispose()
 
 
 def test_forget_an_international_address_leaves_none_of_its_forms(
@@ -278,7 +317,7 @@ def test_forget_an_international_address_leaves_none_of_its_forms(
         )
     run = nl.cli("subscribers", "forget", address, "--yes")
     assert run.code == 0, run.err
-    after = raw_cells(nl.db_file)
+    after = raw_cells(nl)
     for text in (address, name, "zoë@xn--bcher-kva.example", IP, AGENT):
         for form in forms(text):
             assert form.decode() not in after, form
@@ -343,7 +382,7 @@ def test_forget_asks_in_a_terminal(newsletter: Newsletter) -> None:
     assert subscriptions.get(engine, EVE).status == "active"
     code, screen = _in_terminal(nl, ["subscribers", "forget", EVE], b"y\n")
     assert code == 0, screen
-    assert EVE not in raw_cells(nl.db_file)
+    assert EVE not in raw_cells(nl)
     engine.dispose()
 
 
@@ -422,10 +461,13 @@ def _pending(
 
 
 def test_unconfirmed_requests_expire_with_their_ip_and_user_agent(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    databases: Databases,
 ) -> None:
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
-    nl = make_newsletter(tmp_path / "news", capsys, subscriptions="pending_days = 10")
+    nl = make_newsletter(tmp_path / "news", capsys, databases, subscriptions="pending_days = 10")
     engine = nl.engine()
     _pending(nl, engine, "old@example.org", days_ago=11)
     _pending(nl, engine, "recent@example.org", days_ago=3)
@@ -433,13 +475,13 @@ def test_unconfirmed_requests_expire_with_their_ip_and_user_agent(
     assert nl.cli("subscribers", "add", "back@example.org").code == 0
     assert nl.cli("subscribers", "remove", "back@example.org").code == 0
     _pending(nl, engine, "back@example.org", days_ago=12, status="unsubscribed")
-    assert "old@example.org" in raw_cells(nl.db_file)
+    assert "old@example.org" in raw_cells(nl)
 
     run = nl.cli("subscribers", "expire", "--json")
     assert run.code == 0, run.err
     doc = json.loads(run.out)
     assert doc["expired"] == 1 and doc["requests_dropped"] == 1, doc
-    cells = raw_cells(nl.db_file)
+    cells = raw_cells(nl)
     assert "old@example.org" not in cells
     assert "recent@example.org" in cells
     assert cells.count(IP) == 2, "the recent request keeps its consent record"  # row + event
@@ -454,7 +496,7 @@ def test_the_scheduler_ingest_job_expires_pending_requests(newsletter: Newslette
     _pending(nl, engine, "recent@example.org", days_ago=29)
     outcome = run_ingest(Runtime(nl.settings(), engine), utcnow())
     assert outcome.get("expired_requests") == 1, outcome
-    cells = raw_cells(nl.db_file)
+    cells = raw_cells(nl)
     assert "old@example.org" not in cells and "recent@example.org" in cells
     engine.dispose()
 
@@ -466,6 +508,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.sqlite_only  # the SQLite file, its WAL and SHM
 def test_database_wal_outbox_and_var_are_private_after_ingest_and_send(
     newsletter: Newsletter,
 ) -> None:
@@ -518,6 +561,7 @@ def test_an_export_file_is_private_like_the_database(newsletter: Newsletter) -> 
     assert mode(old) == 0o600, oct(mode(old))
 
 
+@pytest.mark.sqlite_only  # the SQLite file and its mode
 def test_serve_creates_a_private_database_and_expires_old_requests(
     newsletter: Newsletter, free_port: Callable[[], int]
 ) -> None:
@@ -553,7 +597,7 @@ def test_serve_creates_a_private_database_and_expires_old_requests(
             side = nl.db_file.with_name("briefing.db" + suffix)
             if side.exists():
                 assert mode(side) == 0o600, side
-        assert "old@example.org" not in raw_cells(nl.db_file)
+        assert "old@example.org" not in raw_cells(nl)
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
@@ -564,6 +608,7 @@ def test_forget_writes_no_traceback_for_an_unknown_person(newsletter: Newsletter
     assert run.code == 1 and "no subscriber nobody@example.org" in run.err
 
 
+@pytest.mark.sqlite_only
 def test_every_sqlite_connection_zeroes_freed_space(tmp_path: Path) -> None:
     """PRAGMA secure_delete on every connection: erased rows leave no bytes in free pages.
     (Debian builds SQLite with it on by default; other builds have it off, which the
