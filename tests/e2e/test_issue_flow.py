@@ -14,12 +14,17 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from email import policy
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from briefing.cli import main
+
+if TYPE_CHECKING:
+    from conftest import Databases
 
 REPO = Path(__file__).parent.parent.parent
 GOLDEN = REPO / "tests" / "data" / "render" / "golden"
@@ -37,10 +42,13 @@ BOILERPLATE = [
 
 
 @pytest.fixture(scope="module")
-def preview(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def preview(
+    tmp_path_factory: pytest.TempPathFactory, session_databases: Databases
+) -> Iterator[dict[str, object]]:
     root = tmp_path_factory.mktemp("flow")
     shutil.copytree(REPO / "seeds", root / "seeds")
-    base = ["--config", str(REPO / "briefing.toml"), "--db", f"sqlite:///{root}/flow.db"]
+    db = session_databases.new(root, "flow.db")
+    base = ["--config", str(REPO / "briefing.toml"), "--db", db]
 
     def run(*args: str) -> str:
         out = io.StringIO()
@@ -56,7 +64,8 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     run("ingest", "--seeds", str(root / "seeds"))
     issue = json.loads(run("draft", "--json"))
     report = json.loads(run("preview", "--out", str(root / "out"), "--json"))
-    return {"issue": issue, "report": report, "out": root / "out"}
+    yield {"issue": issue, "report": report, "out": root / "out"}
+    session_databases.drop(db)
 
 
 def test_preview_report(preview: dict[str, object]) -> None:
