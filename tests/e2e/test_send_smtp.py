@@ -1,7 +1,8 @@
 """`briefing send` against real SMTP servers (aiosmtpd on 127.0.0.1): what each subscriber
 receives, temporary and permanent refusals, a connection dropped in the middle of DATA,
 the error-rate pause and its resume, an unsubscribe in the middle of a send, a SIGKILL of
-the whole sender and the run after it, and the dry run, the proof and --force.
+the whole sender and the run after it, and the dry run, the proof and --force; on the
+run's backend (a SQLite file, or PostgreSQL under --backend postgresql).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -44,6 +45,9 @@ from briefing.store.db import open_engine
 from briefing.store.outbox_schema import outbox, send_runs
 from briefing.store.subscribers_schema import subscribers
 from briefing.tokens import verify
+
+if TYPE_CHECKING:
+    from conftest import Databases
 
 REPO = Path(__file__).parent.parent.parent
 BRIEFING = REPO / ".venv" / "bin" / "briefing"
@@ -159,9 +163,11 @@ def make_world(
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    databases: Databases,
 ) -> Iterator[Callable[..., World]]:
     """make_world(n, names=..., approve=True): seeds ingested, an issue drafted (and approved
-    by "Ed"), ``n`` active subscribers imported from a CSV (reader000@example.org, ...)."""
+    by "Ed"), ``n`` active subscribers imported from a CSV (reader000@example.org, ...), in
+    a new database on the run's backend."""
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)  # Settings.secrets() reads os.environ
     # a real send refuses links that would not work (http://, loopback): public ones here
     monkeypatch.setenv("BRIEFING_NEWSLETTER_BASE_URL", BASE_URL)
@@ -170,7 +176,7 @@ def make_world(
     def make(n: int, *, names: dict[int, str] | None = None, approve: bool = True) -> World:
         root = tmp_path_factory.mktemp("send")
         shutil.copytree(REPO / "seeds", root / "seeds")
-        db = f"sqlite:///{root}/briefing.db"
+        db = databases.new(root)
         settings = load_settings(
             REPO / "briefing.toml",
             overrides={"storage": {"url": db}, "seeds": {"folder": str(root / "seeds")}},
