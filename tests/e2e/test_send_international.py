@@ -96,9 +96,8 @@ ASCII = [
 ]
 
 
-def _world(tmp_path: Path, people: list[tuple[str, str | None]]) -> World:
+def _world(tmp_path: Path, db: str, people: list[tuple[str, str | None]]) -> World:
     shutil.copytree(REPO / "seeds", tmp_path / "seeds")
-    db = f"sqlite:///{tmp_path}/briefing.db"
     settings = load_settings(
         REPO / "briefing.toml",
         overrides={"storage": {"url": db}, "newsletter": {"base_url": "https://news.example.org"}},
@@ -116,18 +115,20 @@ def _world(tmp_path: Path, people: list[tuple[str, str | None]]) -> World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[World]:
     """International addresses first (today's crash stopped everyone queued after them)."""
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
-    made = _world(tmp_path, INTERNATIONAL)
+    made = _world(tmp_path, database_url, INTERNATIONAL)
     yield made
     made.engine.dispose()
 
 
 @pytest.fixture
-def ascii_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def ascii_world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> Iterator[World]:
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
-    made = _world(tmp_path, ASCII)
+    made = _world(tmp_path, database_url, ASCII)
     yield made
     made.engine.dispose()
 

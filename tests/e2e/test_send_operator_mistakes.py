@@ -70,10 +70,10 @@ class Place:
 
 
 @pytest.fixture
-def place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Place]:
+def place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[Place]:
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
     shutil.copytree(REPO / "seeds", tmp_path / "seeds")
-    db = f"sqlite:///{tmp_path}/briefing.db"
+    db = database_url
     settings = load_settings(REPO / "briefing.toml", overrides={"storage": {"url": db}})
     engine = open_engine(settings.database_url)
     pipeline.ingest(settings, engine, seeds_dir=tmp_path / "seeds", only_given=True)
