@@ -436,7 +436,7 @@ def next_local(now: datetime, weekday: int, at: time, zone: ZoneInfo) -> datetim
 
 
 def test_schedule_show_json_lists_each_job_with_an_iso_next_run_in_utc(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, database_url: str
 ) -> None:
     monkeypatch.setenv("BRIEFING_SCHEDULE_SEND", "wed 09:15")
     monkeypatch.setenv("BRIEFING_SCHEDULE_TIMEZONE", "America/New_York")
@@ -444,9 +444,7 @@ def test_schedule_show_json_lists_each_job_with_an_iso_next_run_in_utc(
     monkeypatch.setenv("BRIEFING_SCHEDULE_INGEST_EVERY", "2h")
     monkeypatch.setenv("BRIEFING_SCHEDULE_RETRY_EVERY", "15m")
     before = datetime.now(UTC)
-    code, out, err = run_cli(
-        capsys, "--db", f"sqlite:///{tmp_path}/show.db", "schedule", "show", "--json"
-    )
+    code, out, err = run_cli(capsys, "--db", database_url, "schedule", "show", "--json")
     after = datetime.now(UTC)
     assert code == 0, err
     jobs = json.loads(out)  # the whole of stdout is one JSON document
@@ -478,24 +476,25 @@ def test_schedule_show_json_lists_each_job_with_an_iso_next_run_in_utc(
     assert before + timedelta(minutes=15) <= runs["send-retry"] <= after + timedelta(minutes=15)
 
 
-# --- install_jobs on a real BackgroundScheduler with its jobs in SQLite -------------------------
+# --- install_jobs on a real BackgroundScheduler with its jobs in the database -------------------
 
 
 @pytest.fixture
-def jobs_db(tmp_path: Path) -> Iterator[tuple[Path, list[Engine]]]:
+def jobs_db(database_url: str) -> Iterator[tuple[str, list[Engine]]]:
+    """The database's URL (the run's backend) and the engines opened on it."""
     engines: list[Engine] = []
-    yield tmp_path / "jobs.db", engines
+    yield database_url, engines
     for engine in engines:
         engine.dispose()
 
 
-def runtime(db: tuple[Path, list[Engine]], **schedule: Any) -> Runtime:
-    path, engines = db
+def runtime(db: tuple[str, list[Engine]], **schedule: Any) -> Runtime:
+    url, engines = db
     settings: Settings = load_settings(
         None,
         env={},
         overrides={
-            "storage": {"url": f"sqlite:///{path}"},
+            "storage": {"url": url},
             "schedule": {"send": "mon 07:00", "timezone": "Europe/London", **schedule},
         },
     )
@@ -526,7 +525,7 @@ def installed(rt: Runtime) -> Any:
 
 
 def test_an_unchanged_trigger_keeps_the_stored_next_run_so_a_missed_send_fires(
-    jobs_db: tuple[Path, list[Engine]], monkeypatch: pytest.MonkeyPatch
+    jobs_db: tuple[str, list[Engine]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rt = runtime(jobs_db)
     first = installed(rt)
@@ -575,7 +574,7 @@ def test_an_unchanged_trigger_keeps_the_stored_next_run_so_a_missed_send_fires(
 
 
 def test_a_run_missed_by_more_than_expire_after_is_not_fired(
-    jobs_db: tuple[Path, list[Engine]], monkeypatch: pytest.MonkeyPatch
+    jobs_db: tuple[str, list[Engine]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from apscheduler.events import EVENT_JOB_MISSED
 
@@ -603,7 +602,7 @@ def test_a_run_missed_by_more_than_expire_after_is_not_fired(
 
 
 def test_a_changed_send_time_replaces_the_stored_jobs(
-    jobs_db: tuple[Path, list[Engine]],
+    jobs_db: tuple[str, list[Engine]],
 ) -> None:
     rt = runtime(jobs_db)
     installed(rt).shutdown()
@@ -626,7 +625,7 @@ def test_a_changed_send_time_replaces_the_stored_jobs(
 
 
 def test_schedule_show_reports_what_the_job_store_holds(
-    jobs_db: tuple[Path, list[Engine]], capsys: pytest.CaptureFixture[str]
+    jobs_db: tuple[str, list[Engine]], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     rt = runtime(jobs_db)
     installed(rt).shutdown()
@@ -635,12 +634,12 @@ def test_schedule_show_reports_what_the_job_store_holds(
     code, out, err = run_cli(
         capsys,
         "--db",
-        f"sqlite:///{jobs_db[0]}",
+        jobs_db[0],
         "schedule",
         "show",
         "--json",
         "--config",
-        str(write_config(jobs_db[0].parent)),
+        str(write_config(tmp_path)),
     )
     assert code == 0, err
     jobs = {j["id"]: j for j in json.loads(out)}
@@ -655,7 +654,7 @@ def write_config(folder: Path) -> Path:
 
 
 def test_a_changed_timezone_replaces_the_stored_jobs(
-    jobs_db: tuple[Path, list[Engine]],
+    jobs_db: tuple[str, list[Engine]],
 ) -> None:
     rt = runtime(jobs_db)
     installed(rt).shutdown()
@@ -671,7 +670,7 @@ def test_a_changed_timezone_replaces_the_stored_jobs(
 
 
 def test_schedulers_starting_at_once_on_a_new_database_all_start(
-    jobs_db: tuple[Path, list[Engine]],
+    jobs_db: tuple[str, list[Engine]],
 ) -> None:
     """Two `schedule run` started together on a fresh database used to race to create
     APScheduler's job table ("table apscheduler_jobs already exists") and to insert the

@@ -32,7 +32,7 @@ PLANNED = utc(2026, 11, 23, 7)
 
 
 @pytest.fixture
-def rt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+def rt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[Runtime]:
     monkeypatch.chdir(tmp_path)
     for key in [k for k in __import__("os").environ if k.startswith("BRIEFING_")]:
         monkeypatch.delenv(key)
@@ -40,7 +40,7 @@ def rt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
         None,
         env={},
         overrides={
-            "storage": {"url": f"sqlite:///{tmp_path}/briefing.db"},
+            "storage": {"url": database_url},
             "delivery": {"url": f"outbox://{tmp_path}/outbox"},
             "newsletter": {"name": "Test Briefing", "sender": "Briefing <news@example.org>"},
             "schedule": {
