@@ -50,14 +50,15 @@ class Week:
             return [e["action"] for e in issue_store.events(conn, issue_id)]
 
 
-def schedule_settings(root: Path, delivery_url: str, **schedule: Any) -> Settings:
-    """The repo's config on a SQLite file and a copy of the seeds in ``root``, delivering
-    to ``delivery_url``, with a Monday 07:00 London send (``schedule`` overrides)."""
+def schedule_settings(root: Path, db: str, delivery_url: str, **schedule: Any) -> Settings:
+    """The repo's config on the database ``db`` and a copy of the seeds in ``root``,
+    delivering to ``delivery_url``, with a Monday 07:00 London send (``schedule``
+    overrides)."""
     shutil.copytree(REPO / "seeds", root / "seeds")
     return load_settings(
         REPO / "briefing.toml",
         overrides={
-            "storage": {"url": f"sqlite:///{root}/briefing.db"},
+            "storage": {"url": db},
             "seeds": {"folder": str(root / "seeds")},
             "delivery": {"url": delivery_url},
             # a real send refuses links that would not work (http://, loopback)
@@ -78,13 +79,15 @@ def schedule_settings(root: Path, delivery_url: str, **schedule: Any) -> Setting
 
 @pytest.fixture
 def make_week(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: Sink
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: Sink, database_url: str
 ) -> Iterator[Callable[..., Week]]:
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
     engines: list[Engine] = []
 
     def make(**schedule: Any) -> Week:
-        settings = schedule_settings(tmp_path, smtp_server.url, retry_every="30m", **schedule)
+        settings = schedule_settings(
+            tmp_path, database_url, smtp_server.url, retry_every="30m", **schedule
+        )
         engine = open_engine(settings.database_url)
         engines.append(engine)
         report = subscriptions.import_file(settings, engine, REPO / "subscribers" / "sample.csv")

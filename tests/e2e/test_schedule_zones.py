@@ -159,7 +159,7 @@ class Zones:
 
 @pytest.fixture
 def make_zones(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: Sink
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: Sink, database_url: str
 ) -> Iterator[Callable[..., Zones]]:
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
     engines: list[Engine] = []
@@ -167,6 +167,7 @@ def make_zones(
     def make(clock: Clock | None, **schedule: Any) -> Zones:
         settings = schedule_settings(
             tmp_path,
+            database_url,
             smtp_server.url,
             **{"require_approval": False, "deliver_in_subscriber_timezone": True, **schedule},
         )
