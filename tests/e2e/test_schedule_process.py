@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -38,6 +38,9 @@ from briefing.store.db import open_engine
 from briefing.store.locks_schema import locks
 from briefing.store.outbox_schema import outbox
 from briefing.store.subscribers_schema import subscribers
+
+if TYPE_CHECKING:
+    from conftest import Databases
 
 REPO = Path(__file__).parent.parent.parent
 BRIEFING = REPO / ".venv" / "bin" / "briefing"
@@ -238,23 +241,23 @@ class World:
 
 @pytest.fixture
 def make_world(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    databases: Databases,
 ) -> Iterator[Callable[..., World]]:
     """make_world(n, schedule={...}, approve=True): a briefing.toml in its own folder (the
-    repo's, with this storage, seeds folder and [schedule]); seeds ingested; an issue
-    drafted (and approved by "Ed"); ``n`` active subscribers imported from a CSV."""
+    repo's, with this storage (a new database on the run's backend), seeds folder and
+    [schedule]); seeds ingested; an issue drafted (and approved by "Ed"); ``n`` active
+    subscribers imported from a CSV."""
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
     worlds: list[World] = []
 
     def make(n: int, *, schedule: dict[str, Any], approve: bool = True) -> World:
         root = tmp_path_factory.mktemp("sched")
         shutil.copytree(REPO / "seeds", root / "seeds")
+        db = databases.new(root)
         text = (REPO / "briefing.toml").read_text(encoding="utf-8")
-        text, found = re.subn(
-            r'(?m)^url = "sqlite:///var/briefing\.db"$',
-            f'url = "sqlite:///{root}/briefing.db"',
-            text,
-        )
+        text, found = re.subn(r'(?m)^url = "sqlite:///var/briefing\.db"$', f'url = "{db}"', text)
         assert found == 1, "the repo's briefing.toml changed its [storage] url"
         text, found = re.subn(r'(?m)^folder = "seeds"$', f'folder = "{root / "seeds"}"', text)
         assert found == 1, "the repo's briefing.toml changed its [seeds] folder"
@@ -271,7 +274,7 @@ def make_world(
         config = root / "briefing.toml"
         config.write_text(text, encoding="utf-8")
         settings = load_settings(config, env={"BRIEFING_SECRET": SECRET})
-        assert settings.database_url == f"sqlite:///{root}/briefing.db"
+        assert settings.database_url == db
         engine = open_engine(settings.database_url)
         pipeline.ingest(settings, engine, seeds_dir=root / "seeds", only_given=True)
         issue = editorial.draft(settings, engine)
@@ -360,7 +363,11 @@ def test_two_ticks_at_once_send_once(make_world: Callable[..., World], smtp_serv
 def test_two_schedulers_at_once_send_once(
     make_world: Callable[..., World], smtp_server: Sink
 ) -> None:
+    """On SQLite both run their jobs and the database lets one send; on PostgreSQL one
+    leads (an advisory lock) and the other stands by, never starting its jobs."""
     world = make_world(150, schedule=real_clock_send()[0])
+    elected = world.engine.dialect.name == "postgresql"
+    up = ('"scheduler started"', '"standing by"') if elected else ('"scheduler started"',)
     smtp_server.delay = 0.01
 
     procs = [world.scheduler(smtp_server), world.scheduler(smtp_server)]
@@ -369,9 +376,10 @@ def test_two_schedulers_at_once_send_once(
         timeout=20,
         why="the send to finish",
     )
-    # both schedulers are up (each logged its start) before they are stopped
+    # both schedulers are up (each logged its start, or on PostgreSQL that it stands by)
+    # before they are stopped
     world.wait_until(
-        lambda: all(any('"scheduler started"' in line for line in p.stderr_lines()) for p in procs),
+        lambda: all(any(word in line for line in p.stderr_lines() for word in up) for p in procs),
         timeout=10,
         why="both schedulers to start",
     )
@@ -389,11 +397,15 @@ def test_two_schedulers_at_once_send_once(
     assert len(sent) == 1, runs
     assert sent[0]["job"] == "send-retry" and sent[0]["sent_this_run"] == 150, sent
     assert not [d for d in runs if d["outcome"] not in ("sent", "skipped", "already sent")], runs
+    events = sorted([d.get("event") for d in log if "event" in d] for log in logs)
+    if elected:
+        assert events == [
+            ["leading", "scheduler started", "scheduler stopped"],
+            ["standing by", "scheduler stopped"],
+        ], logs
+    else:
+        assert events == [["scheduler started", "scheduler stopped"]] * 2, logs
     for log in logs:
-        assert [d.get("event") for d in log if "event" in d] == [
-            "scheduler started",
-            "scheduler stopped",
-        ], log
         assert "SIGTERM" in log[-1]["why"], log[-1]
 
 
