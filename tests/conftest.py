@@ -620,11 +620,13 @@ def pg_empty_url(pg_cluster: Any) -> Iterator[str]:
 # --backend postgresql:
 # - a test marked ``sqlite_only`` (file locking, WAL, the file's path in a message...) is
 #   skipped, saying so;
-# - a test that uses none of those fixtures is deselected: it touches no database of the backend,
-#   so it would only repeat what the SQLite pass ran.
+# - a test that uses none of those fixtures is deselected: it touches no database of the
+#   backend, so it would only repeat what the SQLite pass ran; and so is one that takes a
+#   PostgreSQL database of its own (pg_url, pg_empty_url, db_url): it runs in every pass.
 
 BACKENDS = ("sqlite", "postgresql")
 BACKEND_FIXTURES = frozenset({"database_url", "databases", "session_databases"})
+OWN_POSTGRES_FIXTURES = frozenset({"pg_url", "pg_empty_url", "db_url"})
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -649,7 +651,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.get_closest_marker("sqlite_only") is not None:
             item.add_marker(skip)
             kept.append(item)
-        elif BACKEND_FIXTURES & set(getattr(item, "fixturenames", ())):
+        elif (names := set(getattr(item, "fixturenames", ()))) & BACKEND_FIXTURES and not (
+            names & OWN_POSTGRES_FIXTURES
+        ):
             kept.append(item)
         else:
             deselected.append(item)

@@ -1,6 +1,6 @@
 """`briefing send N --queue`, `briefing worker` processes and `briefing send N --wait`,
-against a real SMTP server (aiosmtpd on 127.0.0.1) and a real database file: two
-workers deliver every subscriber exactly once and stop cleanly on SIGTERM; a worker
+against a real SMTP server (aiosmtpd on 127.0.0.1) and a real database (a SQLite file,
+or PostgreSQL under --backend postgresql): two workers deliver every subscriber exactly once and stop cleanly on SIGTERM; a worker
 SIGKILLed mid-run leaves its rows to the others once its lease ran out; delivery.rate
 holds for the whole send, not per worker.
 """
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -35,6 +35,9 @@ from briefing.store import outbox as outbox_store
 from briefing.store.db import open_engine
 from briefing.store.outbox_schema import outbox
 from briefing.store.subscribers_schema import subscribers
+
+if TYPE_CHECKING:
+    from conftest import Databases
 
 REPO = Path(__file__).parent.parent.parent
 BRIEFING = REPO / ".venv" / "bin" / "briefing"
@@ -151,17 +154,20 @@ def build_world(root: Path, db: str, n: int) -> World:
 
 @pytest.fixture
 def make_world(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    databases: Databases,
 ) -> Iterator[Callable[..., World]]:
     """make_world(n, db=None): seeds ingested, an issue drafted and approved, ``n`` active
-    subscribers; ``db``: a database URL at the newest revision (default a SQLite file)."""
+    subscribers; ``db``: a database URL at the newest revision (default a new database on
+    the run's backend)."""
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
     monkeypatch.setenv("BRIEFING_NEWSLETTER_BASE_URL", BASE_URL)
     worlds: list[World] = []
 
     def make(n: int, db: str | None = None) -> World:
         root = tmp_path_factory.mktemp("workers")
-        world = build_world(root, db or f"sqlite:///{root}/briefing.db", n)
+        world = build_world(root, db or databases.new(root), n)
         worlds.append(world)
         return world
 
@@ -406,7 +412,8 @@ def test_wait_on_an_issue_not_queued_says_so(
     assert world.state() == "approved"
 
 
-# --- 5. over PostgreSQL: workers, and the scheduler's leader ------------------------------------
+# --- 5. over PostgreSQL in every run: many subscribers, and the scheduler's leader --------------
+# (the tests above run on PostgreSQL too in scripts/test's second pass, --backend postgresql)
 
 
 def test_postgresql_two_workers_deliver_each_subscriber_once(
@@ -422,13 +429,6 @@ def test_postgresql_two_workers_deliver_each_subscriber_once(
         f"\n{n} subscribers, {count} workers over PostgreSQL: set-up {setup:.1f} s, "
         f"delivery {seconds:.1f} s"
     )
-
-
-def test_postgresql_a_sigkilled_workers_rows_come_back_after_its_lease(
-    make_world: Callable[..., World], smtp_server: Sink, pg_url: str
-) -> None:
-    world = make_world(200, db=pg_url)
-    killed_worker_rows_come_back(world, smtp_server, lease=3.0, others=3)
 
 
 class Lines:
