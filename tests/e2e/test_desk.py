@@ -2,7 +2,8 @@
 server (aiosmtpd): the sign-in (wrong password, unknown address, CSRF), every control
 (exclude, restore, move, edit, approve, proof, link check) and what it stores and records,
 sign-out, the history of sent issues, the archive pages, their JSON-LD and the Atom feed,
-and the "view in browser" link of a sent email.
+and the "view in browser" link of a sent email; on the run's backend (a SQLite file, or
+PostgreSQL under --backend postgresql).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import feedparser
@@ -39,6 +40,9 @@ from briefing.store import articles as article_store
 from briefing.store import issues as issue_store
 from briefing.store.db import open_engine
 from briefing.web.app import create_app
+
+if TYPE_CHECKING:
+    from conftest import Databases
 
 REPO = Path(__file__).parent.parent.parent
 SECRET = "desk-e2e-secret-" + "d" * 24
@@ -163,12 +167,12 @@ class Desk:
             article_store.upsert_articles(conn, [article], utcnow())
 
 
-def settings_for(root: Path, base_url: str) -> Settings:
+def settings_for(root: Path, base_url: str, db: str) -> Settings:
     return load_settings(
         REPO / "briefing.toml",
         env={"BRIEFING_SECRET": SECRET},
         overrides={
-            "storage": {"url": f"sqlite:///{root}/briefing.db"},
+            "storage": {"url": db},
             "seeds": {"folder": str(root / "seeds")},
             "newsletter": {"base_url": base_url},
             # the link-check tests follow links to servers on 127.0.0.1 (the switch is off
@@ -178,14 +182,14 @@ def settings_for(root: Path, base_url: str) -> Settings:
     )
 
 
-def build(root: Path, urls: dict[str, str] | None = None) -> None:
-    """root/briefing.db: the seeds (with these front-matter URLs) ingested, issue 1
-    drafted, the editor Ed Itor added."""
+def build(root: Path, db: str, urls: dict[str, str] | None = None) -> None:
+    """In the database ``db`` (at the newest revision, no rows yet): the seeds in root/seeds
+    (with these front-matter URLs) ingested, issue 1 drafted, the editor Ed Itor added."""
     shutil.copytree(REPO / "seeds", root / "seeds")
     for name, url in (urls or {}).items():
         seed = root / "seeds" / name
         seed.write_text(f'+++\nurl = "{url}"\n+++\n' + seed.read_text(encoding="utf-8"))
-    settings = settings_for(root, "http://127.0.0.1:8000")
+    settings = settings_for(root, "http://127.0.0.1:8000", db)
     engine = open_engine(settings.database_url)
     try:
         pipeline.ingest(settings, engine, seeds_dir=root / "seeds", only_given=True)
@@ -196,12 +200,37 @@ def build(root: Path, urls: dict[str, str] | None = None) -> None:
         engine.dispose()
 
 
+@dataclass(frozen=True)
+class Built:
+    """A folder and a database that ``build`` filled."""
+
+    root: Path
+    db: str
+
+    def copy(self, root: Path, databases: Databases) -> str:
+        """The folder copied into ``root``; the database copied (into root/briefing.db on
+        SQLite); the copy's URL."""
+        shutil.copytree(self.root, root, dirs_exist_ok=True)
+        return databases.copy(self.db, root)
+
+
+@contextmanager
+def built(root: Path, databases: Databases) -> Iterator[Built]:
+    """The plain world built once (argon2 hashing is slow on purpose): tests copy it."""
+    db = databases.new(root)
+    build(root, db)
+    try:
+        yield Built(root, db)
+    finally:
+        databases.drop(db)
+
+
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The plain world built once (argon2 hashing is slow on purpose); each test copies it."""
-    root = tmp_path_factory.mktemp("desk-template")
-    build(root)
-    return root
+def template(
+    tmp_path_factory: pytest.TempPathFactory, session_databases: Databases
+) -> Iterator[Built]:
+    with built(tmp_path_factory.mktemp("desk-template"), session_databases) as made:
+        yield made
 
 
 @pytest.fixture
@@ -209,9 +238,10 @@ def make_desk(
     asgi_server: Any,
     smtp_server: Any,
     free_port: Callable[[], int],
-    template: Path,
+    template: Built,
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
+    databases: Databases,
 ) -> Iterator[Callable[..., Desk]]:
     """make_desk(urls={seed file: article URL}, subscribers=n): the seeds ingested, issue 1
     drafted, the editor Ed Itor added, n active subscribers, the app on its own port with
@@ -222,12 +252,13 @@ def make_desk(
     def make(*, urls: dict[str, str] | None = None, subscribers: int = 0) -> Desk:
         root = tmp_path_factory.mktemp("desk")
         if urls:
-            build(root, urls)
+            db = databases.new(root)
+            build(root, db, urls)
         else:
-            shutil.copytree(template, root, dirs_exist_ok=True)
+            db = template.copy(root, databases)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        settings = settings_for(root, url)
+        settings = settings_for(root, url, db)
         engine = open_engine(settings.database_url)
         engines.append(engine)
         for i in range(subscribers):

@@ -1,30 +1,32 @@
-"""The desk's article pages over real HTTP (uvicorn on 127.0.0.1), a real SQLite file and a
-real page server (conftest's http_server): "Add by URL", "Paste a page", the article page
-with its confidences and explanation, the correction form, "title uncertain" on the draft
-page, and "add to the current draft". Behind the sign-in and CSRF, with the paste form's
-own body limit (web.max_page_bytes) and every other form's (web.max_body_bytes) kept.
+"""The desk's article pages over real HTTP (uvicorn on 127.0.0.1), a real database (a SQLite
+file, or PostgreSQL under --backend postgresql) and a real page server (conftest's
+http_server): "Add by URL", "Paste a page", the article page with its confidences and
+explanation, the correction form, "title uncertain" on the draft page, and "add to the
+current draft". Behind the sign-in and CSRF, with the paste form's own body limit
+(web.max_page_bytes) and every other form's (web.max_body_bytes) kept.
 """
 
 from __future__ import annotations
 
 import html as html_lib
 import re
-import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
 import pytest
 from sqlalchemy import Engine, func, select
-from test_desk import HUMAN_TITLE, SECRET, Desk, build, csrf_from, settings_for
+from test_desk import HUMAN_TITLE, SECRET, Built, Desk, built, csrf_from, settings_for
 from test_ingest_url import HTML, article_page
 
 from briefing.store import articles as article_store
 from briefing.store.db import open_engine
 from briefing.store.schema import articles
 from briefing.web.app import create_app
+
+if TYPE_CHECKING:
+    from conftest import Databases
 
 ON_TOPIC = (
     "Japan's defense budget and its Self-Defense Forces drew a new answer from North Korea. "
@@ -40,10 +42,11 @@ PASTED = (
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("desk-articles-template")
-    build(root)
-    return root
+def world(
+    tmp_path_factory: pytest.TempPathFactory, session_databases: Databases
+) -> Iterator[Built]:
+    with built(tmp_path_factory.mktemp("desk-articles-template"), session_databases) as made:
+        yield made
 
 
 @pytest.fixture
@@ -51,26 +54,27 @@ def make_desk(
     asgi_server: Any,
     smtp_server: Any,
     free_port: Callable[[], int],
-    world: Path,
+    world: Built,
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
+    databases: Databases,
 ) -> Iterator[Callable[..., Desk]]:
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
     engines: list[Engine] = []
 
     def make(**sections: dict[str, Any]) -> Desk:
         root = tmp_path_factory.mktemp("desk-articles")
-        shutil.copytree(world, root, dirs_exist_ok=True)
+        db = world.copy(root, databases)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        settings = settings_for(root, url)  # fetch.allow_private_addresses: the page server
+        settings = settings_for(root, url, db)  # fetch.allow_private_addresses: the page server
         if sections:
             from test_desk import REPO
 
             from briefing.config import load_settings
 
             merged: dict[str, Any] = {
-                "storage": {"url": f"sqlite:///{root}/briefing.db"},
+                "storage": {"url": db},
                 "seeds": {"folder": str(root / "seeds")},
                 "newsletter": {"base_url": url},
                 "fetch": {"allow_private_addresses": True},

@@ -1,5 +1,5 @@
-"""Step 7 on the editor's desk, over real HTTP (uvicorn on 127.0.0.1) and a real SQLite
-file: sign-in throttled per account as well as per client (the client found through a
+"""Step 7 on the editor's desk, over real HTTP (uvicorn on 127.0.0.1) and a real database
+(a SQLite file, or PostgreSQL under --backend postgresql): sign-in throttled per account as well as per client (the client found through a
 trusted proxy), failed sign-ins recorded, the CSRF token bound to the session, the
 problem banner kept in the session (never read from the URL), the link check refusing
 private addresses, huge issue numbers, and HEAD behaving as GET.
@@ -8,29 +8,43 @@ private addresses, huge issue numbers, and HEAD behaving as GET.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from sqlalchemy import Engine, select
-from test_desk import EDITOR, HUMAN_SEED, PASSWORD, SECRET, SESSION, Desk, build, csrf_from
+from test_desk import (
+    EDITOR,
+    HUMAN_SEED,
+    PASSWORD,
+    SECRET,
+    SESSION,
+    Built,
+    Desk,
+    build,
+    built,
+    csrf_from,
+)
 
 from briefing.config import load_settings
 from briefing.store.db import open_engine
 from briefing.web.app import create_app
+
+if TYPE_CHECKING:
+    from conftest import Databases
 
 REPO = Path(__file__).parent.parent.parent
 PROXY = {"web": {"forwarded_allow_ips": ["127.0.0.1"]}}
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("desk-security-template")
-    build(root)
-    return root
+def world(
+    tmp_path_factory: pytest.TempPathFactory, session_databases: Databases
+) -> Iterator[Built]:
+    with built(tmp_path_factory.mktemp("desk-security-template"), session_databases) as made:
+        yield made
 
 
 @pytest.fixture
@@ -38,9 +52,10 @@ def make_desk(
     asgi_server: Any,
     smtp_server: Any,
     free_port: Callable[[], int],
-    world: Path,
+    world: Built,
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
+    databases: Databases,
 ) -> Iterator[Callable[..., Desk]]:
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
     engines: list[Engine] = []
@@ -48,16 +63,17 @@ def make_desk(
     def make(*, urls: dict[str, str] | None = None, **sections: dict[str, Any]) -> Desk:
         root = tmp_path_factory.mktemp("desk-security")
         if urls:
-            build(root, urls)
+            db = databases.new(root)
+            build(root, db, urls)
         else:
-            shutil.copytree(world, root, dirs_exist_ok=True)
+            db = world.copy(root, databases)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         settings = load_settings(
             REPO / "briefing.toml",
             env={"BRIEFING_SECRET": SECRET},
             overrides={
-                "storage": {"url": f"sqlite:///{root}/briefing.db"},
+                "storage": {"url": db},
                 "seeds": {"folder": str(root / "seeds")},
                 "newsletter": {"base_url": url},
                 **sections,
