@@ -88,10 +88,11 @@ def make_site(
     asgi_server: Any,
     smtp_server: Any,
     free_port: Callable[[], int],
-    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
 ) -> Callable[..., Site]:
-    """make_site(secret=..., db=...) starts the app on its own port, its base_url set to it."""
+    """make_site(secret=..., db=...) starts the app on its own port, its base_url set to it;
+    on the test's database (the run's backend) unless ``db`` names another."""
 
     def start(*, secret: str = SECRET, db: str | None = None) -> Site:
         port = free_port()
@@ -101,7 +102,7 @@ def make_site(
             REPO / "briefing.toml",
             env={"BRIEFING_SECRET": secret},
             overrides={
-                "storage": {"url": db or f"sqlite:///{tmp_path}/web.db"},
+                "storage": {"url": db or database_url},
                 "newsletter": {"base_url": url},
             },
         )
@@ -375,9 +376,9 @@ def test_forged_truncated_and_garbled_tokens_change_nothing(site: Site) -> None:
 
 
 def test_links_signed_with_the_old_secret_work_after_rotation(
-    make_site: Callable[..., Site], tmp_path: Path
+    make_site: Callable[..., Site], database_url: str
 ) -> None:
-    db = f"sqlite:///{tmp_path}/rotation.db"
+    db = database_url  # both sites on the one database
     only_new = make_site(secret=SECRET, db=db)
     subscriptions.add(only_new.settings, only_new.engine, "xia@example.org")
     old_link_token = only_new.manage_token("xia@example.org", [OLD_SECRET])
@@ -530,8 +531,9 @@ def test_step3_done_when(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
 ) -> None:
-    db = f"sqlite:///{tmp_path}/step3.db"
+    db = database_url
     server = make_site(db=db)
     monkeypatch.setenv("BRIEFING_NEWSLETTER_BASE_URL", server.url)  # links point at the server
     seeds = tmp_path / "seeds"
