@@ -96,12 +96,15 @@ class Place:
 
 @pytest.fixture
 def place(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
 ) -> Iterator[Place]:
     monkeypatch.setenv("BRIEFING_SECRET", SECRET)
     shutil.copytree(REPO / "seeds", tmp_path / "seeds")
     shutil.copy(REPO / "briefing.toml", tmp_path / "briefing.toml")
-    db = f"sqlite:///{tmp_path}/briefing.db"
+    db = database_url
     settings = load_settings(tmp_path / "briefing.toml", overrides={"storage": {"url": db}})
     engine = open_engine(settings.database_url)
     pipeline.ingest(settings, engine, seeds_dir=tmp_path / "seeds", only_given=True)

@@ -50,10 +50,11 @@ def make_site(
     asgi_server: Any,
     smtp_server: Any,
     free_port: Callable[[], int],
-    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
 ) -> Callable[..., Site]:
-    """make_site(transport=URL, base_url=..., **config sections) on its own port."""
+    """make_site(transport=URL, base_url=..., **config sections) on its own port, on the
+    test's database (the run's backend)."""
 
     def start(
         *,
@@ -66,7 +67,7 @@ def make_site(
         url = f"http://127.0.0.1:{port}"
         monkeypatch.setenv("BRIEFING_SECRET", SECRET)
         overrides: dict[str, Any] = {
-            "storage": {"url": f"sqlite:///{tmp_path}/web.db"},
+            "storage": {"url": database_url},
             "newsletter": {"base_url": base_url or url},
             **sections,
         }
