@@ -5,7 +5,6 @@ is opened (which upgrades it) and comes out clean, every other value untouched."
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from alembic import command
 from sqlalchemy import text
@@ -22,8 +21,8 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 EVIL = "Eve\r\nBcc: victim@evil.example"
 
 
-def test_migration_0007_cleans_what_is_already_stored(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+def test_migration_0007_cleans_what_is_already_stored(database_url: str) -> None:
+    url = database_url
     settings = load_settings(None, env={}, overrides={"storage": {"url": url}})
     engine = open_engine(url)
     add(settings, engine, "eve@example.org", name="placeholder")
@@ -38,6 +37,8 @@ def test_migration_0007_cleans_what_is_already_stored(tmp_path: Path) -> None:
         )
         issue_id = issue_store.create_issue(conn, subject="s", preheader="p", now=NOW, actor="t")
         issue_store.save_stories(conn, issue_id, [IssueStory("k1", "t", ("a1",), 0, title="x")])
+    # PostgreSQL's text cannot hold a NUL: another control character stands in for it there
+    nul = "\x00" if engine.dialect.name == "sqlite" else "\x01"
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -46,7 +47,7 @@ def test_migration_0007_cleans_what_is_already_stored(tmp_path: Path) -> None:
         conn.execute(
             text("UPDATE subscribers SET name = :n WHERE email = 'eve@example.org'"), {"n": EVIL}
         )
-        conn.execute(text("UPDATE editors SET name = :n"), {"n": "Ed\x00itor\u2028Two"})
+        conn.execute(text("UPDATE editors SET name = :n"), {"n": f"Ed{nul}itor\u2028Two"})
         conn.execute(
             text("UPDATE articles SET title = :t, publisher = :p, author = :a"),
             {"t": "Big\r\nBcc: x@evil.example", "p": "Pub\x85lisher", "a": "\x1b[31mAuthor"},
@@ -56,7 +57,7 @@ def test_migration_0007_cleans_what_is_already_stored(tmp_path: Path) -> None:
             {
                 "s": "Sub\r\nject " + "s" * 400,
                 "p": "Pre\theader\x07",
-                "n": "Line one\r\nLine\x00 two",
+                "n": f"Line one\r\nLine{nul} two",
             },
         )
         conn.execute(text("UPDATE issue_stories SET title = :t"), {"t": "Story\ntitle"})
