@@ -10,6 +10,7 @@ editor's is throttled and recorded the same way: the answers do not tell them ap
 from __future__ import annotations
 
 import logging
+import unicodedata
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, insert, select
@@ -31,11 +32,14 @@ def account(email: str) -> str:
     """The key an attempt is recorded and throttled under: the address as sign-in reads it
     (email-validator's form, lower-cased, as briefing.services.accounts looks accounts up), so no
     other spelling of it (a full-width letter or an ideographic full stop in the domain,
-    which IDNA maps back) has a throttle of its own. Not an address: folded as typed."""
+    which IDNA maps back) has a throttle of its own. Control characters typed into it are
+    dropped first (a NUL, which PostgreSQL's text cannot hold, would fail the statement):
+    what is left is read as an address, or else folded as typed."""
+    typed = "".join(ch for ch in email if unicodedata.category(ch) != "Cc" or ch.isspace())
     try:
-        return normalize_email(email).lower()[:320]
+        return normalize_email(typed).lower()[:320]
     except InvalidAddress:
-        return " ".join(email.split()).lower()[:320]
+        return " ".join(typed.split()).lower()[:320]
 
 
 def wait_seconds(engine: Engine, email: str, ip: str | None, now: datetime | None = None) -> int:

@@ -188,6 +188,24 @@ def test_other_spellings_of_the_account_share_its_throttle(
     assert {email for email, _, _ in attempts(desk)} == {EDITOR}  # one account, one key
 
 
+def test_control_characters_in_the_typed_address_are_a_failed_sign_in_not_a_500(
+    desk: Desk,
+) -> None:
+    """A NUL (which PostgreSQL's text cannot hold) or another control character typed into
+    the address: refused like any wrong address, recorded under the address without it."""
+    for typed in (f"ed.itor\x00{EDITOR[7:]}", "nobody\x00", f"{EDITOR}\x00", "no\x01body"):
+        with desk.client() as client:
+            r = desk.sign_in(client, typed, PASSWORD if EDITOR in typed else "guess")
+            assert r.status_code == 401, (typed, r.status_code)
+            assert SESSION not in r.headers.get("set-cookie", "")
+    assert attempts(desk) == [
+        (EDITOR, "failed", "127.0.0.1"),
+        ("nobody", "failed", "127.0.0.1"),
+        (EDITOR, "failed", "127.0.0.1"),
+        ("nobody", "failed", "127.0.0.1"),
+    ]
+
+
 def test_one_client_behind_the_proxy_does_not_lock_out_the_others(
     make_desk: Callable[..., Desk],
 ) -> None:
