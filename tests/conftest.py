@@ -619,7 +619,8 @@ def pg_empty_url(pg_cluster: Any) -> Iterator[str]:
 # SQLite in one pass and PostgreSQL in another (scripts/test runs both). Under
 # --backend postgresql:
 # - a test marked ``sqlite_only`` (file locking, WAL, the file's path in a message...) is
-#   skipped, saying so;
+#   skipped, saying so; ``sqlite_only(reason=...)`` says why, e.g. for a variant that
+#   changes nothing the database does (the SQLite pass runs it);
 # - a test that uses none of those fixtures is deselected: it touches no database of the
 #   backend, so it would only repeat what the SQLite pass ran; and so is one that takes a
 #   PostgreSQL database of its own (pg_url, pg_empty_url, db_url): it runs in every pass.
@@ -642,14 +643,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--backend") != "postgresql":
         return
-    skip = pytest.mark.skip(
-        reason="sqlite_only: SQLite-specific, not run with --backend postgresql"
-    )
     kept: list[pytest.Item] = []
     deselected: list[pytest.Item] = []
     for item in items:
-        if item.get_closest_marker("sqlite_only") is not None:
-            item.add_marker(skip)
+        if (only := item.get_closest_marker("sqlite_only")) is not None:
+            why = only.kwargs.get("reason") or "SQLite-specific"
+            item.add_marker(pytest.mark.skip(reason=f"sqlite_only: {why}"))
             kept.append(item)
         elif (names := set(getattr(item, "fixturenames", ()))) & BACKEND_FIXTURES and not (
             names & OWN_POSTGRES_FIXTURES

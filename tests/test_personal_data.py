@@ -542,6 +542,7 @@ def test_database_wal_outbox_and_var_are_private_after_ingest_and_send(
     assert mode(var / "suppression-key") == 0o600
 
 
+@pytest.mark.sqlite_only(reason="the export file's mode, whatever the database")
 def test_an_export_file_is_private_like_the_database(newsletter: Newsletter) -> None:
     # the whole list (addresses, names, consent sources) in one file: readable by its owner
     nl = newsletter
