@@ -160,6 +160,15 @@ def test_too_many_redirects(http_server) -> None:
     assert len(http_server.requests_for("/loop")) == 4  # the first request and 3 redirects
 
 
+def test_a_url_httpx_cannot_parse_is_a_feed_error(http_server) -> None:
+    url = http_server.url("/feed\x7f.xml")  # a control character: httpx refuses the URL
+    with pytest.raises(FeedError) as info:
+        fetch(url, Fetch(timeout=5))
+    assert info.value.source == url
+    assert "is not a URL that can be fetched" in info.value.reason and info.value.hint
+    assert http_server.requests == []
+
+
 def test_redirect_to_a_local_file_is_refused(http_server) -> None:
     http_server.add("/sneaky", status=302, headers={"Location": "file:///etc/passwd"})
     with pytest.raises(FeedError) as info:

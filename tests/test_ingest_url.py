@@ -391,6 +391,18 @@ def test_a_url_that_is_not_http_is_refused_before_anything_is_fetched(
         assert result.report.error == "is not an http:// or https:// URL", url
 
 
+def test_a_url_httpx_cannot_parse_is_a_failed_page_not_an_exception(
+    settings: Settings, engine: Engine
+) -> None:
+    """A control character in the address (typed or pasted on the desk: a 500 there)."""
+    for url in ("http://example.org/a\x00b", "https://example.org/a\x7fb"):
+        result = add_page(settings, engine, url)
+        assert result.article is None
+        assert result.report.status == "error" and result.report.error, url
+        assert "URL" in result.report.error and result.report.hint, result.report
+    assert count(engine) == 0
+
+
 # -- the CLI ------------------------------------------------------------------------------------
 
 

@@ -129,7 +129,7 @@ def add_page(
     store its article; the same URL again updates it. A page with no article is a warning
     and stores nothing; a failure is recorded and stores nothing."""
     from briefing.sources.addresses import AddressPolicy
-    from briefing.sources.webpage import fetch_page, page_article, source_key
+    from briefing.sources.webpage import fetch_page, page_article, printable, source_key
 
     now = now or utcnow()
     url = url.strip()
@@ -145,7 +145,7 @@ def add_page(
             None,
         )
     except SourceError as exc:
-        _record_failure(engine, key, "page", url, None, exc, now, origin="adhoc")
+        _record_failure(engine, key, "page", printable(url), None, exc, now, origin="adhoc")
         report = SourceReport(
             key, "page", failed=1, status="error", error=exc.reason, hint=exc.hint
         )

@@ -251,6 +251,12 @@ def _fetch_http(
             f"more than {settings.max_redirects} redirects",
             "open the URL in a browser and use the address it ends at",
         ) from exc
+    except httpx.InvalidURL as exc:  # not an HTTPError: e.g. a control character in it
+        raise FeedError(
+            url,
+            f"is not a URL that can be fetched ({exc})",
+            "check the address: type it again or copy it from a browser",
+        ) from exc
     except httpx.UnsupportedProtocol as exc:
         raise FeedError(
             url,

@@ -19,6 +19,7 @@ address, and with it another site's stored article.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -58,9 +59,19 @@ class FetchedPage:
     charset: str | None  # the Content-Type's charset
 
 
+def printable(url: str) -> str:
+    """The URL with each control character percent-encoded (``%00``): what is shown and
+    stored of an address typed or pasted with one (PostgreSQL's text holds no NUL)."""
+    return "".join(
+        "".join(f"%{b:02X}" for b in ch.encode()) if unicodedata.category(ch) == "Cc" else ch
+        for ch in url
+    )
+
+
 def source_key(url: str) -> str:
-    """The page's key in the ingest table and the sources table: ``page:`` and the URL."""
-    key = "page:" + url
+    """The page's key in the ingest table and the sources table: ``page:`` and the URL
+    (``printable``)."""
+    key = "page:" + printable(url)
     return key if len(key) <= KEY_MAX else key[: KEY_MAX - 25] + "#" + digest(url)
 
 
@@ -71,7 +82,15 @@ def check_url(url: str) -> str:
         raise PageError("(empty)", "no URL given", "give the article's address, https://...")
     if len(url) > MAX_URL_CHARS:
         raise PageError(
-            url[:80] + "…", f"the URL is over {MAX_URL_CHARS:,} characters", "give a shorter URL"
+            printable(url[:80]) + "…",
+            f"the URL is over {MAX_URL_CHARS:,} characters",
+            "give a shorter URL",
+        )
+    if printable(url) != url:
+        raise PageError(
+            printable(url),
+            "has a control character in it (shown as %XX), which no URL has",
+            "type the address again, or copy it from the browser's address bar",
         )
     scheme = url.partition(":")[0].lower()
     if scheme not in {"http", "https"} or canonical_url(url) is None:

@@ -174,6 +174,10 @@ def test_add_by_url_says_what_went_wrong_keeps_the_url_and_stores_nothing(
         assert "no article: " in text_of(home.text) and "is links" in text_of(home.text)
         bad = post_form(client, "/desk/add", "/desk/add/url", url="file:///etc/passwd")
         assert bad.status_code == 422 and "is not an http:// or https:// URL" in text_of(bad.text)
+        # a control character typed or pasted in (a NUL: PostgreSQL's text holds none)
+        odd = post_form(client, "/desk/add", "/desk/add/url", url="https://example.org/a\x00b")
+        assert odd.status_code == 422, odd.status_code
+        assert "page:https://example.org/a%00b: has a control character" in text_of(odd.text)
     assert count(desk) == before
 
 
