@@ -144,7 +144,7 @@ def unsubscribe(
     with engine.begin() as conn:
         # the row's status keeps them off the list; the suppression list's hash is
         # written when the address itself goes (erasure.forget)
-        if not store.mark_unsubscribed(conn, sub.id, now, reason or how):
+        if sub.id not in store.mark_unsubscribed_many(conn, [sub.id], now, reason or how):
             return False  # another click got there first
         store.add_event(conn, sub.id, now, "unsubscribed", actor, {"how": how})
     return True
@@ -172,13 +172,13 @@ def unsubscribe_clicks(
         live = [sub.id for sub in found.values() if sub.status not in SUPPRESSED]
         changed = store.mark_unsubscribed_many(conn, live, now, how)  # repeats: no change
         store.add_events(conn, sorted(changed), now, "unsubscribed", actor, {"how": how})
-    for token_id, sub in list(found.items()):
-        if sub.id in changed:
-            found[token_id] = replace(sub, status="unsubscribed")
     out: list[Subscriber | None] = []
     for maybe_id in ids:
-        now_is = found.get(maybe_id) if maybe_id is not None else None
-        out.append(now_is if now_is is not None and now_is.status != "forgotten" else None)
+        sub = found.get(maybe_id) if maybe_id is not None else None
+        if sub is None or sub.status == "forgotten":
+            out.append(None)  # a broken link
+        else:
+            out.append(replace(sub, status="unsubscribed") if sub.id in changed else sub)
     return out
 
 

@@ -111,23 +111,11 @@ def update_subscriber(conn: Connection, subscriber_id: int, now: datetime, **val
     )
 
 
-def mark_unsubscribed(conn: Connection, subscriber_id: int, now: datetime, reason: str) -> bool:
-    """Unsubscribe one subscriber unless already suppressed, in one conditional UPDATE (two
-    clicks at once change the row once). True when this call changed it."""
-    done = conn.execute(
-        update(subscribers)
-        .where(subscribers.c.id == subscriber_id, subscribers.c.status.not_in(SUPPRESSED))
-        .values(
-            updated_at=now, status="unsubscribed", unsubscribed_at=now, unsubscribe_reason=reason
-        )
-    )
-    return done.rowcount == 1
-
-
 def mark_unsubscribed_many(
     conn: Connection, subscriber_ids: Sequence[int], now: datetime, reason: str
 ) -> set[int]:
-    """``mark_unsubscribed`` for many subscribers in one statement; the ids it changed."""
+    """Unsubscribe these subscribers unless already suppressed, in one conditional UPDATE
+    (two clicks at once change a row once); the ids this call changed."""
     if not subscriber_ids:
         return set()
     changed = conn.execute(
