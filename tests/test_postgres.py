@@ -264,6 +264,67 @@ def test_the_outbox_claim_and_the_hot_path(settings: Settings, engine: Engine) -
     assert sorted(c.id for c in later) == sorted([theirs[0].id, theirs[1].id])
 
 
+def test_several_workers_steps_recorded_together(settings: Settings, engine: Engine) -> None:
+    """A group of steps (one per worker, as the send's parent records them; on PostgreSQL
+    one statement): each row started only under its own worker's lease and while its
+    subscriber is reachable, else skipped; the outbox's own connection is left usable."""
+    from briefing.store.outbox_queue import DatabaseOutbox
+
+    lease = timedelta(minutes=5)
+    ids = [subscriptions.add(settings, engine, address(i), now=T0).id for i in range(5)]
+    with engine.begin() as conn:
+        issue_id = issue_store.create_issue(conn, subject="S", preheader="P", now=T0, actor="t")
+        outbox_store.populate(conn, issue_id, ids, T0)
+        a, b, c = outbox_store.claim(conn, issue_id, "w1", T0, lease=lease, limit=3)
+        d, e = outbox_store.claim(conn, issue_id, "w2", T0, lease=lease, limit=3)
+        sub_store.update_subscriber(conn, b.subscriber_id, T0, status="unsubscribed")
+    box = DatabaseOutbox(engine)
+    try:
+        # b's subscriber left; d is w2's, not w1's
+        assert box.steps([(None, a.id, "w1"), (None, b.id, "w1"), (None, d.id, "w1")], T0) == [
+            True,
+            False,
+            False,
+        ]
+        assert box.steps([(a.id, c.id, "w1"), (None, d.id, "w2"), (None, None, "w2")], T0) == [
+            True,
+            True,
+            False,
+        ]
+        with box.transaction():  # part of a transaction: committed with it
+            assert box.steps([(c.id, None, "w1"), (d.id, e.id, "w2")], T0) == [False, True]
+            box.release("w2", [], T0)
+        assert box.claim(issue_id, "w3", T0, lease=lease, limit=5) == []
+    finally:
+        box.detach()
+    with engine.connect() as conn:
+        rows = {
+            r.id: r
+            for r in conn.execute(
+                select(
+                    outbox.c.id,
+                    outbox.c.state,
+                    outbox.c.attempts,
+                    outbox.c.lease_owner,
+                    outbox.c.sent_at,
+                    outbox.c.last_error,
+                )
+            )
+        }
+    assert {i: rows[i].state for i in rows} == {
+        a.id: "sent",
+        b.id: "skipped",
+        c.id: "sent",
+        d.id: "sent",
+        e.id: "sending",
+    }
+    assert rows[a.id].sent_at == T0 and rows[a.id].lease_owner is None
+    assert rows[b.id].last_error == "left the list before their turn"
+    assert rows[b.id].attempts == 0 and rows[b.id].lease_owner is None
+    assert rows[d.id].attempts == 1  # started once: not by w1, whose lease it was not
+    assert rows[e.id].lease_owner == "w2" and rows[e.id].attempts == 1
+
+
 # --- 3. the whole flow through the CLI ---------------------------------------------------------
 
 

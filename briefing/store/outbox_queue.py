@@ -88,9 +88,8 @@ class DatabaseOutbox:
     ) -> list[bool]:
         conn = self._connection()
         dbapi = conn.connection.driver_connection
-        if self._in_transaction:  # committed with the enclosing transaction
-            return [self._hot.sent_and_start(dbapi, s, c, o, now) for s, c, o in steps]
-        return self._hot.record(dbapi, steps, now)
+        # inside transaction(): committed with the enclosing transaction
+        return self._hot.record(dbapi, steps, now, commit=not self._in_transaction)
 
     def requeue(self, row_id: int, now: datetime, *, error: str) -> None:
         with self._write() as conn:
