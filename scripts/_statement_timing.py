@@ -7,9 +7,9 @@ count as well as SQLAlchemy's), and write the figures as JSON to a file when it 
 
 A statement's time is the wall time of its cursor.execute / executemany (on PostgreSQL:
 the round trip, the server's work and the driver's; on SQLite: SQLite's own work, in
-process); commits and rollbacks are counted apart. Only this process is timed: a send's
-forked workers never open a database connection, their parent records for them. Also
-written: this process's peak RSS, and that of its largest child (the forked workers).
+process); commits and rollbacks are counted apart. Forked processes (a send's workers,
+which on PostgreSQL record on connections of their own) are timed too and added in.
+Also written: this process's peak RSS, and that of its largest child (the workers).
 For scripts/bench_send.py.
 """
 
@@ -125,6 +125,24 @@ def _time_sqlite() -> None:
     db.create_engine = create_engine  # type: ignore[attr-defined]
 
 
+def _time_children(out: Path) -> None:
+    """A forked process (multiprocessing's, which leaves through os._exit: no atexit)
+    starts from no figures and writes its own beside ``out`` when its target returns."""
+    from multiprocessing import process
+
+    original = process.BaseProcess._bootstrap  # type: ignore[attr-defined]
+
+    def bootstrap(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _stats.clear()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            path = out.with_name(f"{out.name}.{os.getpid()}")
+            path.write_text(json.dumps({k: v for k, v in _stats.items()}))
+
+    process.BaseProcess._bootstrap = bootstrap  # type: ignore[attr-defined]
+
+
 def main() -> None:
     out = Path(sys.argv[1])
     sys.argv = ["briefing", *sys.argv[2:]]
@@ -132,11 +150,17 @@ def main() -> None:
     me = os.getpid()
     _time_psycopg()
     _time_sqlite()
+    _time_children(out)
 
     @atexit.register
     def _write() -> None:
-        if os.getpid() != me:  # a forked worker (they leave through os._exit anyway)
+        if os.getpid() != me:
             return
+        for child in out.parent.glob(f"{out.name}.*"):
+            for sql, (calls, seconds) in json.loads(child.read_text()).items():
+                _stats[sql][0] += calls
+                _stats[sql][1] += seconds
+            child.unlink()
         statements = [
             {"sql": sql, "calls": int(calls), "seconds": seconds}
             for sql, (calls, seconds) in sorted(_stats.items(), key=lambda kv: -kv[1][1])
