@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
@@ -425,6 +426,69 @@ def test_the_issue_flow_over_smtp_from_another_process(flow: Flow, smtp_server: 
     finally:
         engine.dispose()
     assert counts["sent"] == 12 and leased == []
+
+
+def _gone(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+def test_a_sender_killed_alone_takes_its_workers_with_it(flow: Flow, smtp_server: Sink) -> None:
+    """SIGKILL of `briefing send` only, not its forked workers (on PostgreSQL they record
+    on their own connections, so nothing else would stop them): they stop after the
+    message in hand, and `briefing send` again gives everyone the issue; twice only to
+    an address reported ambiguous (on PostgreSQL, where the workers record their last
+    message themselves, none)."""
+    smtp_server.delay = 0.25  # a message takes a quarter second: 12 of them over 2 workers
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
+    env.update(BRIEFING_SECRET=SECRET, BRIEFING_NEWSLETTER_BASE_URL=BASE_URL)
+    command = [str(BRIEFING), *flow.base(), "send", "--transport", smtp_server.url]
+    proc = subprocess.Popen(
+        [*command, "--workers", "2", "--json"],
+        cwd=flow.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(smtp_server.messages) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, "no send under way"
+            time.sleep(0.01)
+        workers = [
+            int(stat.parent.name)
+            for stat in Path("/proc").glob("[0-9]*/stat")
+            if stat.exists() and int(stat.read_text().rsplit(")", 1)[-1].split()[1]) == proc.pid
+        ]
+        assert len(workers) == 2, workers
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while not all(_gone(pid) for pid in workers):
+            assert time.monotonic() < deadline, "the workers went on without their parent"
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert len(smtp_server.messages) < 12
+
+    smtp_server.delay = 0
+    done = subprocess.run(
+        [*command, "1", "--json"], cwd=flow.root, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["finished"] is True, summary
+    got = smtp_server.received()
+    assert set(got) == {address(i) for i in range(12)}
+    twice = {a for a, n in got.items() if n > 1}
+    assert twice <= set(summary["ambiguous"]) and len(summary["ambiguous"]) <= 2
+    if flow.db.startswith("postgresql"):
+        assert summary["ambiguous"] == [] and twice == set()
 
 
 def test_the_send_service_on_the_database(flow: Flow, smtp_server: Sink) -> None:

@@ -114,6 +114,13 @@ class Outbox(Protocol):
         """Every write inside commits together, or none does."""
         ...
 
+    @property
+    def parallel_writes(self) -> bool:
+        """Whether worker processes may each write through their own (forked) copy of
+        the outbox without waiting for one another: PostgreSQL's row locks, not SQLite's
+        one writer at a time (whose workers' writes their parent records, together)."""
+        ...
+
     def close(self) -> None:
         """Close the connection held for writes (at the end of a run); the outbox
         reconnects when used again."""

@@ -27,6 +27,10 @@ class DatabaseOutbox:
         self._conn: Connection | None = None
         self._in_transaction = False
 
+    @property
+    def parallel_writes(self) -> bool:
+        return self.engine.dialect.name != "sqlite"
+
     def _connection(self) -> Connection:
         if self._conn is None:
             self._conn = self.engine.connect()
