@@ -42,7 +42,15 @@ from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.compose import IssueMessage
 from briefing.deliver.dkim import Signer, load_signer
-from briefing.deliver.ledger import LedgerFailed, LocalLedger, Outbox, RemoteLedger, StopRun, serve
+from briefing.deliver.ledger import (
+    BackgroundLedger,
+    LedgerFailed,
+    LocalLedger,
+    Outbox,
+    RemoteLedger,
+    StopRun,
+    serve,
+)
 from briefing.deliver.options import SendOptions, SendSummary, Stop
 from briefing.deliver.transports import open_transport
 from briefing.deliver.worker import Connect, Worker
@@ -94,7 +102,7 @@ def _process_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, lambda *_: event.set())
     parent = RemoteLedger(pipe)
-    ledger: LocalLedger | RemoteLedger = parent if outbox is None else LocalLedger(outbox)
+    ledger: BackgroundLedger | RemoteLedger = parent if outbox is None else BackgroundLedger(outbox)
     stop = _ProcessStop(event, parent)
     try:
         Worker(settings, ledger, issue_id, message, options, stop, name, signer, connect).run()

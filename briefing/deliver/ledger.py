@@ -8,7 +8,9 @@ A Ledger is a worker's view of the outbox: ``LocalLedger`` applies requests unde
 (the threads of one process, one at a time, so the process never competes with itself
 for SQLite's write lock); ``RemoteLedger`` sends them down a pipe to the parent process,
 which applies the requests of all its workers together in one transaction (group
-commit, ``serve``). A request crosses the pipe pickled, and so does its answer.
+commit, ``serve``). A request crosses the pipe pickled, and so does its answer. On
+PostgreSQL a worker process records on its own connections instead, through a
+``BackgroundLedger`` (a thread of its own applies the requests while the worker sends).
 
 Why one module of 400-odd lines: the protocol, the requests and the two ledgers are one
 contract; a request added in one place must be applied in the others, and reading them
@@ -17,6 +19,7 @@ side by side is how that stays true.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -325,6 +328,67 @@ class LocalLedger:
     def close(self) -> None:
         with self.lock:
             self.outbox.close()
+
+
+class _Slot(Generic[T]):
+    """The answer to one request a BackgroundLedger's thread applies."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def answer(self) -> T:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        value: T = self.value
+        return value
+
+
+class BackgroundLedger:
+    """A worker process's ledger on database connections of its own (PostgreSQL): one
+    thread of the process applies its requests, in order, so a message's step is
+    recorded while the message is spliced and handed to the server (the overlap the
+    parent gives a RemoteLedger), and the worker waits only for what is left of it.
+    As with a RemoteLedger, a started step's answer is read before the next request."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+        self._requests: queue.SimpleQueue[tuple[Request[Any], _Slot[Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread = threading.Thread(target=self._run, name="briefing-ledger", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._requests.get()) is not None:
+            request, slot = item
+            try:
+                if request.hot:
+                    slot.value = request.apply(self.outbox, utcnow())
+                else:
+                    with self.outbox.transaction():
+                        slot.value = request.apply(self.outbox, utcnow())
+            except BaseException as exc:  # handed to the worker, which waits for it
+                slot.error = exc
+            slot.done.set()
+
+    def _submit(self, request: Request[T]) -> _Slot[T]:
+        slot: _Slot[T] = _Slot()
+        self._requests.put((request, slot))
+        return slot
+
+    def do(self, request: Request[T]) -> T:
+        return self._submit(request).answer()
+
+    def start(self, request: Step) -> Pending[bool]:
+        return self._submit(request)
+
+    def close(self) -> None:
+        self._requests.put(None)
+        self._thread.join()
+        self.outbox.close()
 
 
 class _PipeAnswer:
