@@ -265,6 +265,27 @@ def test_the_outbox_claim_and_the_hot_path(settings: Settings, engine: Engine) -
     assert sorted(c.id for c in later) == sorted([theirs[0].id, theirs[1].id])
 
 
+def test_a_claim_looks_past_the_senders_last_row_first(settings: Settings, engine: Engine) -> None:
+    """``after``: rows past the sender's last claimed row come first; one given back
+    behind it is taken once nothing is left ahead, in the same claim, never twice."""
+    lease = timedelta(minutes=5)
+    ids = [subscriptions.add(settings, engine, address(i), now=T0).id for i in range(6)]
+    with engine.begin() as conn:
+        issue_id = issue_store.create_issue(conn, subject="S", preheader="P", now=T0, actor="t")
+        outbox_store.populate(conn, issue_id, ids, T0)
+        first = outbox_store.claim(conn, issue_id, "w1", T0, lease=lease, limit=2)
+        outbox_store.release(conn, "w1", [first[0].id], T0)
+    rows = sorted(r.id for r in first)
+    with engine.begin() as conn:
+        ahead = outbox_store.claim(conn, issue_id, "w1", T0, lease=lease, limit=2, after=rows[1])
+    assert [r.id for r in ahead] == [rows[1] + 1, rows[1] + 2]  # not the one given back
+    with engine.begin() as conn:
+        rest = outbox_store.claim(conn, issue_id, "w1", T0, lease=lease, limit=5, after=ahead[1].id)
+    assert [r.id for r in rest] == [rows[0], ahead[1].id + 1, ahead[1].id + 2]
+    with engine.begin() as conn:
+        assert outbox_store.claim(conn, issue_id, "w2", T0, lease=lease, limit=5, after=0) == []
+
+
 def test_several_workers_steps_recorded_together(settings: Settings, engine: Engine) -> None:
     """A group of steps (one per worker, as the send's parent records them; on PostgreSQL
     one statement): each row started only under its own worker's lease and while its

@@ -69,9 +69,17 @@ class Outbox(Protocol):
         ...
 
     def claim(
-        self, issue_id: int, owner: str, now: datetime, *, lease: timedelta, limit: int
+        self,
+        issue_id: int,
+        owner: str,
+        now: datetime,
+        *,
+        lease: timedelta,
+        limit: int,
+        after: int | None = None,
     ) -> Sequence[Claimed]:
-        """The next due recipients (up to ``limit``), leased to ``owner``."""
+        """The next due recipients (up to ``limit``), leased to ``owner``; ``after``: the
+        last row id ``owner`` claimed (those past it are looked for first, then any)."""
         ...
 
     def renew(self, issue_id: int, owner: str, now: datetime, lease: timedelta) -> None: ...
@@ -164,10 +172,15 @@ class Claim(Request[list[Claimed]]):
     owner: str
     lease_seconds: float
     limit: int
+    after: int | None = None  # the last row id this sender claimed
 
     def apply(self, outbox: Outbox, now: datetime) -> list[Claimed]:
         lease = timedelta(seconds=self.lease_seconds)
-        return list(outbox.claim(self.issue_id, self.owner, now, lease=lease, limit=self.limit))
+        return list(
+            outbox.claim(
+                self.issue_id, self.owner, now, lease=lease, limit=self.limit, after=self.after
+            )
+        )
 
 
 @dataclass(frozen=True)

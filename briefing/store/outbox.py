@@ -225,9 +225,35 @@ def set_paused(conn: Connection, issue_id: int, reason: str | None) -> None:
 
 
 def claim(
-    conn: Connection, issue_id: int, owner: str, now: datetime, *, lease: timedelta, limit: int
+    conn: Connection,
+    issue_id: int,
+    owner: str,
+    now: datetime,
+    *,
+    lease: timedelta,
+    limit: int,
+    after: int | None = None,
 ) -> list[Claimed]:
-    """Take up to ``limit`` due rows for ``owner`` until ``now + lease``."""
+    """Take up to ``limit`` due rows for ``owner`` until ``now + lease``. ``after``: the
+    last row id this sender claimed before; queued rows past it are looked for first.
+
+    Why ``after``: the queued rows are wanted in id order, and PostgreSQL's planner,
+    whose statistics date from the queueing (every row queued), walks the primary key
+    in id order and filters, through every row already sent. EXPLAIN ANALYZE, 100,000
+    rows of which 90,000 sent:
+
+        Limit (actual time=80.579..80.839 rows=200)
+          -> LockRows
+            -> Index Scan using pk_outbox on outbox (actual time=80.568..80.669 rows=200)
+                 Filter: (... AND (issue_id = 1) AND ((state)::text = 'queued'::text))
+                 Rows Removed by Filter: 90000       Buffers: shared hit=180497
+
+    80 ms a claim late in the send (the whole send: quadratic). An index on (issue_id,
+    state, id), or one on (issue_id, id) WHERE state = 'queued', does not change that
+    plan while the statistics say every row is queued; starting past ``after`` does:
+    the scan begins where this sender left off (0.3 ms). Rows behind it that became
+    due again (released, requeued after a lost connection, a dead sender's) are taken
+    once nothing is left ahead, by the same query from the start."""
     # two index-friendly queries (queued rows in id order, then deferred ones now due)
     # rather than one with an OR, which would sort every queued row at every claim
     free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
@@ -240,13 +266,17 @@ def claim(
         free,
     )
     due = or_(queued, retry)
+    searches = [queued, retry]
+    if after is not None:
+        searches.insert(0, and_(queued, outbox.c.id > after))
     ids: list[int] = []
-    for condition in (queued, retry):
+    for condition in searches:
         if len(ids) >= limit:
             break
-        candidates = (
-            select(outbox.c.id).where(condition).order_by(outbox.c.id).limit(limit - len(ids))
-        )
+        candidates = select(outbox.c.id).where(condition).order_by(outbox.c.id)
+        if ids:
+            candidates = candidates.where(outbox.c.id.not_in(ids))
+        candidates = candidates.limit(limit - len(ids))
         if conn.dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
         ids += [r[0] for r in conn.execute(candidates)]

@@ -74,10 +74,17 @@ class DatabaseOutbox:
             return store.counts(conn, issue_id)
 
     def claim(
-        self, issue_id: int, owner: str, now: datetime, *, lease: timedelta, limit: int
+        self,
+        issue_id: int,
+        owner: str,
+        now: datetime,
+        *,
+        lease: timedelta,
+        limit: int,
+        after: int | None = None,
     ) -> list[store.Claimed]:
         with self._write() as conn:
-            return store.claim(conn, issue_id, owner, now, lease=lease, limit=limit)
+            return store.claim(conn, issue_id, owner, now, lease=lease, limit=limit, after=after)
 
     def renew(self, issue_id: int, owner: str, now: datetime, lease: timedelta) -> None:
         with self._write() as conn:
