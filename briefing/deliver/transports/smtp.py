@@ -55,16 +55,18 @@ class SMTPTransport:
         self._inflight: str | None = None
 
     def _connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
+        # the default context loads the system's CA certificates (tens of milliseconds,
+        # on every connection): only for a connection that will use TLS
         try:
             smtp: smtplib.SMTP
             if self.implicit_tls:
+                context = ssl.create_default_context()
                 smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
                 smtp.ehlo()
                 if smtp.has_extn("starttls") and self.starttls != "never":
-                    smtp.starttls(context=context)
+                    smtp.starttls(context=ssl.create_default_context())
                     smtp.ehlo()
                 elif self.starttls == "require":
                     smtp.close()
