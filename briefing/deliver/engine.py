@@ -4,7 +4,9 @@
     deliver()      ->  recover the rows a dead sender left leased
                    ->  one worker: a thread of this process, recording through a LocalLedger
                        several workers: forked processes, one transport connection each,
-                       whose requests this process records in group commits (ledger.serve)
+                       whose requests this process records in group commits (ledger.serve);
+                       on PostgreSQL each records on database connections of its own
+                       (Outbox.parallel_writes)
                        (threads instead when this is not the main thread, or the caller
                        brings its own Stop, as the scheduler does)
                    ->  the summary: counts, what paused or stopped it, whether it finished
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -39,7 +42,15 @@ from briefing.clock import utcnow
 from briefing.config import Settings
 from briefing.deliver.compose import IssueMessage
 from briefing.deliver.dkim import Signer, load_signer
-from briefing.deliver.ledger import LedgerFailed, LocalLedger, Outbox, RemoteLedger, StopRun, serve
+from briefing.deliver.ledger import (
+    BackgroundLedger,
+    LedgerFailed,
+    LocalLedger,
+    Outbox,
+    RemoteLedger,
+    StopRun,
+    serve,
+)
 from briefing.deliver.options import SendOptions, SendSummary, Stop
 from briefing.deliver.transports import open_transport
 from briefing.deliver.worker import Connect, Worker
@@ -47,11 +58,15 @@ from briefing.deliver.worker import Connect, Worker
 
 class _ProcessStop(Stop):
     """A worker process's view of the run's stop flag: shared event; a reason set here
-    (an error-rate pause) is reported to the parent through the ledger pipe."""
+    (an error-rate pause) is reported to the parent through the ledger pipe. Set too once
+    the parent is gone (a SIGKILL, the OOM killer): a worker that records on its own
+    connections would otherwise send on, unwatched; it stops after the message in hand,
+    recorded."""
 
     def __init__(self, event: Any, ledger: RemoteLedger) -> None:
         super().__init__()
         self._shared, self._ledger = event, ledger
+        self._parent = os.getppid()
 
     def set(self, reason: str) -> None:
         if not self._shared.is_set():
@@ -60,7 +75,7 @@ class _ProcessStop(Stop):
         self._shared.set()
 
     def is_set(self) -> bool:
-        return bool(self._shared.is_set())
+        return bool(self._shared.is_set()) or os.getppid() != self._parent
 
 
 def _process_main(
@@ -73,19 +88,33 @@ def _process_main(
     signer: Signer | None,
     connect: Connect,
     pipe: Any,
+    outbox: Outbox | None,
+    inherited: list[Any],
 ) -> None:
-    """A worker process: one transport connection; every read and write goes to the
-    parent, so the child never opens a database connection."""
+    """A worker process: one transport connection. With ``outbox`` (a database whose
+    writers need not wait for one another, PostgreSQL) it records on its own connections
+    to it; without, every read and write goes to the parent, so the child never opens a
+    database connection. A reason to stop the run goes to the parent either way.
+    ``inherited``: the other pipes' ends the fork handed down, closed here so that the
+    parent's death closes this worker's pipe (else its read would wait forever)."""
+    for end in inherited:
+        end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, lambda *_: event.set())
-    ledger = RemoteLedger(pipe)
-    stop = _ProcessStop(event, ledger)
+    parent = RemoteLedger(pipe)
+    ledger: BackgroundLedger | RemoteLedger = parent if outbox is None else BackgroundLedger(outbox)
+    stop = _ProcessStop(event, parent)
     try:
         Worker(settings, ledger, issue_id, message, options, stop, name, signer, connect).run()
     except LedgerFailed:
         pass  # the parent is gone or failed: stop sending, nothing more can be recorded
     finally:
-        ledger.close()
+        try:
+            ledger.close()
+            if outbox is not None:
+                outbox.detach()
+        finally:
+            parent.close()
 
 
 def deliver(
@@ -162,13 +191,29 @@ def deliver(
         event = ctx.Event()
         stop._event = event  # type: ignore[assignment]  # the workers watch the parent's flag
         outbox.detach()  # no database connection crosses the fork
+        # on PostgreSQL each worker records on its own connection (a round trip to the
+        # server, rather than through this process and its one connection); on SQLite,
+        # one writer at a time, this process records for all of them in group commits
+        direct = outbox if outbox.parallel_writes else None
         ends = [ctx.Pipe() for _ in range(options.workers)]
         procs = [
             ctx.Process(
                 target=_process_main,
                 name=f"briefing-sender-{i}",
                 daemon=True,
-                args=(settings, issue_id, message, options, event, f"w{i}", signer, connect, child),
+                args=(
+                    settings,
+                    issue_id,
+                    message,
+                    options,
+                    event,
+                    f"w{i}",
+                    signer,
+                    connect,
+                    child,
+                    direct,
+                    [p for p, _ in ends] + [c for j, (_, c) in enumerate(ends) if j != i],
+                ),
             )
             for i, (_, child) in enumerate(ends)
         ]
