@@ -9,17 +9,21 @@ The helpers (World, the worker processes) are test_workers.py's.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from test_workers import World, build_world, running, stop, wait_for
+from test_workers import Lines, World, build_world, each_once, running, stop, wait_for
 
+from briefing.store import issues as issue_store
 from briefing.store.outbox_schema import outbox
 
 
@@ -126,4 +130,100 @@ def test_four_workers_20000_subscribers_one_sigkilled_mid_run(
     print(
         f"\n{n} subscribers, 4 workers, one SIGKILLed ({len(held)} rows held, "
         f"{len(caught)} caught in sending): set-up {setup:.1f} s, all {seconds:.1f} s"
+    )
+
+
+# --- b. two schedulers, the leader SIGKILLed just before the send time --------------------------
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def job_docs(lines: Lines) -> list[dict[str, Any]]:
+    """The JSON lines a `schedule run` logged (jobs and events)."""
+    docs = []
+    for line in list(lines.lines):
+        with contextlib.suppress(ValueError):
+            doc = json.loads(line)
+            if isinstance(doc, dict):
+                docs.append(doc)
+    return docs
+
+
+def wait_for_line(lines: Lines, word: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not lines.has(word):
+        assert lines.proc.poll() is None, lines.lines
+        assert time.monotonic() < deadline, f"no {word} in {lines.lines}"
+        time.sleep(0.05)
+
+
+def test_leader_sigkilled_just_before_the_send_time_the_standby_sends_once(
+    pg_world: Callable[[int], World], smtp_server: Any
+) -> None:
+    """Two `schedule run` on one database: one leads, the other stands by. The leader is
+    SIGKILLed two seconds before the send time, having sent nothing; the standby takes the
+    leader lock and sends the issue, at the send time or just after it, to each subscriber
+    once; the dead leader sent nothing."""
+    n = 300
+    world = pg_world(n)
+    sink = smtp_server
+    # the schedule's send time has a minute's resolution: the next whole minute with
+    # time enough for both schedulers to start before it
+    soon = datetime.now(UTC) + timedelta(seconds=20)
+    planned = soon.replace(second=0, microsecond=0)
+    if planned < soon:
+        planned += timedelta(minutes=1)
+    env = {
+        "BRIEFING_SCHEDULE_SEND": f"{DAYS[planned.weekday()]} {planned:%H:%M}",
+        "BRIEFING_SCHEDULE_TIMEZONE": "UTC",
+        "BRIEFING_SCHEDULE_EDITORS": "[]",
+    }
+    leader = world.popen("schedule", "run", "--transport", sink.url, env=env)
+    with running([leader]):
+        first = Lines(leader)
+        wait_for_line(first, '"scheduler started"')
+        assert first.has('"leading"'), first.lines
+        standby = world.popen("schedule", "run", "--transport", sink.url, env=env)
+        with running([standby]):
+            second = Lines(standby)
+            wait_for_line(second, '"standing by"')
+            kill_at = planned - timedelta(seconds=2)
+            while datetime.now(UTC) < kill_at:
+                assert leader.poll() is None and standby.poll() is None
+                time.sleep(0.02)
+            assert datetime.now(UTC) < planned - timedelta(seconds=1), "too late to test anything"
+            assert len(sink.messages) == 0 and world.state() == "approved"
+            assert not second.has('"leading"'), second.lines
+            os.killpg(leader.pid, signal.SIGKILL)
+            leader.wait(timeout=10)
+            deadline = time.monotonic() + 60
+            while world.state() != "sent" or len(sink.messages) < n:
+                assert standby.poll() is None, second.lines
+                assert time.monotonic() < deadline, (world.counts(), second.lines)
+                time.sleep(0.05)
+            time.sleep(1)  # a second send, if there were one, would have begun by now
+            os.killpg(standby.pid, signal.SIGTERM)
+            assert standby.wait(timeout=30) == 0, second.lines
+    each_once(sink, world.emails)
+    with world.engine.connect() as conn:
+        issue = issue_store.get_issue(conn, world.issue_id)
+    assert issue.state == "sent" and issue.sent_at is not None
+    assert issue.sent_at >= planned, (issue.sent_at, planned)  # not before its time
+    assert issue.planned_for == planned
+    led = job_docs(first)
+    assert [d["event"] for d in led if "event" in d] == ["leading", "scheduler started"], led
+    assert all(d.get("outcome") == "nothing due" for d in led if "job" in d), led
+    took = job_docs(second)
+    events = [d["event"] for d in took if "event" in d]
+    assert events[:3] == ["standing by", "leading", "scheduler started"], events
+    sends = [d for d in took if d.get("job") in ("send", "send-retry")]
+    sent = [d for d in sends if d["outcome"] == "sent"]
+    assert len(sent) == 1, sends
+    assert sent[0]["issue"] == world.issue_id and sent[0]["sent_this_run"] == n, sent
+    assert datetime.fromisoformat(sent[0]["at"]) >= planned, sent
+    assert world.counts()["sent"] == n and world.leased() == 0
+    (leading,) = [d for d in took if d.get("event") == "leading"]
+    print(
+        f"\nsend time {planned:%H:%M:%S}; the standby led from {leading['ts']}, "
+        f"sent by its {sent[0]['job']} job at {sent[0]['at']}"
     )
