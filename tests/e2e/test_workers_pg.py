@@ -24,6 +24,7 @@ from sqlalchemy import select
 from test_workers import Lines, World, build_world, each_once, running, stop, wait_for
 
 from briefing.store import issues as issue_store
+from briefing.store import outbox as outbox_store
 from briefing.store.outbox_schema import outbox
 
 
@@ -227,3 +228,84 @@ def test_leader_sigkilled_just_before_the_send_time_the_standby_sends_once(
         f"\nsend time {planned:%H:%M:%S}; the standby led from {leading['ts']}, "
         f"sent by its {sent[0]['job']} job at {sent[0]['at']}"
     )
+
+
+# --- c. a send paused and resumed while workers deliver ------------------------------------------
+
+
+def settle(world: World, procs: list[Any], timeout: float = 30) -> dict[str, int]:
+    """Wait until no row is claimed or in `sending` (the workers let go); the counts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = world.counts()
+        if counts["sending"] == 0 and world.leased() == 0:
+            return counts
+        for proc in procs:
+            assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, (counts, world.leased())
+        time.sleep(0.05)
+
+
+# what another sender records when it pauses the run (its error rate), on another machine
+ELSEWHERE = (
+    "paused: 60% of the last 50 messages were refused or lost (limit 50%); check the "
+    "server and the list, then run `briefing send` again to resume"
+)
+
+
+@pytest.mark.parametrize("how", ["send --pause", "another sender"])
+def test_a_send_paused_while_workers_deliver_stops_then_resumes_once_each(
+    pg_world: Callable[[int], World], smtp_server: Any, how: str
+) -> None:
+    """`send N --pause` (or a pause another sender recorded: its error rate) while three
+    workers deliver: they finish the messages in flight, give back the rows they hold and
+    send nothing more, while they keep running; `send --wait` stops saying the send is
+    paused. `send N --queue` lifts the pause and the same workers deliver the rest: each
+    subscriber gets the issue once."""
+    n = 3000
+    world = pg_world(n)
+    sink = smtp_server
+    assert world.run("send", str(world.issue_id), "--transport", sink.url, "--queue").code == 0
+    workers = [world.worker(sink, "--concurrency", "2") for _ in range(3)]
+    with running(workers):
+        watcher = world.popen("send", str(world.issue_id), "--wait", "--json")
+        with running([watcher]):
+            wait_for(sink, 300, workers, timeout=60)
+            if how == "send --pause":
+                reason = "paused by Ann"
+                paused = world.run("send", str(world.issue_id), "--pause", "--by", "Ann", "--json")
+                assert paused.code == 0, paused.err
+                assert paused.doc["state"] == "sending", paused.doc
+                assert reason in paused.doc["paused"], paused.doc
+            else:
+                reason = ELSEWHERE
+                with world.engine.begin() as conn:
+                    outbox_store.set_paused(conn, world.issue_id, ELSEWHERE)
+            out, err = watcher.communicate(timeout=30)
+        assert watcher.returncode == 1, err.decode()
+        assert reason[:40] in " ".join(err.decode().split())
+        assert reason in json.loads(out)["paused"]
+        counts = settle(world, workers)
+        arrived = len(sink.messages)
+        assert 300 <= arrived < n, "paused too late to test anything"
+        # every message that went is recorded sent; the rest wait, queued, none lost
+        assert counts["sent"] == arrived and counts["queued"] == n - arrived, counts
+        assert counts["failed"] == counts["skipped"] == counts["deferred"] == 0, counts
+        time.sleep(3)  # many polls of every worker: none takes the paused send up
+        assert len(sink.messages) == arrived
+        assert world.counts() == counts and world.leased() == 0
+        assert all(w.poll() is None for w in workers), "the workers keep running"
+        assert world.state() == "sending"
+
+        resumed = world.run("send", str(world.issue_id), "--transport", sink.url, "--queue")
+        assert resumed.code == 0, resumed.err
+        waited = world.run("send", str(world.issue_id), "--wait", "--json", timeout=120)
+        assert waited.code == 0, waited.err
+        assert waited.doc["state"] == "sent" and waited.doc["sent"] == n, waited.doc
+        stopped = [stop(w) for w in workers]
+    assert [s.code for s in stopped] == [0, 0, 0], [s.err for s in stopped]
+    assert all(s.doc["ambiguous"] == [] for s in stopped)
+    assert sum(s.doc["sent"] for s in stopped) == n
+    assert all(s.doc["paused"].get(str(world.issue_id), reason) == reason for s in stopped)
+    each_once(sink, world.emails)
+    assert world.state() == "sent" and world.leased() == 0
