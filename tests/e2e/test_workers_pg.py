@@ -309,3 +309,94 @@ def test_a_send_paused_while_workers_deliver_stops_then_resumes_once_each(
     assert all(s.doc["paused"].get(str(world.issue_id), reason) == reason for s in stopped)
     each_once(sink, world.emails)
     assert world.state() == "sent" and world.leased() == 0
+
+
+# --- d. an unsubscribe in the middle of a send ---------------------------------------------------
+
+
+def one_click(url: str) -> Any:
+    """The RFC 8058 POST a mailbox provider sends for the List-Unsubscribe header."""
+    import httpx
+
+    return httpx.post(
+        url,
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+
+
+def test_an_unsubscribe_during_a_send_with_workers_stops_only_that_message(
+    pg_world: Callable[[int], World], smtp_server: Any, asgi_server: Any
+) -> None:
+    """Three workers deliver; once the send is under way some subscribers whose messages
+    are still to come press the one-click unsubscribe (the web app over HTTP, on the same
+    database): the rows already claimed by a worker and those nobody claimed yet alike.
+    They get nothing; a subscriber who unsubscribes after their message went has it once;
+    everyone else gets the issue once."""
+    from test_workers import BASE_URL, REPO
+
+    from briefing.config import load_settings
+    from briefing.store.subscribers_schema import subscribers
+    from briefing.tokens import manage_links
+    from briefing.web.app import create_app
+
+    n = 1500
+    world = pg_world(n)
+    sink = smtp_server
+    settings = load_settings(REPO / "briefing.toml", overrides={"storage": {"url": world.db}})
+    site = asgi_server.start(create_app(settings, world.engine))
+    assert world.run("send", str(world.issue_id), "--transport", sink.url, "--queue").code == 0
+    sink.delay = 0.01
+    workers = [world.worker(sink, "--concurrency", "2") for _ in range(3)]
+    with running(workers):
+        wait_for(sink, 100, workers, timeout=60)
+        # the rows furthest from each sender's turn: the end of every claimed batch, and
+        # the last of those nobody claimed yet
+        with world.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    outbox.c.id, outbox.c.lease_owner, subscribers.c.email, subscribers.c.token_id
+                )
+                .join(subscribers, subscribers.c.id == outbox.c.subscriber_id)
+                .where(outbox.c.issue_id == world.issue_id, outbox.c.state == "queued")
+                .order_by(outbox.c.id)
+            ).all()
+        by_owner: dict[str | None, list[Any]] = {}
+        for row in rows:
+            by_owner.setdefault(row.lease_owner, []).append(row)
+        claimed = [r for owner, held in by_owner.items() if owner for r in held[-2:]]
+        unclaimed = by_owner.get(None, [])[-3:]
+        assert len(claimed) >= 4 and len(unclaimed) == 3, {k: len(v) for k, v in by_owner.items()}
+        leaving = claimed + unclaimed
+        for row in leaving:
+            url = manage_links(BASE_URL, row.token_id, settings.secrets())[0]
+            answer = one_click(url.replace(BASE_URL, site))
+            assert answer.status_code == 200, answer.text
+        # someone whose message already went leaves too, through the link in it
+        (first,) = sink.to(world.emails[0])
+        header = str(first.message()["List-Unsubscribe"])
+        (link,) = [u.strip(" <>") for u in header.split(",") if "/u/" in u]
+        assert one_click(link.replace(BASE_URL, site)).status_code == 200
+        sink.delay = 0
+        waited = world.run("send", str(world.issue_id), "--wait", "--json", timeout=120)
+        assert waited.code == 0, waited.err
+        stopped = [stop(w) for w in workers]
+    assert [s.code for s in stopped] == [0, 0, 0], [s.err for s in stopped]
+    gone = {r.email for r in leaving}
+    got = sink.received()
+    assert not gone & set(got), gone & set(got)
+    each_once(sink, [e for e in world.emails if e not in gone])
+    assert world.rows_in("skipped") == gone
+    assert world.rows_in("sent") == set(world.emails) - gone
+    with world.engine.connect() as conn:
+        left = dict(
+            conn.execute(
+                select(subscribers.c.email, subscribers.c.status).where(
+                    subscribers.c.status != "active"
+                )
+            ).all()
+        )
+    assert left == dict.fromkeys(gone | {world.emails[0]}, "unsubscribed"), left
+    assert world.state() == "sent" and world.leased() == 0
+    assert waited.doc["skipped"] == len(gone) and waited.doc["sent"] == n - len(gone)
