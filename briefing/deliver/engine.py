@@ -9,6 +9,9 @@
                        (Outbox.parallel_writes)
                        (threads instead when this is not the main thread, or the caller
                        brings its own Stop, as the scheduler does)
+                   ->  about once a second, whether someone paused the run (an operator's
+                       `send N --pause`, another sender's error rate, on any machine): the
+                       run then stops as it does on SIGTERM
                    ->  the summary: counts, what paused or stopped it, whether it finished
 
 Each worker claims a batch with a lease; for each row it marks it `sending`, hands the
@@ -51,9 +54,11 @@ from briefing.deliver.ledger import (
     StopRun,
     serve,
 )
-from briefing.deliver.options import SendOptions, SendSummary, Stop
+from briefing.deliver.options import RunStop, SendOptions, SendSummary, Stop
 from briefing.deliver.transports import open_transport
 from briefing.deliver.worker import Connect, Worker
+
+PAUSE_LOOK_SECONDS = 1.0  # how often a run looks whether someone paused it
 
 
 class _ProcessStop(Stop):
@@ -141,25 +146,44 @@ def deliver(
     before = outbox.counts(issue_id)["sent"]
     signer = load_signer(settings)
     on_main = threading.current_thread() is threading.main_thread()
+    threaded = options.workers <= 1 or not on_main or stop is not None
+    # the run's own flag (linked to the caller's): a pause of this run, whether its own
+    # or recorded in the outbox by anyone else, never raises a caller's Stop
+    run_stop = RunStop(stop) if threaded else RunStop()
+    looked = time.monotonic()
+
+    def honour_a_recorded_pause() -> None:
+        """A pause recorded for the run (an operator's, another sender's on any machine)
+        stops this one too: looked up about once a second."""
+        reason = outbox.paused(issue_id)
+        if reason is not None and not run_stop.is_set():
+            run_stop.set(reason)
+            summary.paused_elsewhere = True
 
     def tick() -> None:
+        nonlocal looked
+        if time.monotonic() - looked >= PAUSE_LOOK_SECONDS:
+            looked = time.monotonic()
+            honour_a_recorded_pause()
         if progress:
             progress(outbox.counts(issue_id))
 
+    honour_a_recorded_pause()  # paused before it began: no row is claimed
     started = time.monotonic()
-    if options.workers <= 1 or not on_main or stop is not None:
+    if threaded:
         # a caller that brings its own Stop (the scheduler, `briefing worker`) handles
         # SIGTERM itself: its handler stays
         takes_sigterm = on_main and stop is None
-        stop = own = stop or Stop()
         previous = (
-            signal.signal(signal.SIGTERM, lambda *_: own.set("stopped by SIGTERM"))
+            signal.signal(signal.SIGTERM, lambda *_: run_stop.set("stopped by SIGTERM"))
             if takes_sigterm
             else None
         )
         recorder = LocalLedger(outbox)
         senders = [
-            Worker(settings, recorder, issue_id, message, options, stop, f"w{i}", signer, connect)
+            Worker(
+                settings, recorder, issue_id, message, options, run_stop, f"w{i}", signer, connect
+            )
             for i in range(max(options.workers, 1))
         ]
         threads = [
@@ -178,7 +202,7 @@ def deliver(
                     for t in threads:
                         t.join(1.0 / len(threads))  # progress about once a second
                 except KeyboardInterrupt:
-                    stop.set("stopped by Ctrl-C")
+                    run_stop.set("stopped by Ctrl-C")
                 tick()
         finally:
             if takes_sigterm:
@@ -187,9 +211,10 @@ def deliver(
         summary.sent_here = sum(sender.sent for sender in senders)
     else:
         ctx = multiprocessing.get_context("fork")
-        stop = Stop()
         event = ctx.Event()
-        stop._event = event  # type: ignore[assignment]  # the workers watch the parent's flag
+        if run_stop.is_set():
+            event.set()
+        run_stop._event = event  # type: ignore[assignment]  # the workers watch the parent's flag
         outbox.detach()  # no database connection crosses the fork
         # on PostgreSQL each worker records on its own connection (a round trip to the
         # server, rather than through this process and its one connection); on SQLite,
@@ -217,13 +242,13 @@ def deliver(
             )
             for i, (_, child) in enumerate(ends)
         ]
-        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set("stopped by SIGTERM"))
+        previous = signal.signal(signal.SIGTERM, lambda *_: run_stop.set("stopped by SIGTERM"))
         try:
             for p in procs:
                 p.start()
             for _, child in ends:
                 child.close()  # the parent keeps only its own ends
-            serve(outbox, [parent for parent, _ in ends], stop, tick)
+            serve(outbox, [parent for parent, _ in ends], run_stop, tick)
             for p in procs:
                 p.join()
         finally:
@@ -233,7 +258,7 @@ def deliver(
                     p.terminate()
             outbox.close()
     summary.seconds = time.monotonic() - started
-    summary.paused = stop.reason
+    summary.paused = run_stop.why
     summary.counts = outbox.counts(issue_id)
     summary.sent_this_run = summary.counts["sent"] - before
     summary.finished = (

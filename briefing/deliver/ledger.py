@@ -123,6 +123,11 @@ class Outbox(Protocol):
         """When the next held row (deferred, or queued for a local send time) is due."""
         ...
 
+    def paused(self, issue_id: int) -> str | None:
+        """Why the issue's send run is paused, whoever recorded it (an operator, another
+        sender on any machine), or None: a run in progress stops when it is."""
+        ...
+
     def transaction(self) -> AbstractContextManager[None]:
         """Every write inside commits together, or none does."""
         ...

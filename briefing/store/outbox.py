@@ -224,6 +224,14 @@ def set_paused(conn: Connection, issue_id: int, reason: str | None) -> None:
     )
 
 
+def paused_reason(conn: Connection, issue_id: int) -> str | None:
+    """Why the issue's send run is paused, or None (not paused, or no run)."""
+    reason = conn.execute(
+        select(send_runs.c.paused_reason).where(send_runs.c.issue_id == issue_id)
+    ).scalar()
+    return str(reason) if reason else None
+
+
 def claim(
     conn: Connection,
     issue_id: int,

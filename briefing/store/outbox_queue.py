@@ -141,3 +141,7 @@ class DatabaseOutbox:
     def next_retry(self, issue_id: int) -> datetime | None:
         with self.engine.connect() as conn:
             return store.next_retry(conn, issue_id)
+
+    def paused(self, issue_id: int) -> str | None:
+        with self.engine.connect() as conn:
+            return store.paused_reason(conn, issue_id)

@@ -49,6 +49,20 @@ def by_email(conn: Connection, email: str) -> Subscriber | None:
     return _subscriber(row) if row else None
 
 
+def statuses(conn: Connection, emails: Sequence[str]) -> dict[str, str]:
+    """For those of ``emails`` already on the list: their lower-cased address -> status
+    (one query for the lot: an import looks up its rows a batch at a time)."""
+    keys = sorted({e.strip().lower() for e in emails})
+    if not keys:
+        return {}
+    rows = conn.execute(
+        select(subscribers.c.email_key, subscribers.c.status).where(
+            subscribers.c.email_key.in_(keys)
+        )
+    )
+    return {r.email_key: r.status for r in rows}
+
+
 def get(conn: Connection, email: str) -> Subscriber:
     found = by_email(conn, email)
     if found is None:
@@ -101,6 +115,21 @@ def iterate(
 def insert_subscriber(conn: Connection, values: dict[str, Any]) -> int:
     result = conn.execute(insert(subscribers).values(**values))
     return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def insert_subscribers(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Insert many subscribers at once; their ids by email_key. (An executemany and one
+    SELECT: an INSERT ... RETURNING of many rows is one huge statement that the driver
+    parses each time, slower here than the rows themselves.)"""
+    if not rows:
+        return {}
+    conn.execute(insert(subscribers), list(rows))
+    found = conn.execute(
+        select(subscribers.c.email_key, subscribers.c.id).where(
+            subscribers.c.email_key.in_([r["email_key"] for r in rows])
+        )
+    )
+    return {r.email_key: int(r.id) for r in found}
 
 
 def update_subscriber(conn: Connection, subscriber_id: int, now: datetime, **values: Any) -> None:
@@ -164,6 +193,12 @@ def add_event(
     )
 
 
+def add_event_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Event rows of their own each (subscriber_id, at, action, actor, detail), at once."""
+    if rows:
+        conn.execute(insert(subscriber_events), list(rows))
+
+
 def events(conn: Connection, subscriber_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(
         select(subscriber_events)
@@ -209,6 +244,26 @@ def suppressed(conn: Connection, email: str, key: bytes | None) -> str | None:
         select(suppressions.c.reason).where(suppressions.c.email_hash.in_(_hashes(email, key)))
     ).first()
     return found.reason if found else None
+
+
+def suppressed_many(conn: Connection, emails: Sequence[str], key: bytes | None) -> dict[str, str]:
+    """For those of ``emails`` on the suppression list: address (as given) -> reason, in
+    one query. (Addresses whose subscriber left are the caller's: see ``statuses``.)"""
+    wanted: dict[str, str] = {}
+    for email in emails:
+        for digest in _hashes(email, key):
+            wanted[digest] = email
+    if not wanted:
+        return {}
+    found: dict[str, str] = {}
+    rows = conn.execute(
+        select(suppressions.c.email_hash, suppressions.c.reason).where(
+            suppressions.c.email_hash.in_(sorted(wanted))
+        )
+    )
+    for r in rows:
+        found.setdefault(wanted[r.email_hash], r.reason)
+    return found
 
 
 def suppress(conn: Connection, email: str, reason: str, at: datetime, key: bytes) -> None:
