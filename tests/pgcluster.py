@@ -13,6 +13,8 @@ through ``runuser``; as any other user it runs as that user. Nothing listens bey
     url = cluster.create_database("t1")           # an empty database
     cluster.create_database("t2", template="t1")  # a copy of t1 (t1 must have no sessions)
     cluster.stop()
+
+    PGCluster({"shared_preload_libraries": "pg_stat_statements"})  # settings of one's own
 """
 
 from __future__ import annotations
@@ -76,7 +78,9 @@ def _free_port() -> int:
 class PGCluster:
     """One PostgreSQL server in a temp folder, for one test session."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
+        """``settings``: server settings added to the defaults (``-c name=value``), e.g.
+        ``{"shared_preload_libraries": "pg_stat_statements"}`` for a benchmark."""
         bindir = find_bindir()
         if bindir is None:
             raise RuntimeError("no PostgreSQL server binaries (initdb) found")
@@ -90,6 +94,7 @@ class PGCluster:
         self.port = _free_port()
         self.user = "postgres"  # the database superuser initdb makes
         self._as_root = os.geteuid() == 0
+        self.settings = dict(settings or {})
         self.started = False
         if self._as_root:
             owner = pwd.getpwnam("postgres")
@@ -133,6 +138,7 @@ class PGCluster:
                 "-c synchronous_commit=off",
                 "-c full_page_writes=off",
                 "-c max_connections=200",
+                *(f"-c {name}={value}" for name, value in self.settings.items()),
             ]
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")

@@ -210,3 +210,34 @@ def test_a_schedule_command_gives_logging_back_as_it_found_it(
     monkeypatch.setattr(sys, "stderr", later)
     logging.getLogger("briefing.test").warning("after the command")
     assert "Logging error" not in later.getvalue()
+
+
+def test_a_command_loads_only_its_module_and_the_map_names_every_command() -> None:
+    """`briefing CMD` imports only CMD's module (COMMAND_MODULES): in a fresh interpreter,
+    each module alone registers exactly the commands the map gives it, subcommands and
+    all, as loading every module does; and every command is in the map."""
+    import json
+    import subprocess
+    import sys
+
+    from briefing.cli.app import COMMAND_MODULES, command_named
+
+    script = (
+        "import json, sys, click\n"
+        "from briefing.cli.app import cli, load_commands\n"
+        "load_commands(sys.argv[1] if len(sys.argv) > 1 else None)\n"
+        "def tree(g):\n"
+        "    return {n: tree(c) if isinstance(c, click.Group) else None for n, c in g.commands.items()}\n"
+        "print(json.dumps(tree(cli)))\n"
+    )
+    run = [sys.executable, "-c", script]
+    everything = json.loads(subprocess.run(run, capture_output=True, text=True, check=True).stdout)
+    assert set(everything) == set(COMMAND_MODULES)
+    for module in sorted(set(COMMAND_MODULES.values())):
+        names = sorted(n for n, m in COMMAND_MODULES.items() if m == module)
+        done = subprocess.run([*run, names[0]], capture_output=True, text=True, check=True)
+        alone = json.loads(done.stdout)
+        assert alone == {n: everything[n] for n in names}, module
+    assert command_named(["--config", "send", "--db", "x", "send", "1"]) == "send"
+    assert command_named(["--debug", "worker"]) == "worker"
+    assert command_named(["--help"]) is None

@@ -7,9 +7,11 @@ from __future__ import annotations
 import email
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -24,7 +26,7 @@ from briefing.render import render_issue
 from briefing.services import ingest as pipeline
 from briefing.services import issues as editorial
 from briefing.services import send as sending
-from briefing.services import subscriptions
+from briefing.services import sendrun, subscriptions
 from briefing.store import issues as issue_store
 from briefing.store.db import open_engine
 from briefing.store.outbox_queue import DatabaseOutbox
@@ -168,3 +170,128 @@ def test_the_engine_imports_no_store_and_no_service() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert done.stdout.strip() == "[]"
+
+
+# --- pauses: recorded by anyone, honoured by the run; the caller's Stop stays its own ----------
+
+
+def _message(place: Place, issue: Issue) -> Any:
+    rendered = render_issue(
+        editorial.view(place.settings, place.engine, issue), place.settings, now=issue.updated_at
+    )
+    return compose(rendered, place.settings, issue_id=issue.id, date=issue.updated_at)
+
+
+class _PausedAfter(MemoryTransport):
+    """Records an operator's pause of the run once ``after`` messages were accepted, then
+    takes its time with each message (the run looks for a pause about once a second)."""
+
+    def __init__(self, place: Place, after: int) -> None:
+        super().__init__()
+        self.place, self.after, self.paused = place, after, False
+
+    def connect(self) -> MemoryTransport:
+        outer = self
+
+        class _Connection(MemoryTransport):
+            def complete(self, recipient: str, then: tuple[str, str] | None = None) -> None:
+                super().complete(recipient, then)
+                with self._lock:
+                    now = not outer.paused and len(self.delivered) >= outer.after
+                    outer.paused = outer.paused or now
+                if now:
+                    sendrun.pause(outer.place.engine, outer.place.issue_id, actor="Ann")
+                elif outer.paused:
+                    time.sleep(1.0)
+
+        other = _Connection(self.url, self.delivered, self.refuse, None, self.connections)
+        other._lock = self._lock
+        self.connections.append(other)
+        return other
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_pause_recorded_mid_run_stops_it_and_leaves_the_callers_stop_alone(
+    place: Place, workers: int
+) -> None:
+    issue = sending.prepare(place.settings, place.engine, _issue(place), force=False, actor="t")
+    memory = _PausedAfter(place, after=3)
+    caller = Stop()
+    summary = deliver(
+        place.settings,
+        DatabaseOutbox(place.engine),
+        issue.id,
+        _message(place, issue),
+        SendOptions(transport_url="memory:", workers=workers, batch=2),
+        stop=caller,
+        connect=memory.connect,
+    )
+    assert summary.paused == "paused by Ann" and summary.paused_elsewhere, summary
+    assert not caller.is_set(), "a run's pause is not the caller's stop"
+    delivered = len(memory.delivered)
+    assert 3 <= delivered < PEOPLE, delivered
+    counts = sending.counts(place.engine, place.issue_id)
+    assert counts["sent"] == delivered and counts["queued"] == PEOPLE - delivered, counts
+    assert not summary.finished and place.state() == "sending"
+    # the scheduler leaves an operator's pause alone; the operator's own send lifts it
+    held = sending.send(
+        place.settings,
+        place.engine,
+        _issue(place),
+        SendOptions(transport_url="memory:", workers=1),
+        connect=memory.connect,
+        lift_operator_pause=False,
+    )
+    assert held.paused == "paused by Ann" and len(memory.delivered) == delivered, held
+    again = sending.send(
+        place.settings,
+        place.engine,
+        _issue(place),
+        SendOptions(transport_url="memory:", workers=1),
+        connect=MemoryTransport(delivered=memory.delivered).connect,
+    )
+    assert again.finished and place.state() == "sent", again
+    recipients = [d.recipient for d in memory.delivered]
+    assert len(recipients) == len(set(recipients)) == PEOPLE
+
+
+def test_a_run_paused_before_it_began_claims_nothing(place: Place) -> None:
+    issue = sending.prepare(place.settings, place.engine, _issue(place), force=False, actor="t")
+    assert sendrun.pause(place.engine, issue.id, actor="Ann") == "paused by Ann"
+    assert sendrun.pause(place.engine, issue.id, actor="Bob") == "paused by Ann"  # already
+    memory = MemoryTransport()
+    summary = deliver(
+        place.settings,
+        DatabaseOutbox(place.engine),
+        issue.id,
+        _message(place, issue),
+        SendOptions(transport_url="memory:", workers=2),
+        stop=Stop(),
+        connect=memory.connect,
+    )
+    assert summary.paused == "paused by Ann" and memory.delivered == []
+    assert sending.counts(place.engine, issue.id)["queued"] == PEOPLE
+
+
+def test_pausing_a_send_not_under_way_is_refused(place: Place) -> None:
+    with pytest.raises(sendrun.NotSending, match="approved, not being sent"):
+        sendrun.pause(place.engine, place.issue_id, actor="Ann")
+
+
+def test_a_transport_fault_pauses_the_run_not_the_callers_stop(place: Place) -> None:
+    """The scheduler hands the engine its own Stop: a run's pause must not raise it (its
+    next send would stop before it began)."""
+    issue = sending.prepare(place.settings, place.engine, _issue(place), force=False, actor="t")
+    caller = Stop()
+    summary = deliver(
+        place.settings,
+        DatabaseOutbox(place.engine),
+        issue.id,
+        _message(place, issue),
+        SendOptions(transport_url="memory:", workers=2),
+        stop=caller,
+        connect=MemoryTransport(fail_after=4).connect,
+    )
+    assert summary.paused is not None and "memory transport is full" in summary.paused
+    assert not summary.paused_elsewhere
+    assert not caller.is_set() and caller.reason is None

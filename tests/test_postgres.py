@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
@@ -264,6 +265,88 @@ def test_the_outbox_claim_and_the_hot_path(settings: Settings, engine: Engine) -
     assert sorted(c.id for c in later) == sorted([theirs[0].id, theirs[1].id])
 
 
+def test_a_claim_looks_past_the_senders_last_row_first(settings: Settings, engine: Engine) -> None:
+    """``after``: rows past the sender's last claimed row come first; one given back
+    behind it is taken once nothing is left ahead, in the same claim, never twice."""
+    lease = timedelta(minutes=5)
+    ids = [subscriptions.add(settings, engine, address(i), now=T0).id for i in range(6)]
+    with engine.begin() as conn:
+        issue_id = issue_store.create_issue(conn, subject="S", preheader="P", now=T0, actor="t")
+        outbox_store.populate(conn, issue_id, ids, T0)
+        first = outbox_store.claim(conn, issue_id, "w1", T0, lease=lease, limit=2)
+        outbox_store.release(conn, "w1", [first[0].id], T0)
+    rows = sorted(r.id for r in first)
+    with engine.begin() as conn:
+        ahead = outbox_store.claim(conn, issue_id, "w1", T0, lease=lease, limit=2, after=rows[1])
+    assert [r.id for r in ahead] == [rows[1] + 1, rows[1] + 2]  # not the one given back
+    with engine.begin() as conn:
+        rest = outbox_store.claim(conn, issue_id, "w1", T0, lease=lease, limit=5, after=ahead[1].id)
+    assert [r.id for r in rest] == [rows[0], ahead[1].id + 1, ahead[1].id + 2]
+    with engine.begin() as conn:
+        assert outbox_store.claim(conn, issue_id, "w2", T0, lease=lease, limit=5, after=0) == []
+
+
+def test_several_workers_steps_recorded_together(settings: Settings, engine: Engine) -> None:
+    """A group of steps (one per worker, as the send's parent records them; on PostgreSQL
+    one statement): each row started only under its own worker's lease and while its
+    subscriber is reachable, else skipped; the outbox's own connection is left usable."""
+    from briefing.store.outbox_queue import DatabaseOutbox
+
+    lease = timedelta(minutes=5)
+    ids = [subscriptions.add(settings, engine, address(i), now=T0).id for i in range(5)]
+    with engine.begin() as conn:
+        issue_id = issue_store.create_issue(conn, subject="S", preheader="P", now=T0, actor="t")
+        outbox_store.populate(conn, issue_id, ids, T0)
+        a, b, c = outbox_store.claim(conn, issue_id, "w1", T0, lease=lease, limit=3)
+        d, e = outbox_store.claim(conn, issue_id, "w2", T0, lease=lease, limit=3)
+        sub_store.update_subscriber(conn, b.subscriber_id, T0, status="unsubscribed")
+    box = DatabaseOutbox(engine)
+    try:
+        # b's subscriber left; d is w2's, not w1's
+        assert box.steps([(None, a.id, "w1"), (None, b.id, "w1"), (None, d.id, "w1")], T0) == [
+            True,
+            False,
+            False,
+        ]
+        assert box.steps([(a.id, c.id, "w1"), (None, d.id, "w2"), (None, None, "w2")], T0) == [
+            True,
+            True,
+            False,
+        ]
+        with box.transaction():  # part of a transaction: committed with it
+            assert box.steps([(c.id, None, "w1"), (d.id, e.id, "w2")], T0) == [False, True]
+            box.release("w2", [], T0)
+        assert box.claim(issue_id, "w3", T0, lease=lease, limit=5) == []
+    finally:
+        box.detach()
+    with engine.connect() as conn:
+        rows = {
+            r.id: r
+            for r in conn.execute(
+                select(
+                    outbox.c.id,
+                    outbox.c.state,
+                    outbox.c.attempts,
+                    outbox.c.lease_owner,
+                    outbox.c.sent_at,
+                    outbox.c.last_error,
+                )
+            )
+        }
+    assert {i: rows[i].state for i in rows} == {
+        a.id: "sent",
+        b.id: "skipped",
+        c.id: "sent",
+        d.id: "sent",
+        e.id: "sending",
+    }
+    assert rows[a.id].sent_at == T0 and rows[a.id].lease_owner is None
+    assert rows[b.id].last_error == "left the list before their turn"
+    assert rows[b.id].attempts == 0 and rows[b.id].lease_owner is None
+    assert rows[d.id].attempts == 1  # started once: not by w1, whose lease it was not
+    assert rows[e.id].lease_owner == "w2" and rows[e.id].attempts == 1
+
+
 # --- 3. the whole flow through the CLI ---------------------------------------------------------
 
 
@@ -364,6 +447,69 @@ def test_the_issue_flow_over_smtp_from_another_process(flow: Flow, smtp_server: 
     finally:
         engine.dispose()
     assert counts["sent"] == 12 and leased == []
+
+
+def _gone(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+def test_a_sender_killed_alone_takes_its_workers_with_it(flow: Flow, smtp_server: Sink) -> None:
+    """SIGKILL of `briefing send` only, not its forked workers (on PostgreSQL they record
+    on their own connections, so nothing else would stop them): they stop after the
+    message in hand, and `briefing send` again gives everyone the issue; twice only to
+    an address reported ambiguous (on PostgreSQL, where the workers record their last
+    message themselves, none)."""
+    smtp_server.delay = 0.25  # a message takes a quarter second: 12 of them over 2 workers
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
+    env.update(BRIEFING_SECRET=SECRET, BRIEFING_NEWSLETTER_BASE_URL=BASE_URL)
+    command = [str(BRIEFING), *flow.base(), "send", "--transport", smtp_server.url]
+    proc = subprocess.Popen(
+        [*command, "--workers", "2", "--json"],
+        cwd=flow.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(smtp_server.messages) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, "no send under way"
+            time.sleep(0.01)
+        workers = [
+            int(stat.parent.name)
+            for stat in Path("/proc").glob("[0-9]*/stat")
+            if stat.exists() and int(stat.read_text().rsplit(")", 1)[-1].split()[1]) == proc.pid
+        ]
+        assert len(workers) == 2, workers
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while not all(_gone(pid) for pid in workers):
+            assert time.monotonic() < deadline, "the workers went on without their parent"
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert len(smtp_server.messages) < 12
+
+    smtp_server.delay = 0
+    done = subprocess.run(
+        [*command, "1", "--json"], cwd=flow.root, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["finished"] is True, summary
+    got = smtp_server.received()
+    assert set(got) == {address(i) for i in range(12)}
+    twice = {a for a, n in got.items() if n > 1}
+    assert twice <= set(summary["ambiguous"]) and len(summary["ambiguous"]) <= 2
+    if flow.db.startswith("postgresql"):
+        assert summary["ambiguous"] == [] and twice == set()
 
 
 def test_the_send_service_on_the_database(flow: Flow, smtp_server: Sink) -> None:

@@ -312,6 +312,60 @@ def test_suppression_list_alone_blocks_an_import(
     assert status_of(engine, "bounce@example.org") is None
 
 
+def test_a_large_import_is_looked_up_and_inserted_batch_by_batch(
+    config: Path, db_url: str, tmp_path: Path
+) -> None:
+    """More rows than one batch (subscriptions.IMPORT_BATCH), on SQLite and PostgreSQL:
+    addresses already on the list, gone from it, or known only as a hash are found in
+    whichever batch they fall; each added row gets its own event (its line) and token,
+    and the notes keep the file's order."""
+    settings = load_settings(
+        config, env={"BRIEFING_SECRET": SECRET}, overrides={"storage": {"url": db_url}}
+    )
+    engine = open_engine(settings.database_url)
+    try:
+        n = subscriptions.IMPORT_BATCH * 2 + 7
+        subscriptions.add(settings, engine, "Reader00003@example.org")
+        subscriptions.add(settings, engine, f"reader{n - 2:05d}@example.org")
+        subscriptions.add(settings, engine, f"reader{n // 2:05d}@example.org")
+        subscriptions.remove(engine, f"reader{n // 2:05d}@example.org")
+        with engine.begin() as conn:
+            key = suppression_key(settings, engine)
+            store.suppress(conn, f"reader{n - 1:05d}@example.org", "bounced", utcnow(), key)
+        path = tmp_path / "many.csv"
+        path.write_text(
+            "email,name\n" + "".join(f"reader{i:05d}@example.org,Reader {i}\n" for i in range(n)),
+            encoding="utf-8",
+        )
+
+        report = subscriptions.import_file(settings, engine, path)
+
+        assert (report.added, report.existing, report.suppressed) == (n - 4, 2, 2), report
+        assert report.notes == [
+            f"line {n // 2 + 2}: reader{n // 2:05d}@example.org not imported: unsubscribed",
+            f"line {n + 1}: reader{n - 1:05d}@example.org not imported: "
+            "on the suppression list (bounced)",
+        ]
+        with engine.connect() as conn:
+            imported = conn.execute(
+                select(subscribers.c.email, subscribers.c.token_id, subscriber_events.c.detail)
+                .join(subscriber_events, subscriber_events.c.subscriber_id == subscribers.c.id)
+                .where(subscriber_events.c.action == "imported")
+            ).all()
+        assert len(imported) == n - 4
+        assert len({r.token_id for r in imported}) == n - 4
+        lines = {r.email: r.detail["line"] for r in imported}
+        assert lines["reader00000@example.org"] == 2
+        assert lines[f"reader{n - 3:05d}@example.org"] == n - 1
+        assert "reader00003@example.org" not in lines
+        assert status_of(engine, f"reader{n - 1:05d}@example.org") is None
+        assert status_of(engine, f"reader{n // 2:05d}@example.org") == "unsubscribed"
+        again = subscriptions.import_file(settings, engine, path)
+        assert (again.added, again.existing, again.suppressed) == (0, n - 2, 2), again
+    finally:
+        engine.dispose()
+
+
 def test_forgotten_address_is_not_kept_in_clear(
     settings: Settings, engine: Engine, tmp_path: Path
 ) -> None:

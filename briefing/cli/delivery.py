@@ -12,6 +12,7 @@ from briefing.cli.app import cli, emit_json, err_console, global_options, out_co
 from briefing.errors import BriefingError
 from briefing.services import send as sending
 from briefing.services import workers as queue_workers
+from briefing.services.sendrun import is_operator_pause
 
 
 @cli.command()
@@ -50,6 +51,12 @@ from briefing.services import workers as queue_workers
 @click.option(
     "--wait", is_flag=True, help="Show the workers' progress until the issue is sent (or paused)."
 )
+@click.option(
+    "--pause",
+    is_flag=True,
+    help="Pause the send under way: every sender stops after the messages in flight "
+    "(`send N --queue` resumes).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @global_options
 def send(
@@ -64,6 +71,7 @@ def send(
     new_secret: bool,
     queue: bool,
     wait: bool,
+    pause: bool,
     as_json: bool,
 ) -> None:
     """Send an approved issue to its subscribers, or resume an interrupted send.
@@ -78,10 +86,20 @@ def send(
         briefing send --transport smtp://mailer@smtp.example.org:587 --workers 4 --rate 50
         briefing send 3 --queue        # then `briefing worker` on any number of machines
         briefing send 3 --wait         # watch them until the issue is sent
+        briefing send 3 --pause        # every sender stops; `send 3 --queue` resumes
     """
     st = state()
     settings, engine = st.settings(), st.engine()
     issue = sending.pick_issue(engine, issue_ref, force=force)
+    if pause:
+        if queue or wait or dry_run or test_to:
+            raise BriefingError(
+                "--pause goes alone",
+                f"pause with `briefing send {issue.id} --pause`, resume with "
+                f"`briefing send {issue.id} --queue`",
+            )
+        _pause(engine, issue.id, actor, as_json)
+        return
     if test_to:
         from briefing.email_address import InvalidAddress, normalize_email
 
@@ -175,7 +193,15 @@ def send(
 
     with bar:
         summary = sending.send(
-            settings, engine, issue, options, actor=actor, force=force, progress=progress
+            settings,
+            engine,
+            issue,
+            options,
+            actor=actor,
+            force=force,
+            # no bar with --json: nor the count of the outbox it shows, every second
+            # (a query over the issue's rows: 46 ms at 100,000)
+            progress=None if as_json else progress,
         )
     problems = sending.failures(engine, issue.id)
     doc: dict[str, Any] = {
@@ -227,6 +253,19 @@ def send(
             f"issue {issue.id}: {summary.paused}",
             "fix the cause, then run `briefing send` again: it resumes where it stopped",
         )
+
+
+def _pause(engine: Any, issue_id: int, actor: str, as_json: bool) -> None:
+    """`send N --pause`: record the pause; the senders see it within a second or two."""
+    reason, counts = queue_workers.pause(engine, issue_id, actor=actor)
+    if as_json:
+        emit_json({"issue": issue_id, "state": "sending", "paused": reason, "counts": counts})
+        return
+    left = counts["queued"] + counts["deferred"] + counts["sending"]
+    out_console.print(
+        f"issue {issue_id} is paused ({escape(reason)}): its senders stop after the messages "
+        f"in flight; {left} message(s) wait. `briefing send {issue_id} --queue` resumes"
+    )
 
 
 def _problems(engine: Any, issue_id: int) -> list[dict[str, Any]]:
@@ -314,7 +353,8 @@ def _wait(settings: Any, engine: Any, issue_id: int, as_json: bool) -> None:
     if end.paused:
         raise BriefingError(
             f"issue {issue_id}: {end.paused}",
-            f"fix the cause, then `briefing send {issue_id} --queue` lifts the pause "
+            ("" if is_operator_pause(end.paused) else "fix the cause, then ")
+            + f"`briefing send {issue_id} --queue` lifts the pause "
             "and the workers resume where they stopped",
         )
     if end.state != "sent":

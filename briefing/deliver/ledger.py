@@ -8,7 +8,9 @@ A Ledger is a worker's view of the outbox: ``LocalLedger`` applies requests unde
 (the threads of one process, one at a time, so the process never competes with itself
 for SQLite's write lock); ``RemoteLedger`` sends them down a pipe to the parent process,
 which applies the requests of all its workers together in one transaction (group
-commit, ``serve``). A request crosses the pipe pickled, and so does its answer.
+commit, ``serve``). A request crosses the pipe pickled, and so does its answer. On
+PostgreSQL a worker process records on its own connections instead, through a
+``BackgroundLedger`` (a thread of its own applies the requests while the worker sends).
 
 Why one module of 400-odd lines: the protocol, the requests and the two ledgers are one
 contract; a request added in one place must be applied in the others, and reading them
@@ -17,12 +19,15 @@ side by side is how that stays true.
 
 from __future__ import annotations
 
+import queue
+import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from briefing.clock import utcnow
@@ -66,9 +71,17 @@ class Outbox(Protocol):
         ...
 
     def claim(
-        self, issue_id: int, owner: str, now: datetime, *, lease: timedelta, limit: int
+        self,
+        issue_id: int,
+        owner: str,
+        now: datetime,
+        *,
+        lease: timedelta,
+        limit: int,
+        after: int | None = None,
     ) -> Sequence[Claimed]:
-        """The next due recipients (up to ``limit``), leased to ``owner``."""
+        """The next due recipients (up to ``limit``), leased to ``owner``; ``after``: the
+        last row id ``owner`` claimed (those past it are looked for first, then any)."""
         ...
 
     def renew(self, issue_id: int, owner: str, now: datetime, lease: timedelta) -> None: ...
@@ -110,8 +123,20 @@ class Outbox(Protocol):
         """When the next held row (deferred, or queued for a local send time) is due."""
         ...
 
+    def paused(self, issue_id: int) -> str | None:
+        """Why the issue's send run is paused, whoever recorded it (an operator, another
+        sender on any machine), or None: a run in progress stops when it is."""
+        ...
+
     def transaction(self) -> AbstractContextManager[None]:
         """Every write inside commits together, or none does."""
+        ...
+
+    @property
+    def parallel_writes(self) -> bool:
+        """Whether worker processes may each write through their own (forked) copy of
+        the outbox without waiting for one another: PostgreSQL's row locks, not SQLite's
+        one writer at a time (whose workers' writes their parent records, together)."""
         ...
 
     def close(self) -> None:
@@ -154,10 +179,15 @@ class Claim(Request[list[Claimed]]):
     owner: str
     lease_seconds: float
     limit: int
+    after: int | None = None  # the last row id this sender claimed
 
     def apply(self, outbox: Outbox, now: datetime) -> list[Claimed]:
         lease = timedelta(seconds=self.lease_seconds)
-        return list(outbox.claim(self.issue_id, self.owner, now, lease=lease, limit=self.limit))
+        return list(
+            outbox.claim(
+                self.issue_id, self.owner, now, lease=lease, limit=self.limit, after=self.after
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -320,6 +350,67 @@ class LocalLedger:
             self.outbox.close()
 
 
+class _Slot(Generic[T]):
+    """The answer to one request a BackgroundLedger's thread applies."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def answer(self) -> T:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        value: T = self.value
+        return value
+
+
+class BackgroundLedger:
+    """A worker process's ledger on database connections of its own (PostgreSQL): one
+    thread of the process applies its requests, in order, so a message's step is
+    recorded while the message is spliced and handed to the server (the overlap the
+    parent gives a RemoteLedger), and the worker waits only for what is left of it.
+    As with a RemoteLedger, a started step's answer is read before the next request."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+        self._requests: queue.SimpleQueue[tuple[Request[Any], _Slot[Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread = threading.Thread(target=self._run, name="briefing-ledger", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._requests.get()) is not None:
+            request, slot = item
+            try:
+                if request.hot:
+                    slot.value = request.apply(self.outbox, utcnow())
+                else:
+                    with self.outbox.transaction():
+                        slot.value = request.apply(self.outbox, utcnow())
+            except BaseException as exc:  # handed to the worker, which waits for it
+                slot.error = exc
+            slot.done.set()
+
+    def _submit(self, request: Request[T]) -> _Slot[T]:
+        slot: _Slot[T] = _Slot()
+        self._requests.put((request, slot))
+        return slot
+
+    def do(self, request: Request[T]) -> T:
+        return self._submit(request).answer()
+
+    def start(self, request: Step) -> Pending[bool]:
+        return self._submit(request)
+
+    def close(self) -> None:
+        self._requests.put(None)
+        self._thread.join()
+        self.outbox.close()
+
+
 class _PipeAnswer:
     def __init__(self, ledger: RemoteLedger) -> None:
         self._ledger = ledger
@@ -329,6 +420,47 @@ class _PipeAnswer:
         if self._value is None:
             self._value = bool(self._ledger.receive())
         return self._value
+
+
+# On the pipe. A step, the one request of every message, is 17 bytes and its owner, and
+# its answer one byte: pickling them (a dataclass each way) cost the parent, which
+# answers every worker in turn, more than SQLite's statements for them. Anything else
+# is pickled (a pickle begins with its protocol's opcode, 0x80, never with "S").
+_STEP = struct.Struct("<cqq")
+_TRUE, _FALSE = Reply(True, True), Reply(True, False)
+
+
+def encode(request: Request[Any]) -> bytes:
+    if type(request) is Step:
+        sent = -1 if request.sent is None else request.sent
+        start = -1 if request.start is None else request.start
+        return _STEP.pack(b"S", sent, start) + request.owner.encode()
+    return bytes(ForkingPickler.dumps(request))
+
+
+def decode(data: bytes) -> Request[Any]:
+    if data[:1] == b"S":
+        _, sent, start = _STEP.unpack_from(data)
+        return Step(
+            None if sent < 0 else sent,
+            None if start < 0 else start,
+            data[_STEP.size :].decode(),
+        )
+    request: Request[Any] = ForkingPickler.loads(data)
+    return request
+
+
+def encode_reply(reply: Reply) -> bytes:
+    if reply.ok and type(reply.value) is bool:
+        return b"\x01" if reply.value else b"\x00"
+    return bytes(ForkingPickler.dumps(reply))
+
+
+def decode_reply(data: bytes) -> Reply:
+    if len(data) == 1:  # a pickle is never one byte long
+        return _TRUE if data == b"\x01" else _FALSE
+    reply: Reply = ForkingPickler.loads(data)
+    return reply
 
 
 class RemoteLedger:
@@ -351,13 +483,13 @@ class RemoteLedger:
 
     def _send(self, request: Request[Any]) -> None:
         try:
-            self.pipe.send(request)
+            self.pipe.send_bytes(encode(request))
         except (EOFError, OSError) as exc:
             raise LedgerFailed("the parent process is gone") from exc
 
     def receive(self) -> Any:
         try:
-            reply: Reply = self.pipe.recv()
+            reply = decode_reply(self.pipe.recv_bytes())
         except (EOFError, OSError) as exc:
             raise LedgerFailed("the parent process is gone") from exc
         if not reply.ok:
@@ -385,18 +517,18 @@ def serve(outbox: Outbox, pipes: list[Any], stop: Stop, on_tick: Callable[[], No
         for ready_pipe in ready:
             pipe: Any = ready_pipe
             try:
-                request: Request[Any] = pipe.recv()
+                request = decode(pipe.recv_bytes())
             except (EOFError, OSError):
                 open_pipes.remove(pipe)
                 continue
             if isinstance(request, StopRun):
                 stop.set(request.reason)
-                pipe.send(Reply(True))
+                pipe.send_bytes(encode_reply(Reply(True)))
             else:
                 batch.append((pipe, request))
         if batch:
             for pipe, reply in record_batch(outbox, batch):
-                pipe.send(reply)
+                pipe.send_bytes(encode_reply(reply))
         if time.monotonic() - last_tick >= 1.0:
             on_tick()
             last_tick = time.monotonic()

@@ -33,6 +33,9 @@ class SendSummary:
     seconds: float = 0.0
     sent_this_run: int = 0  # the outbox's sent count, after less before (any sender)
     sent_here: int | None = None  # accepted by this run's own senders (threads only)
+    # the pause was recorded in the outbox by someone else (an operator's `send --pause`,
+    # another sender's error rate): the run honoured it; the caller does not record it again
+    paused_elsewhere: bool = False
 
     @property
     def rate(self) -> float:
@@ -53,3 +56,22 @@ class Stop:
 
     def is_set(self) -> bool:
         return self._event.is_set()
+
+
+class RunStop(Stop):
+    """One run's stop flag: raised by the run itself (an error-rate pause, a pause recorded
+    in the outbox) or by the caller's own Stop (SIGTERM of a scheduler, of a worker). The
+    run never raises the caller's: a scheduler's next send is not stopped by this one's
+    pause."""
+
+    def __init__(self, outer: Stop | None = None) -> None:
+        super().__init__()
+        self.outer = outer
+
+    def is_set(self) -> bool:
+        return self._event.is_set() or (self.outer is not None and self.outer.is_set())
+
+    @property
+    def why(self) -> str | None:
+        """The run's own reason, else the caller's."""
+        return self.reason or (self.outer.reason if self.outer is not None else None)

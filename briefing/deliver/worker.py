@@ -127,15 +127,19 @@ class Worker:
     def run(self) -> None:
         transport: Transport | None = None
         lease = self.options.lease.total_seconds()
+        after: int | None = None  # the last row claimed: the next claim looks past it first
         try:
             transport = self.connect()
             while not self.stop.is_set():
                 self._respect_hourly_limit()
-                rows = self.db.do(Claim(self.issue_id, self.owner, lease, self.options.batch))
+                rows = self.db.do(
+                    Claim(self.issue_id, self.owner, lease, self.options.batch, after)
+                )
                 if not rows:
                     if not self._wait_for_retries():
                         break
                     continue
+                after = max(after or 0, max(row.id for row in rows))
                 claimed_at = time.monotonic()
                 self._share_rate()
                 for i, row in enumerate(rows):

@@ -285,6 +285,7 @@ def _deliver(rt: Context, issue: Issue, now: datetime, cycle: Cycle | None) -> O
         now=now,
         stop=rt.stop,
         release_times=release_times(schedule, cycle) if by_zone and cycle else None,
+        lift_operator_pause=False,  # an operator's `send N --pause` is theirs to lift
     )
     outcome: Outcome = {
         "outcome": "sent"

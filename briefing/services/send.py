@@ -283,18 +283,24 @@ def send(
     stop: Stop | None = None,
     release_times: ReleaseTimes | None = None,
     connect: Callable[[], Transport] | None = None,
+    lift_operator_pause: bool = True,
 ) -> SendSummary:
     """Send (or resume sending) an approved issue. Returns what happened. ``stop``: see
     deliver(); ``release_times``: see prepare(); ``connect``: opens a worker's transport
     instead of ``options.transport_url`` (tests: a MemoryTransport). Refused before anything is queued when
-    preflight() finds a problem."""
+    preflight() finds a problem. A pause is lifted, an operator's only with
+    ``lift_operator_pause`` (the scheduler leaves it: the summary says paused)."""
     now = now or utcnow()
     preflight(settings, engine, options.transport_url, now=now, connect=connect)
     issue = prepare(
         settings, engine, issue, force=force, actor=actor, now=now, release_times=release_times
     )
+    left = resume(engine, issue.id, now, lift_operator=lift_operator_pause)
+    if left is not None:
+        with engine.connect() as conn:
+            counts = store.counts(conn, issue.id)
+        return SendSummary(issue.id, counts=counts, paused=left, paused_elsewhere=True)
     message = issue_message(settings, engine, issue, now)
-    resume(engine, issue.id, now)
     summary = deliver(
         settings,
         DatabaseOutbox(engine),
@@ -308,7 +314,7 @@ def send(
     if summary.finished and summary.counts["sent"] == 0 and summary.counts["failed"] > 0:
         summary.finished = False
         summary.paused = all_refused(summary.counts)
-    if summary.paused:
+    if summary.paused and not summary.paused_elsewhere:
         with engine.begin() as conn:
             store.set_paused(conn, issue.id, summary.paused)
     if summary.finished:

@@ -1,6 +1,7 @@
 """A send run's shared steps, whoever runs it (`briefing send`, `briefing worker`, the
-scheduler): the issue's compiled message, lifting a pause, and marking the issue sent
-once its outbox is done, race-safe when several senders finish at once.
+scheduler): the issue's compiled message, an operator's pause and lifting a pause, and
+marking the issue sent once its outbox is done, race-safe when several senders finish at
+once.
 """
 
 from __future__ import annotations
@@ -30,13 +31,61 @@ def issue_message(settings: Settings, engine: Engine, issue: Issue, now: datetim
     return compose(rendered, settings, issue_id=issue.id, date=now)
 
 
-def resume(engine: Engine, issue_id: int, now: datetime) -> None:
-    """If the last run paused on refusals, give those another try, and lift the pause."""
+OPERATOR_PAUSE = "paused by "  # how an operator's pause reads: "paused by Ann"
+
+
+def operator_pause(actor: str) -> str:
+    return f"{OPERATOR_PAUSE}{actor}"
+
+
+def is_operator_pause(reason: str | None) -> bool:
+    """A pause someone asked for (`send N --pause`), not one a sender ran into."""
+    return bool(reason) and str(reason).startswith(OPERATOR_PAUSE)
+
+
+class NotSending(BriefingError):
+    default_hint = "only a send under way can be paused: see `briefing issues`"
+
+
+def pause(engine: Engine, issue_id: int, *, actor: str, now: datetime | None = None) -> str:
+    """Pause the issue's send run: every sender of it, in any process on any machine,
+    stops within a second or two (the messages in flight finish and are recorded, the
+    rows not reached are given back) and no worker takes it up until the pause is lifted
+    (`briefing send N --queue`, or `briefing send N`). The scheduler leaves a run an
+    operator paused alone. Returns the run's pause reason: an earlier one if it was
+    paused already."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        issue = issue_store.get_issue(conn, issue_id)
+        run = store.run(conn, issue_id)
+        if issue.state != "sending" or run is None:
+            raise NotSending(f"issue {issue_id} is {issue.state}, not being sent")
+        if run.get("paused_reason"):
+            return str(run["paused_reason"])
+        reason = operator_pause(actor)
+        store.set_paused(conn, issue_id, reason)
+        issue_store.add_event(conn, issue_id, now, actor, "paused", {"reason": reason})
+        return reason
+
+
+def resume(
+    engine: Engine, issue_id: int, now: datetime, *, lift_operator: bool = True
+) -> str | None:
+    """Lift the run's pause; if a sender ran into it (refusals, an error rate), give the
+    failed rows another try. An operator's pause is lifted only with ``lift_operator``
+    (an operator sending again; not the scheduler). Returns the pause left, if any."""
     with engine.begin() as conn:
         run = store.run(conn, issue_id) or {}
-        if run.get("paused_reason"):
+        reason = run.get("paused_reason")
+        if not reason:
+            return None
+        if is_operator_pause(reason):
+            if not lift_operator:
+                return str(reason)
+        else:
             store.requeue_failed(conn, issue_id, now)
-            store.set_paused(conn, issue_id, None)
+        store.set_paused(conn, issue_id, None)
+        return None
 
 
 def all_refused(counts: dict[str, int]) -> str:

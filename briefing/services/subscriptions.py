@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from briefing.clock import utcnow
 from briefing.config import Settings
@@ -30,7 +30,7 @@ from briefing.links import confirm_url
 from briefing.models import Subscriber
 from briefing.services import keyring, notices
 from briefing.store import subscribers as store
-from briefing.subscriber_csv import parse_topics, read_csv
+from briefing.subscriber_csv import ImportRow, parse_topics, read_csv
 from briefing.tokens import manage_links, new_token_id, sign, verify
 
 # a confirmation link is made a moment after its request is recorded (and its issue time
@@ -144,7 +144,7 @@ def unsubscribe(
     with engine.begin() as conn:
         # the row's status keeps them off the list; the suppression list's hash is
         # written when the address itself goes (erasure.forget)
-        if not store.mark_unsubscribed(conn, sub.id, now, reason or how):
+        if sub.id not in store.mark_unsubscribed_many(conn, [sub.id], now, reason or how):
             return False  # another click got there first
         store.add_event(conn, sub.id, now, "unsubscribed", actor, {"how": how})
     return True
@@ -172,13 +172,13 @@ def unsubscribe_clicks(
         live = [sub.id for sub in found.values() if sub.status not in SUPPRESSED]
         changed = store.mark_unsubscribed_many(conn, live, now, how)  # repeats: no change
         store.add_events(conn, sorted(changed), now, "unsubscribed", actor, {"how": how})
-    for token_id, sub in list(found.items()):
-        if sub.id in changed:
-            found[token_id] = replace(sub, status="unsubscribed")
     out: list[Subscriber | None] = []
     for maybe_id in ids:
-        now_is = found.get(maybe_id) if maybe_id is not None else None
-        out.append(now_is if now_is is not None and now_is.status != "forgotten" else None)
+        sub = found.get(maybe_id) if maybe_id is not None else None
+        if sub is None or sub.status == "forgotten":
+            out.append(None)  # a broken link
+        else:
+            out.append(replace(sub, status="unsubscribed") if sub.id in changed else sub)
     return out
 
 
@@ -229,41 +229,89 @@ def import_file(
         return report
     key = keyring.suppression_key(settings, engine, now=now)
     with engine.begin() as conn:
-        for row in parsed.rows:
-            found = store.by_email(conn, row.email)
-            if found is not None and found.status in SUPPRESSED:
-                report.suppressed += 1
-                report.notes.append(f"line {row.line}: {row.email} not imported: {found.status}")
-                continue
-            if found is not None:
-                report.existing += 1
-                continue
-            reason = store.suppressed(conn, row.email, key)
-            if reason:
-                report.suppressed += 1
-                report.notes.append(
-                    f"line {row.line}: {row.email} not imported: on the suppression list ({reason})"
-                )
-                continue
-            sid = store.insert_subscriber(
+        for start in range(0, len(parsed.rows), IMPORT_BATCH):
+            _import_batch(
                 conn,
-                _new_row(
-                    row.email,
-                    row.name,
-                    row.topics,
-                    row.timezone,
-                    "active",
-                    f"import:{path.name}",
-                    now,
-                    settings,
-                    confirmed=True,
-                ),
+                parsed.rows[start : start + IMPORT_BATCH],
+                key,
+                report,
+                path,
+                actor,
+                now,
+                settings,
             )
-            store.add_event(
-                conn, sid, now, "imported", actor, {"file": path.name, "line": row.line}
-            )
-            report.added += 1
     return report
+
+
+# rows looked up and inserted a batch at a time: a few statements per batch, not four per
+# row (on PostgreSQL each is a round trip: 20,000 rows took a minute or two)
+IMPORT_BATCH = 500
+
+
+def _import_batch(
+    conn: Connection,
+    rows: Sequence[ImportRow],
+    key: bytes | None,
+    report: ImportReport,
+    path: Path,
+    actor: str,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Import one batch of parsed rows (in order, so the notes keep the file's order)."""
+    known = store.statuses(conn, [row.email for row in rows])
+    blocked = store.suppressed_many(
+        conn, [row.email for row in rows if row.email.strip().lower() not in known], key
+    )
+    added: list[ImportRow] = []
+    for row in rows:
+        status = known.get(row.email.strip().lower())
+        if status in SUPPRESSED:
+            report.suppressed += 1
+            report.notes.append(f"line {row.line}: {row.email} not imported: {status}")
+            continue
+        if status is not None:
+            report.existing += 1
+            continue
+        reason = blocked.get(row.email)
+        if reason:
+            report.suppressed += 1
+            report.notes.append(
+                f"line {row.line}: {row.email} not imported: on the suppression list ({reason})"
+            )
+            continue
+        added.append(row)
+    ids = store.insert_subscribers(
+        conn,
+        [
+            _new_row(
+                row.email,
+                row.name,
+                row.topics,
+                row.timezone,
+                "active",
+                f"import:{path.name}",
+                now,
+                settings,
+                confirmed=True,
+            )
+            for row in added
+        ],
+    )
+    store.add_event_rows(
+        conn,
+        [
+            {
+                "subscriber_id": ids[row.email.lower()],
+                "at": now,
+                "action": "imported",
+                "actor": actor,
+                "detail": {"file": path.name, "line": row.line},
+            }
+            for row in added
+        ],
+    )
+    report.added += len(added)
 
 
 def export_rows(engine: Engine) -> Iterator[dict[str, object]]:

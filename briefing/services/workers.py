@@ -7,8 +7,11 @@ database, take the send runs up; `briefing send N --wait` watches them finish.
     work()      the worker's loop: for each run with work to do, the send engine over the
                 issue's outbox (rows claimed in batches under a lease, each result
                 recorded as the server gave it); when there is none, poll. A stop (SIGTERM)
-                lets the messages in flight finish and gives back the rows not reached.
+                lets the messages in flight finish and gives back the rows not reached;
+                so does a pause (`send N --pause`, another worker's error rate), seen
+                within about a second by every worker on every machine.
     watch()     what `send --wait` shows: the counts, until the run is sent or paused
+    pause()     `send N --pause`: every sender of the run stops; `send N --queue` resumes
 
 Whoever records the last row marks the issue sent (sendrun.mark_sent_if_done, race-safe);
 a worker that dies leaves its rows leased until the lease runs out (on its own machine, at
@@ -33,6 +36,7 @@ from briefing.deliver.engine import deliver
 from briefing.deliver.options import SendOptions, SendSummary, Stop
 from briefing.deliver.transports import Transport
 from briefing.models import Issue
+from briefing.services import sendrun
 from briefing.services.send import options_from, prepare
 from briefing.services.sendrun import all_refused, issue_message, mark_sent_if_done, resume
 from briefing.store import issues as issue_store
@@ -60,6 +64,15 @@ def queue(
     resume(engine, issue.id, now)
     with engine.connect() as conn:
         return store.counts(conn, issue.id)
+
+
+def pause(
+    engine: Engine, issue_id: int, *, actor: str = "cli", now: datetime | None = None
+) -> tuple[str, dict[str, int]]:
+    """`send N --pause`: the run's pause reason (sendrun.pause) and the outbox's counts."""
+    reason = sendrun.pause(engine, issue_id, actor=actor, now=now)
+    with engine.connect() as conn:
+        return reason, store.counts(conn, issue_id)
 
 
 def worker_options(
@@ -162,8 +175,9 @@ def work(
                     summary.finished, summary.paused = False, all_refused(summary.counts)
                 if summary.paused:
                     report.paused[issue_id] = summary.paused
-                    with engine.begin() as conn:
-                        store.set_paused(conn, issue_id, summary.paused)
+                    if not summary.paused_elsewhere:  # else recorded already, maybe lifted
+                        with engine.begin() as conn:
+                            store.set_paused(conn, issue_id, summary.paused)
                 elif summary.finished and mark_sent_if_done(settings, engine, issue_id, actor):
                     _sent(report, issue_id)
                 if on_run is not None:

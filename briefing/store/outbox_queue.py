@@ -27,6 +27,10 @@ class DatabaseOutbox:
         self._conn: Connection | None = None
         self._in_transaction = False
 
+    @property
+    def parallel_writes(self) -> bool:
+        return self.engine.dialect.name != "sqlite"
+
     def _connection(self) -> Connection:
         if self._conn is None:
             self._conn = self.engine.connect()
@@ -70,10 +74,17 @@ class DatabaseOutbox:
             return store.counts(conn, issue_id)
 
     def claim(
-        self, issue_id: int, owner: str, now: datetime, *, lease: timedelta, limit: int
+        self,
+        issue_id: int,
+        owner: str,
+        now: datetime,
+        *,
+        lease: timedelta,
+        limit: int,
+        after: int | None = None,
     ) -> list[store.Claimed]:
         with self._write() as conn:
-            return store.claim(conn, issue_id, owner, now, lease=lease, limit=limit)
+            return store.claim(conn, issue_id, owner, now, lease=lease, limit=limit, after=after)
 
     def renew(self, issue_id: int, owner: str, now: datetime, lease: timedelta) -> None:
         with self._write() as conn:
@@ -88,9 +99,8 @@ class DatabaseOutbox:
     ) -> list[bool]:
         conn = self._connection()
         dbapi = conn.connection.driver_connection
-        if self._in_transaction:  # committed with the enclosing transaction
-            return [self._hot.sent_and_start(dbapi, s, c, o, now) for s, c, o in steps]
-        return self._hot.record(dbapi, steps, now)
+        # inside transaction(): committed with the enclosing transaction
+        return self._hot.record(dbapi, steps, now, commit=not self._in_transaction)
 
     def requeue(self, row_id: int, now: datetime, *, error: str) -> None:
         with self._write() as conn:
@@ -131,3 +141,7 @@ class DatabaseOutbox:
     def next_retry(self, issue_id: int) -> datetime | None:
         with self.engine.connect() as conn:
             return store.next_retry(conn, issue_id)
+
+    def paused(self, issue_id: int) -> str | None:
+        with self.engine.connect() as conn:
+            return store.paused_reason(conn, issue_id)

@@ -49,6 +49,20 @@ def by_email(conn: Connection, email: str) -> Subscriber | None:
     return _subscriber(row) if row else None
 
 
+def statuses(conn: Connection, emails: Sequence[str]) -> dict[str, str]:
+    """For those of ``emails`` already on the list: their lower-cased address -> status
+    (one query for the lot: an import looks up its rows a batch at a time)."""
+    keys = sorted({e.strip().lower() for e in emails})
+    if not keys:
+        return {}
+    rows = conn.execute(
+        select(subscribers.c.email_key, subscribers.c.status).where(
+            subscribers.c.email_key.in_(keys)
+        )
+    )
+    return {r.email_key: r.status for r in rows}
+
+
 def get(conn: Connection, email: str) -> Subscriber:
     found = by_email(conn, email)
     if found is None:
@@ -103,6 +117,21 @@ def insert_subscriber(conn: Connection, values: dict[str, Any]) -> int:
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+def insert_subscribers(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Insert many subscribers at once; their ids by email_key. (An executemany and one
+    SELECT: an INSERT ... RETURNING of many rows is one huge statement that the driver
+    parses each time, slower here than the rows themselves.)"""
+    if not rows:
+        return {}
+    conn.execute(insert(subscribers), list(rows))
+    found = conn.execute(
+        select(subscribers.c.email_key, subscribers.c.id).where(
+            subscribers.c.email_key.in_([r["email_key"] for r in rows])
+        )
+    )
+    return {r.email_key: int(r.id) for r in found}
+
+
 def update_subscriber(conn: Connection, subscriber_id: int, now: datetime, **values: Any) -> None:
     conn.execute(
         update(subscribers)
@@ -111,23 +140,11 @@ def update_subscriber(conn: Connection, subscriber_id: int, now: datetime, **val
     )
 
 
-def mark_unsubscribed(conn: Connection, subscriber_id: int, now: datetime, reason: str) -> bool:
-    """Unsubscribe one subscriber unless already suppressed, in one conditional UPDATE (two
-    clicks at once change the row once). True when this call changed it."""
-    done = conn.execute(
-        update(subscribers)
-        .where(subscribers.c.id == subscriber_id, subscribers.c.status.not_in(SUPPRESSED))
-        .values(
-            updated_at=now, status="unsubscribed", unsubscribed_at=now, unsubscribe_reason=reason
-        )
-    )
-    return done.rowcount == 1
-
-
 def mark_unsubscribed_many(
     conn: Connection, subscriber_ids: Sequence[int], now: datetime, reason: str
 ) -> set[int]:
-    """``mark_unsubscribed`` for many subscribers in one statement; the ids it changed."""
+    """Unsubscribe these subscribers unless already suppressed, in one conditional UPDATE
+    (two clicks at once change a row once); the ids this call changed."""
     if not subscriber_ids:
         return set()
     changed = conn.execute(
@@ -176,6 +193,12 @@ def add_event(
     )
 
 
+def add_event_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Event rows of their own each (subscriber_id, at, action, actor, detail), at once."""
+    if rows:
+        conn.execute(insert(subscriber_events), list(rows))
+
+
 def events(conn: Connection, subscriber_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(
         select(subscriber_events)
@@ -221,6 +244,26 @@ def suppressed(conn: Connection, email: str, key: bytes | None) -> str | None:
         select(suppressions.c.reason).where(suppressions.c.email_hash.in_(_hashes(email, key)))
     ).first()
     return found.reason if found else None
+
+
+def suppressed_many(conn: Connection, emails: Sequence[str], key: bytes | None) -> dict[str, str]:
+    """For those of ``emails`` on the suppression list: address (as given) -> reason, in
+    one query. (Addresses whose subscriber left are the caller's: see ``statuses``.)"""
+    wanted: dict[str, str] = {}
+    for email in emails:
+        for digest in _hashes(email, key):
+            wanted[digest] = email
+    if not wanted:
+        return {}
+    found: dict[str, str] = {}
+    rows = conn.execute(
+        select(suppressions.c.email_hash, suppressions.c.reason).where(
+            suppressions.c.email_hash.in_(sorted(wanted))
+        )
+    )
+    for r in rows:
+        found.setdefault(wanted[r.email_hash], r.reason)
+    return found
 
 
 def suppress(conn: Connection, email: str, reason: str, at: datetime, key: bytes) -> None:
