@@ -34,3 +34,55 @@ def test_every_module_starts_with_a_docstring_saying_what_it_is_for() -> None:
         if p.stat().st_size and not ast.get_docstring(ast.parse(p.read_text(encoding="utf-8")))
     ]
     assert not missing, missing
+
+
+IMPORT_EACH_ALONE = """
+import importlib, os, sys
+for lib in ("sqlalchemy", "jinja2", "click", "mjml", "feedparser", "starlette", "lxml.html",
+            "apscheduler", "email.mime.multipart", "numpy", "httpx", "uvicorn", "alembic", "argon2", "rich.console", "nh3", "pydantic",
+            "css_inline", "minify_html", "email_validator", "dkim", "charset_normalizer"):
+    try:  # third-party libraries: loaded once, before the forks
+        importlib.import_module(lib)
+    except ImportError:
+        pass
+names = sys.argv[1:]
+running, bad = {}, []
+for name in names + [None] * 2:
+    if len(running) >= 2 or (name is None and running):  # two at a time
+        pid, status = os.wait()
+        if status:
+            bad.append(running[pid])
+        del running[pid]
+    if name is None:
+        continue
+    pid = os.fork()
+    if pid == 0:
+        try:
+            importlib.import_module(name)
+        except BaseException as exc:
+            print(f"{name}: {type(exc).__name__}: {exc}", flush=True)
+            os._exit(1)
+        os._exit(0)
+    running[pid] = name
+sys.exit(1 if bad else 0)
+"""
+
+
+def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
+    """No import cycle hides behind the order modules happen to load in: each module,
+    imported before any other of the package (as the CLI's lazy command loading does
+    with its command's module), loads. A cycle that a full import order masks once made
+    `briefing worker` fail at start."""
+    import subprocess
+    import sys
+
+    names = []
+    for path in modules():
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        if parts[-1] != "__main__":  # runs the CLI
+            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_EACH_ALONE, *names], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(names) > 100

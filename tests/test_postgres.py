@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, inspect, select, text, update
 
 from briefing.cli import main
 from briefing.config import Settings, load_settings
@@ -737,3 +737,55 @@ def test_queueing_a_send_gives_the_planner_fresh_statistics(
         queued = outbox_store.counts(conn, issue_id)["queued"]
     assert queued == 3
     assert analyzed == {"subscribers": True, "outbox": True}
+
+
+def test_two_senders_recovering_at_once_report_each_ambiguous_row_once(
+    settings: Settings, engine: Engine
+) -> None:
+    """Rows a dead sender left in `sending` are ambiguous: whoever takes them up reports
+    them (and resends them once). Two senders recovering at the same moment: the second's
+    update waits for the first's row locks and then finds nothing left to take, so the
+    rows are reported by one of them only (on PostgreSQL both once saw them in their read
+    and both reported, and resent, them)."""
+    import threading
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("one writer at a time on SQLite: the second waits before it reads")
+    lease = timedelta(minutes=5)
+    ids = [subscriptions.add(settings, engine, address(i), now=T0).id for i in range(4)]
+    with engine.begin() as conn:
+        issue_id = issue_store.create_issue(conn, subject="S", preheader="P", now=T0, actor="t")
+        outbox_store.populate(conn, issue_id, ids, T0)
+        held = outbox_store.claim(conn, issue_id, "elsewhere:1:dead", T0, lease=lease, limit=2)
+        conn.execute(
+            update(outbox).where(outbox.c.id.in_([r.id for r in held])).values(state="sending")
+        )
+    later = T0 + 2 * lease
+    reported: dict[str, list[str]] = {}
+    first = engine.connect()
+    first_tx = first.begin()
+    reported["first"] = outbox_store.recover(first, issue_id, later, resend=True)
+
+    def second() -> None:
+        with engine.begin() as conn:
+            reported["second"] = outbox_store.recover(conn, issue_id, later, resend=True)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    deadline = time.monotonic() + 10
+    with engine.connect() as watch:  # the second is waiting for the first's row locks
+        while True:
+            waiting = watch.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            ).scalar_one()
+            if waiting or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+    assert waiting, "the second recovery never waited for the first"
+    first_tx.commit()
+    first.close()
+    thread.join(10)
+    assert sorted(reported["first"]) == sorted(r.email for r in held)
+    assert reported["second"] == []
+    with engine.connect() as conn:
+        assert outbox_store.counts(conn, issue_id)["queued"] == 4

@@ -12,10 +12,10 @@ from sqlalchemy import Engine, func, select
 from briefing.corrections import Correction
 from briefing.errors import NotFoundError
 from briefing.models import Article, Issue
-from briefing.services import send as sending
 from briefing.store import articles as article_store
 from briefing.store import corrections as correction_store
 from briefing.store import issues as issue_store
+from briefing.store import outbox as outbox_store
 from briefing.store.issues_schema import issues as issues_table
 from briefing.store.subscribers_schema import subscriber_events
 
@@ -53,9 +53,9 @@ def history(engine: Engine) -> list[dict[str, Any]]:
         sent = [i for i in issue_store.list_issues(conn) if i.state in ("sent", "sending")]
     out = []
     for one in sorted(sent, key=lambda i: i.id, reverse=True):
-        counts = sending.counts(engine, one.id)
         since = one.sent_at or one.updated_at
         with engine.connect() as conn:
+            counts = outbox_store.counts(conn, one.id)
             unsubscribes = conn.execute(
                 select(func.count()).where(
                     subscriber_events.c.action == "unsubscribed", subscriber_events.c.at >= since

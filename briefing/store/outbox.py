@@ -128,27 +128,35 @@ def recover(conn: Connection, issue_id: int, now: datetime, *, resend: bool) -> 
         outbox.c.issue_id == issue_id,
         or_(expired, outbox.c.lease_owner.in_(dead)) if dead else expired,
     )
-    ambiguous = conn.execute(
-        select(outbox.c.id, subscribers.c.email)
-        .join(subscribers, subscribers.c.id == outbox.c.subscriber_id)
+    # one conditional UPDATE ... RETURNING: a sender recovering at the same moment waits
+    # for these row locks, then finds the rows no longer `sending` and takes none of them
+    # (a read first and an update by id let both report, and resend, the same rows)
+    taken = conn.execute(
+        update(outbox)
         .where(stale, outbox.c.state == "sending")
+        .values(
+            state="queued" if resend else "failed",
+            lease_owner=None,
+            lease_until=None,
+            updated_at=now,
+            last_error="fate unknown: the sender stopped while handing it over",
+        )
+        .returning(outbox.c.id, outbox.c.subscriber_id)
     ).all()
-    if ambiguous:
-        ids = [r.id for r in ambiguous]
-        values: dict[str, Any] = {
-            "lease_owner": None,
-            "lease_until": None,
-            "updated_at": now,
-            "last_error": "fate unknown: the sender stopped while handing it over",
-        }
-        values["state"] = "queued" if resend else "failed"
-        conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(**values))
     conn.execute(
         update(outbox)
         .where(stale, outbox.c.state != "sending")
         .values(lease_owner=None, lease_until=None, updated_at=now)
     )
-    return [r.email or f"(forgotten subscriber {r.id})" for r in ambiguous]
+    if not taken:
+        return []
+    found = conn.execute(
+        select(subscribers.c.id, subscribers.c.email).where(
+            subscribers.c.id.in_({r.subscriber_id for r in taken})
+        )
+    )
+    emails = {row.id: row.email for row in found}
+    return [emails.get(r.subscriber_id) or f"(forgotten subscriber {r.id})" for r in taken]
 
 
 def _dead_owners(conn: Connection, issue_id: int, now: datetime) -> list[str]:
