@@ -37,6 +37,8 @@ with the module that defines it when that is not this one.
     │   ├── NothingApproved       no issue is approved (or sending)
     │   ├── IssueClosed           the issue was cancelled or expired
     │   └── IssueNotApproved      the issue is a draft, and the send was not forced
+    ├── NotSending                (services.sendrun) a pause asked of an issue whose send
+    │                             is not under way
     └── DeliveryError             (deliver.transports) the mail transport failed
         ├── RecipientRefused      the server refused one recipient (4xx for now, 5xx for good)
         ├── ConnectionLost        the connection dropped mid-message

@@ -44,6 +44,8 @@ def is_operator_pause(reason: str | None) -> bool:
 
 
 class NotSending(BriefingError):
+    """A pause asked of an issue whose send is not under way."""
+
     default_hint = "only a send under way can be paused: see `briefing issues`"
 
 
