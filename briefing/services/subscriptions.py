@@ -14,7 +14,7 @@ the queue of web requests (confirmations.py) and erasure (erasure.py) are alread
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -158,27 +158,23 @@ def unsubscribe_clicks(
     how: str = "one-click",
     actor: str = "link",
     now: datetime | None = None,
-) -> list[Subscriber | None]:
+) -> list[store.Click | None]:
     """Many one-click unsubscribes (RFC 8058 POSTs: the manage tokens of their links) in one
-    transaction: the tokens are verified, the subscribers found with one query, and each
-    one not yet suppressed is unsubscribed with its event row, once however often its token
-    repeats. Returns, for each token in order, the subscriber as it now stands, or None for
-    a forged token or one that names nobody (or someone forgotten): a broken link. All or
-    nothing: an error changes no row."""
+    transaction: the tokens are verified, and each subscriber not yet suppressed is
+    unsubscribed with its event row (one UPDATE ... RETURNING, one executemany), once
+    however often its token repeats. Returns, for each token in order, the subscriber as
+    it now stands (id, email, status), or None for a forged token or one that names nobody
+    (or someone forgotten): a broken link. All or nothing: an error changes no row."""
     now = now or utcnow()
     ids = [verify(token, secrets) for token in tokens]
     with engine.begin() as conn:
-        found = store.by_token_ids(conn, [i for i in ids if i is not None])
-        live = [sub.id for sub in found.values() if sub.status not in SUPPRESSED]
-        changed = store.mark_unsubscribed_many(conn, live, now, how)  # repeats: no change
-        store.add_events(conn, sorted(changed), now, "unsubscribed", actor, {"how": how})
-    out: list[Subscriber | None] = []
+        found = store.unsubscribe_by_token_ids(conn, [i for i in ids if i is not None], now, how)
+        changed = sorted(click.id for click in found.values() if click.changed)
+        store.add_events(conn, changed, now, "unsubscribed", actor, {"how": how})
+    out: list[store.Click | None] = []
     for maybe_id in ids:
-        sub = found.get(maybe_id) if maybe_id is not None else None
-        if sub is None or sub.status == "forgotten":
-            out.append(None)  # a broken link
-        else:
-            out.append(replace(sub, status="unsubscribed") if sub.id in changed else sub)
+        click = found.get(maybe_id) if maybe_id is not None else None
+        out.append(None if click is None or click.status == "forgotten" else click)
     return out
 
 

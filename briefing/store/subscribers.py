@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -73,14 +73,6 @@ def get(conn: Connection, email: str) -> Subscriber:
 def by_token_id(conn: Connection, token_id: str) -> Subscriber | None:
     row = conn.execute(select(subscribers).where(subscribers.c.token_id == token_id)).first()
     return _subscriber(row) if row else None
-
-
-def by_token_ids(conn: Connection, token_ids: Sequence[str]) -> dict[str, Subscriber]:
-    """The subscribers these token ids name (one query), by token id; unknown ids are absent."""
-    if not token_ids:
-        return {}
-    rows = conn.execute(select(subscribers).where(subscribers.c.token_id.in_(set(token_ids))))
-    return {r.token_id: _subscriber(r) for r in rows}
 
 
 def by_id(conn: Connection, subscriber_id: int) -> Subscriber | None:
@@ -156,6 +148,49 @@ def mark_unsubscribed_many(
         .returning(subscribers.c.id)
     )
     return {row.id for row in changed}
+
+
+class Click(NamedTuple):
+    """One-click unsubscribe's view of a subscriber: what the answer needs, nothing more."""
+
+    id: int
+    email: str | None
+    status: str
+    changed: bool  # unsubscribed by this call (not before, nor by someone at the same time)
+
+
+def unsubscribe_by_token_ids(
+    conn: Connection, token_ids: Sequence[str], now: datetime, reason: str
+) -> dict[str, Click]:
+    """Unsubscribe the subscribers these token ids name, unless already suppressed: one
+    conditional UPDATE ... RETURNING (two clicks at once change a row once), then one
+    narrow read for the tokens it did not change (a repeated click, someone suppressed,
+    a token naming nobody: absent from the answer). By token id."""
+    wanted = set(token_ids)
+    if not wanted:
+        return {}
+    found = {
+        row.token_id: Click(row.id, row.email, "unsubscribed", True)
+        for row in conn.execute(
+            update(subscribers)
+            .where(subscribers.c.token_id.in_(wanted), subscribers.c.status.not_in(SUPPRESSED))
+            .values(
+                updated_at=now,
+                status="unsubscribed",
+                unsubscribed_at=now,
+                unsubscribe_reason=reason,
+            )
+            .returning(subscribers.c.id, subscribers.c.token_id, subscribers.c.email)
+        )
+    }
+    if rest := wanted - found.keys():
+        for row in conn.execute(
+            select(
+                subscribers.c.id, subscribers.c.token_id, subscribers.c.email, subscribers.c.status
+            ).where(subscribers.c.token_id.in_(rest))
+        ):
+            found[row.token_id] = Click(row.id, row.email, row.status, False)
+    return found
 
 
 def add_events(
