@@ -30,6 +30,7 @@ from briefing.links import confirm_url
 from briefing.models import Subscriber
 from briefing.services import keyring, notices
 from briefing.store import subscribers as store
+from briefing.store.subscribers import Click as Click  # the answer of unsubscribe_clicks
 from briefing.subscriber_csv import ImportRow, parse_topics, read_csv
 from briefing.tokens import manage_links, new_token_id, sign, verify
 
@@ -158,7 +159,7 @@ def unsubscribe_clicks(
     how: str = "one-click",
     actor: str = "link",
     now: datetime | None = None,
-) -> list[store.Click | None]:
+) -> list[Click | None]:
     """Many one-click unsubscribes (RFC 8058 POSTs: the manage tokens of their links) in one
     transaction: the tokens are verified, and each subscriber not yet suppressed is
     unsubscribed with its event row (one UPDATE ... RETURNING, one executemany), once
@@ -171,7 +172,7 @@ def unsubscribe_clicks(
         found = store.unsubscribe_by_token_ids(conn, [i for i in ids if i is not None], now, how)
         changed = sorted(click.id for click in found.values() if click.changed)
         store.add_events(conn, changed, now, "unsubscribed", actor, {"how": how})
-    out: list[store.Click | None] = []
+    out: list[Click | None] = []
     for maybe_id in ids:
         click = found.get(maybe_id) if maybe_id is not None else None
         out.append(None if click is None or click.status == "forgotten" else click)

@@ -36,7 +36,6 @@ from starlette.types import Scope
 from briefing import links
 from briefing.config import Settings
 from briefing.email_address import SUPPRESSED, InvalidAddress, normalize_email
-from briefing.models import Subscriber
 from briefing.render.env import make_environment, render_template
 from briefing.services import confirmations, subscriptions
 from briefing.web.archive import archive_routes
@@ -83,7 +82,7 @@ def create_app(
     env = make_environment(own_templates)
     secrets = settings.secrets()
     # one-click unsubscribes arriving together are stored together (web/batch.py)
-    clicks: GroupCommit[str, Subscriber | None] = GroupCommit(
+    clicks: GroupCommit[str, subscriptions.Click | None] = GroupCommit(
         lambda tokens: subscriptions.unsubscribe_clicks(engine, tokens, secrets)
     )
     limiter = RateLimiter(settings.subscriptions.rate_limit_per_minute)
