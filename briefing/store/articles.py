@@ -254,11 +254,12 @@ def articles_by_ids(conn: Connection, ids: Iterable[str]) -> list[Article]:
 
 
 def get_article(conn: Connection, article_id: str) -> Article | None:
-    """By full id or by a unique prefix of at least 6 characters."""
+    """By full id or by a unique prefix of at least 6 characters, in either case (SQLite's
+    LIKE ignores case, PostgreSQL's does not: both ignore it here)."""
     row = conn.execute(select(articles).where(articles.c.id == article_id)).first()
     if row is None and len(article_id) >= 6:
         rows = conn.execute(
-            select(articles).where(articles.c.id.startswith(article_id, autoescape=True)).limit(2)
+            select(articles).where(articles.c.id.istartswith(article_id, autoescape=True)).limit(2)
         ).all()
         row = rows[0] if len(rows) == 1 else None
     return row_to_article(row) if row is not None else None
