@@ -134,6 +134,14 @@ def test_articles_round_trip(engine: Engine) -> None:
     )
     assert back.confidence == stored.confidence  # JSON
     assert listed == ["a1"] and every == [("a2", "a1"), ("a1", None)]
+    hexed = Article(id="5eedf00d1234abcd", source_kind="feed", source="feed:test", title="T",
+                    body="Another story altogether, told at length.")  # fmt: skip
+    with engine.begin() as conn:
+        article_store.upsert_articles(conn, [hexed], T0)
+    with engine.connect() as conn:  # a prefix typed in capitals finds it on each backend
+        found = article_store.get_article(conn, "5EEDF00D")
+        assert found is not None and found.id == hexed.id
+        assert article_store.get_article(conn, "5EEDF0_D") is None  # "_" is no wildcard
 
 
 def test_an_issue_moves_through_its_states(engine: Engine) -> None:
@@ -724,7 +732,7 @@ def test_queueing_a_send_gives_the_planner_fresh_statistics(
         subscriptions.add(settings, engine, address(i), now=T0)
     with engine.begin() as conn:
         issue_id = issue_store.create_issue(conn, subject="S", preheader="P", now=T0, actor="t")
-        outbox_store.populate_all_topics(conn, issue_id, T0)
+        queued_now = outbox_store.populate_all_topics(conn, issue_id, T0)
     with engine.connect() as conn:
         analyzed = dict(
             conn.execute(
@@ -736,6 +744,7 @@ def test_queueing_a_send_gives_the_planner_fresh_statistics(
         )
         queued = outbox_store.counts(conn, issue_id)["queued"]
     assert queued == 3
+    assert queued_now == 3  # the rows this call queued (once -1 on PostgreSQL)
     assert analyzed == {"subscribers": True, "outbox": True}
 
 

@@ -109,13 +109,15 @@ def populate_all_topics(conn: Connection, issue_id: int, now: datetime) -> int:
         literal(now, UTCDateTime()),
     ).where(takes_every_issue(), ~already.exists())
     result = conn.execute(
-        insert(outbox).from_select(
-            ["issue_id", "subscriber_id", "state", "attempts", "updated_at"], source
-        )
+        insert(outbox)
+        .from_select(["issue_id", "subscriber_id", "state", "attempts", "updated_at"], source)
+        # SQLAlchemy reads an INSERT's rowcount only when asked to (else -1 on psycopg)
+        .execution_options(preserve_rowcount=True)
     )
+    queued = int(result.rowcount or 0)
     if conn.dialect.name == "postgresql":
         conn.execute(text("ANALYZE outbox"))  # the claims' plans, on the rows just queued
-    return int(result.rowcount or 0)
+    return queued
 
 
 def recover(conn: Connection, issue_id: int, now: datetime, *, resend: bool) -> list[str]:
