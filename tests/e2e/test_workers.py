@@ -412,23 +412,8 @@ def test_wait_on_an_issue_not_queued_says_so(
     assert world.state() == "approved"
 
 
-# --- 5. over PostgreSQL in every run: many subscribers, and the scheduler's leader --------------
-# (the tests above run on PostgreSQL too in scripts/test's second pass, --backend postgresql)
-
-
-def test_postgresql_two_workers_deliver_each_subscriber_once(
-    make_world: Callable[..., World], smtp_server: Sink, pg_url: str
-) -> None:
-    n = int(os.environ.get("BRIEFING_TEST_PG_SUBSCRIBERS", "2000"))
-    started = time.monotonic()
-    world = make_world(n, db=pg_url)
-    setup = time.monotonic() - started
-    count = int(os.environ.get("BRIEFING_TEST_PG_WORKERS", "2"))
-    seconds = two_workers_deliver_once(world, smtp_server, concurrency=2, count=count)
-    print(
-        f"\n{n} subscribers, {count} workers over PostgreSQL: set-up {setup:.1f} s, "
-        f"delivery {seconds:.1f} s"
-    )
+# --- over PostgreSQL: the tests above run there too in scripts/test's second pass (--backend
+# postgresql); tests/e2e/test_workers_pg.py kills workers and a scheduler's leader there
 
 
 class Lines:
@@ -447,39 +432,3 @@ class Lines:
 
     def has(self, word: str) -> bool:
         return any(word in line for line in list(self.lines))
-
-
-def test_postgresql_two_schedulers_elect_one_leader_and_the_other_takes_over(
-    make_world: Callable[..., World], smtp_server: Sink, pg_url: str
-) -> None:
-    world = make_world(1, db=pg_url)
-    first = world.popen("schedule", "run", "--transport", smtp_server.url)
-    with running([first]):
-        one = Lines(first)
-        deadline = time.monotonic() + 30
-        while not one.has('"leading"'):
-            assert first.poll() is None, one.lines
-            assert time.monotonic() < deadline, one.lines
-            time.sleep(0.05)
-        second = world.popen("schedule", "run", "--transport", smtp_server.url)
-        with running([second]):
-            two = Lines(second)
-            deadline = time.monotonic() + 30
-            while not two.has('"standing by"'):
-                assert second.poll() is None, two.lines
-                assert time.monotonic() < deadline, two.lines
-                time.sleep(0.05)
-            time.sleep(4)  # a retry or more: still standing by while the leader lives
-            assert not two.has('"leading"')
-            os.killpg(first.pid, signal.SIGKILL)
-            killed = time.monotonic()
-            while not two.has('"leading"'):
-                assert second.poll() is None, two.lines
-                assert time.monotonic() - killed < 15, two.lines
-                time.sleep(0.05)
-            took = time.monotonic() - killed
-            print(f"\nthe standby took over {took:.1f} s after the leader was SIGKILLed")
-            assert took < 10
-            os.killpg(second.pid, signal.SIGTERM)
-            second.wait(timeout=30)
-            assert second.returncode == 0, two.lines
