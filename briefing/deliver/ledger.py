@@ -327,6 +327,15 @@ class LedgerFailed(Exception):
     """The parent process could not record an operation (or is gone)."""
 
 
+def _apply(request: Request[T], outbox: Outbox) -> T:
+    """Apply one request here: the per-message step commits alone; every other request
+    in a transaction of its own."""
+    if request.hot:
+        return request.apply(outbox, utcnow())
+    with outbox.transaction():
+        return request.apply(outbox, utcnow())
+
+
 class LocalLedger:
     """The threads of one process record one at a time, under a lock. The per-message
     step commits alone; every other request in a transaction of its own."""
@@ -337,10 +346,7 @@ class LocalLedger:
 
     def do(self, request: Request[T]) -> T:
         with self.lock:
-            if request.hot:
-                return request.apply(self.outbox, utcnow())
-            with self.outbox.transaction():
-                return request.apply(self.outbox, utcnow())
+            return _apply(request, self.outbox)
 
     def start(self, request: Step) -> Pending[bool]:
         return Answered(self.do(request))  # at once: a local ledger has nothing to overlap
@@ -385,11 +391,7 @@ class BackgroundLedger:
         while (item := self._requests.get()) is not None:
             request, slot = item
             try:
-                if request.hot:
-                    slot.value = request.apply(self.outbox, utcnow())
-                else:
-                    with self.outbox.transaction():
-                        slot.value = request.apply(self.outbox, utcnow())
+                slot.value = _apply(request, self.outbox)
             except BaseException as exc:  # handed to the worker, which waits for it
                 slot.error = exc
             slot.done.set()

@@ -533,11 +533,13 @@ class HotPath:
         self.sqlite = dialect.name == "sqlite"
         self.postgresql = dialect.name == "postgresql"
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        reachable = reachable_sql(dialect)
+        self._wanted = (  # the row's subscriber may still be sent to
+            "EXISTS (SELECT 1 FROM subscribers WHERE subscribers.id = outbox.subscriber_id "
+            f"AND {reachable_sql(dialect)})"
+        )
         self._start = (
             f"UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = {mark} "
-            f"WHERE id = {mark} AND lease_owner = {mark} AND EXISTS (SELECT 1 FROM subscribers "
-            f"WHERE subscribers.id = outbox.subscriber_id AND {reachable})"
+            f"WHERE id = {mark} AND lease_owner = {mark} AND {self._wanted}"
         )
         self._skip = (
             f"UPDATE outbox SET state = 'skipped', updated_at = {mark}, lease_owner = NULL, lease_until = NULL, "
@@ -547,10 +549,6 @@ class HotPath:
         self._sent = (
             f"UPDATE outbox SET state = 'sent', updated_at = {mark}, sent_at = {mark}, lease_owner = NULL, "
             f"lease_until = NULL, last_code = 250, last_error = NULL, next_attempt_at = NULL WHERE id = {mark}"
-        )
-        self._wanted = (
-            "EXISTS (SELECT 1 FROM subscribers WHERE subscribers.id = outbox.subscriber_id "
-            f"AND {reachable})"
         )
         self._together: dict[tuple[int, int], str] = {}
 

@@ -132,20 +132,28 @@ def update_subscriber(conn: Connection, subscriber_id: int, now: datetime, **val
     )
 
 
-def mark_unsubscribed_many(
-    conn: Connection, subscriber_ids: Sequence[int], now: datetime, reason: str
-) -> set[int]:
-    """Unsubscribe these subscribers unless already suppressed, in one conditional UPDATE
-    (two clicks at once change a row once); the ids this call changed."""
-    if not subscriber_ids:
-        return set()
-    changed = conn.execute(
+def _unsubscribe(conn: Connection, which: Any, now: datetime, reason: str, *returning: Any) -> Any:
+    """Unsubscribe the subscribers ``which`` selects unless already suppressed, in one
+    conditional UPDATE (two clicks at once change a row once), returning ``returning``
+    of the rows it changed."""
+    return conn.execute(
         update(subscribers)
-        .where(subscribers.c.id.in_(set(subscriber_ids)), subscribers.c.status.not_in(SUPPRESSED))
+        .where(which, subscribers.c.status.not_in(SUPPRESSED))
         .values(
             updated_at=now, status="unsubscribed", unsubscribed_at=now, unsubscribe_reason=reason
         )
-        .returning(subscribers.c.id)
+        .returning(*returning)
+    )
+
+
+def mark_unsubscribed_many(
+    conn: Connection, subscriber_ids: Sequence[int], now: datetime, reason: str
+) -> set[int]:
+    """Unsubscribe these subscribers unless already suppressed; the ids this call changed."""
+    if not subscriber_ids:
+        return set()
+    changed = _unsubscribe(
+        conn, subscribers.c.id.in_(set(subscriber_ids)), now, reason, subscribers.c.id
     )
     return {row.id for row in changed}
 
@@ -169,20 +177,16 @@ def unsubscribe_by_token_ids(
     wanted = set(token_ids)
     if not wanted:
         return {}
-    found = {
-        row.token_id: Click(row.id, row.email, "unsubscribed", True)
-        for row in conn.execute(
-            update(subscribers)
-            .where(subscribers.c.token_id.in_(wanted), subscribers.c.status.not_in(SUPPRESSED))
-            .values(
-                updated_at=now,
-                status="unsubscribed",
-                unsubscribed_at=now,
-                unsubscribe_reason=reason,
-            )
-            .returning(subscribers.c.id, subscribers.c.token_id, subscribers.c.email)
-        )
-    }
+    changed = _unsubscribe(
+        conn,
+        subscribers.c.token_id.in_(wanted),
+        now,
+        reason,
+        subscribers.c.id,
+        subscribers.c.token_id,
+        subscribers.c.email,
+    )
+    found = {row.token_id: Click(row.id, row.email, "unsubscribed", True) for row in changed}
     if rest := wanted - found.keys():
         for row in conn.execute(
             select(
@@ -202,15 +206,14 @@ def add_events(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """The same event for many subscribers, in one statement (executemany)."""
-    if subscriber_ids:
-        conn.execute(
-            insert(subscriber_events),
-            [
-                {"subscriber_id": i, "at": at, "action": action, "actor": actor,
-                 "detail": detail or {}}
-                for i in subscriber_ids
-            ],
-        )  # fmt: skip
+    add_event_rows(
+        conn,
+        [
+            {"subscriber_id": i, "at": at, "action": action, "actor": actor,
+             "detail": detail or {}}
+            for i in subscriber_ids
+        ],
+    )  # fmt: skip
 
 
 def add_event(
