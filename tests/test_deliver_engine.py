@@ -17,12 +17,10 @@ import pytest
 from sqlalchemy import Engine
 
 from briefing.config import Settings, load_settings
-from briefing.deliver.compose import compose
 from briefing.deliver.engine import deliver
-from briefing.deliver.options import SendOptions, Stop
+from briefing.deliver.options import SendOptions, SendSummary, Stop
 from briefing.deliver.transports import MemoryTransport
 from briefing.models import Issue
-from briefing.render import render_issue
 from briefing.services import ingest as pipeline
 from briefing.services import issues as editorial
 from briefing.services import send as sending
@@ -118,20 +116,25 @@ def test_refusals_follow_the_bounce_policy(place: Place) -> None:
     assert problems["reader1@example.org"]["last_code"] == 451
 
 
+def _deliver(
+    place: Place, issue: Issue, options: SendOptions, *, stop: Stop, connect: Any
+) -> SendSummary:
+    """The engine on the place's database, with the issue's one compiled message."""
+    message = sendrun.issue_message(place.settings, place.engine, issue, issue.updated_at)
+    return deliver(
+        place.settings, DatabaseOutbox(place.engine), issue.id, message, options,
+        stop=stop, connect=connect,
+    )  # fmt: skip
+
+
 def test_threads_share_the_outbox_and_nobody_gets_two(place: Place) -> None:
     """Several workers as threads (a caller's own Stop, as the scheduler runs it)."""
     memory = MemoryTransport()
     issue = _issue(place)
     issue = sending.prepare(place.settings, place.engine, issue, force=False, actor="test")
-    rendered = render_issue(
-        editorial.view(place.settings, place.engine, issue), place.settings, now=issue.updated_at
-    )
-    message = compose(rendered, place.settings, issue_id=issue.id, date=issue.updated_at)
-    summary = deliver(
-        place.settings,
-        DatabaseOutbox(place.engine),
-        issue.id,
-        message,
+    summary = _deliver(
+        place,
+        issue,
         SendOptions(transport_url="memory:", workers=3, batch=2),
         stop=Stop(),
         connect=memory.connect,
@@ -175,13 +178,6 @@ def test_the_engine_imports_no_store_and_no_service() -> None:
 # --- pauses: recorded by anyone, honoured by the run; the caller's Stop stays its own ----------
 
 
-def _message(place: Place, issue: Issue) -> Any:
-    rendered = render_issue(
-        editorial.view(place.settings, place.engine, issue), place.settings, now=issue.updated_at
-    )
-    return compose(rendered, place.settings, issue_id=issue.id, date=issue.updated_at)
-
-
 class _PausedAfter(MemoryTransport):
     """Records an operator's pause of the run once ``after`` messages were accepted, then
     takes its time with each message (the run looks for a pause about once a second)."""
@@ -217,11 +213,9 @@ def test_a_pause_recorded_mid_run_stops_it_and_leaves_the_callers_stop_alone(
     issue = sending.prepare(place.settings, place.engine, _issue(place), force=False, actor="t")
     memory = _PausedAfter(place, after=3)
     caller = Stop()
-    summary = deliver(
-        place.settings,
-        DatabaseOutbox(place.engine),
-        issue.id,
-        _message(place, issue),
+    summary = _deliver(
+        place,
+        issue,
         SendOptions(transport_url="memory:", workers=workers, batch=2),
         stop=caller,
         connect=memory.connect,
@@ -260,11 +254,9 @@ def test_a_run_paused_before_it_began_claims_nothing(place: Place) -> None:
     assert sendrun.pause(place.engine, issue.id, actor="Ann") == "paused by Ann"
     assert sendrun.pause(place.engine, issue.id, actor="Bob") == "paused by Ann"  # already
     memory = MemoryTransport()
-    summary = deliver(
-        place.settings,
-        DatabaseOutbox(place.engine),
-        issue.id,
-        _message(place, issue),
+    summary = _deliver(
+        place,
+        issue,
         SendOptions(transport_url="memory:", workers=2),
         stop=Stop(),
         connect=memory.connect,
@@ -283,11 +275,9 @@ def test_a_transport_fault_pauses_the_run_not_the_callers_stop(place: Place) -> 
     next send would stop before it began)."""
     issue = sending.prepare(place.settings, place.engine, _issue(place), force=False, actor="t")
     caller = Stop()
-    summary = deliver(
-        place.settings,
-        DatabaseOutbox(place.engine),
-        issue.id,
-        _message(place, issue),
+    summary = _deliver(
+        place,
+        issue,
         SendOptions(transport_url="memory:", workers=2),
         stop=caller,
         connect=MemoryTransport(fail_after=4).connect,

@@ -224,6 +224,15 @@ def test_a_batch_of_one_click_unsubscribes(settings: Settings, engine: Engine) -
     assert events.count("unsubscribed") == 2
 
 
+def queued_issue(settings: Settings, engine: Engine, n: int) -> int:
+    """A new issue with ``n`` new subscribers queued in its outbox."""
+    ids = [subscriptions.add(settings, engine, address(i), now=T0).id for i in range(n)]
+    with engine.begin() as conn:
+        issue_id = issue_store.create_issue(conn, subject="S", preheader="P", now=T0, actor="t")
+        outbox_store.populate(conn, issue_id, ids, T0)
+    return issue_id
+
+
 def test_the_outbox_claim_and_the_hot_path(settings: Settings, engine: Engine) -> None:
     lease = timedelta(minutes=5)
     ids = [subscriptions.add(settings, engine, address(i), now=T0).id for i in range(5)]
@@ -277,10 +286,8 @@ def test_a_claim_looks_past_the_senders_last_row_first(settings: Settings, engin
     """``after``: rows past the sender's last claimed row come first; one given back
     behind it is taken once nothing is left ahead, in the same claim, never twice."""
     lease = timedelta(minutes=5)
-    ids = [subscriptions.add(settings, engine, address(i), now=T0).id for i in range(6)]
+    issue_id = queued_issue(settings, engine, 6)
     with engine.begin() as conn:
-        issue_id = issue_store.create_issue(conn, subject="S", preheader="P", now=T0, actor="t")
-        outbox_store.populate(conn, issue_id, ids, T0)
         first = outbox_store.claim(conn, issue_id, "w1", T0, lease=lease, limit=2)
         outbox_store.release(conn, "w1", [first[0].id], T0)
     rows = sorted(r.id for r in first)
@@ -761,10 +768,8 @@ def test_two_senders_recovering_at_once_report_each_ambiguous_row_once(
     if engine.dialect.name != "postgresql":
         pytest.skip("one writer at a time on SQLite: the second waits before it reads")
     lease = timedelta(minutes=5)
-    ids = [subscriptions.add(settings, engine, address(i), now=T0).id for i in range(4)]
+    issue_id = queued_issue(settings, engine, 4)
     with engine.begin() as conn:
-        issue_id = issue_store.create_issue(conn, subject="S", preheader="P", now=T0, actor="t")
-        outbox_store.populate(conn, issue_id, ids, T0)
         held = outbox_store.claim(conn, issue_id, "elsewhere:1:dead", T0, lease=lease, limit=2)
         conn.execute(
             update(outbox).where(outbox.c.id.in_([r.id for r in held])).values(state="sending")
